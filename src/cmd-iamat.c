@@ -1,0 +1,78 @@
+/*
+ * cmd-iamat.c: IAMAT <client-id> <location> <client-time>.
+ *
+ * The reply is computed now (its time-diff is this member's receive time
+ * minus the client's time) but sent only when the store says the update
+ * is durable.  An IAMAT that is not newer than the stored record changes
+ * nothing and still gets its own AT line.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "location.h"
+#include "log.h"
+#include "proto.h"
+#include "server.h"
+#include "store.h"
+#include "tstamp.h"
+#include "xmalloc.h"
+
+static void	cmd_iamat_exec(struct cmd_ctx *);
+
+const struct cmd_entry cmd_iamat_entry = { "IAMAT", cmd_iamat_exec };
+
+/* The store's answer: send the AT line, or drop a client we cannot acknowledge. */
+static void
+cmd_iamat_synced(void *arg, int ok)
+{
+	struct reply	*r = arg;
+
+	if (!ok)
+		client_drop(reply_client(r), "update not committed");
+	reply_done(r);
+}
+
+static void
+cmd_iamat_exec(struct cmd_ctx *ctx)
+{
+	struct proto_iamat	 in;
+	struct location		 l;
+	struct reply		*r;
+	const char		*why;
+	char			*cause = NULL, diff[TSTAMP_DIFF_SIZE];
+	int			 applied;
+
+	if (proto_parse_iamat(ctx->f, ctx->n, &in, &why) != 0) {
+		cmd_invalid(ctx, why);
+		return;
+	}
+	tstamp_diff(&ctx->received, &in.time, diff, sizeof diff);
+
+	l.client_id = xstrndup(in.client_id.p, in.client_id.len);
+	l.server_id = xstrdup(ctx->srv->me->name);
+	l.time_diff = xstrdup(diff);
+	l.location = xstrndup(in.location.p, in.location.len);
+	l.client_time = xstrndup(in.client_time.p, in.client_time.len);
+	l.latitude = in.latitude;
+	l.longitude = in.longitude;
+
+	applied = store_put(ctx->srv->store, &l, &cause);
+	if (applied == -1) {
+		log_errorx("%s", cause);
+		free(cause);
+		client_drop(ctx->c, "database error");
+		location_clear(&l);
+		return;
+	}
+	log_debug("%s: update of %s %s", client_name(ctx->c), l.client_id,
+	    applied ? "stored" : "not newer, ignored");
+
+	r = reply_new(ctx->c);
+	reply_printf(r, "AT %s %s %s %s %s\n", l.server_id, l.time_diff,
+	    l.client_id, l.location, l.client_time);
+	store_sync(ctx->srv->store, cmd_iamat_synced, r);
+	location_clear(&l);
+}

@@ -1,0 +1,63 @@
+/*
+ * herd-server.c: one member of the herd, in the foreground.
+ *
+ *	herd-server [-v] -c herd.conf NAME
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+#include "topology.h"
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr, "usage: herd-server [-v] -c herd.conf NAME\n");
+	exit(EXIT_CONFIG);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct topology			*t;
+	const struct topo_member	*me;
+	const char			*path = NULL;
+	char				*cause = NULL;
+	int				 ch, verbose = 0, status;
+
+	while ((ch = getopt(argc, argv, "c:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (path == NULL || argc != 1)
+		usage();
+
+	log_init(verbose);
+	if ((t = topology_load(path, &cause)) == NULL) {
+		log_errorx("%s", cause);
+		free(cause);
+		return (EXIT_CONFIG);
+	}
+	if ((me = topology_member(t, argv[0])) == NULL) {
+		log_errorx("%s: no member named '%s'", path, argv[0]);
+		topology_free(t);
+		return (EXIT_CONFIG);
+	}
+	status = server_run(t, me, verbose);
+	topology_free(t);
+	return (status);
+}

@@ -1,0 +1,54 @@
+/*
+ * location.c: the herd's order of updates and the AT line of a record.
+ *
+ * Every member must pick the same winner between two updates of one client
+ * whatever order they arrive in, or the herd would never converge.  The
+ * order (DESIGN §4) is total over distinct updates: client time, compared
+ * exactly as decimals, then origin member name, then location text.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decimal.h"
+#include "location.h"
+#include "xmalloc.h"
+
+/* Is a strictly newer than b?  Identical updates are not newer. */
+int
+location_newer(const struct location *a, const struct location *b)
+{
+	int	r;
+
+	r = decimal_cmp(a->client_time, strlen(a->client_time),
+	    b->client_time, strlen(b->client_time));
+	if (r != 0)
+		return (r > 0);
+	/* strcmp compares as unsigned char: bytewise, as the contract says. */
+	if ((r = strcmp(a->server_id, b->server_id)) != 0)
+		return (r > 0);
+	return (strcmp(a->location, b->location) > 0);
+}
+
+/* The AT line of a record, without its newline; the caller frees it. */
+char *
+location_at_line(const struct location *l)
+{
+	char	*s;
+
+	xasprintf(&s, "AT %s %s %s %s %s", l->server_id, l->time_diff,
+	    l->client_id, l->location, l->client_time);
+	return (s);
+}
+
+void
+location_clear(struct location *l)
+{
+	free(l->client_id);
+	free(l->server_id);
+	free(l->time_diff);
+	free(l->location);
+	free(l->client_time);
+	memset(l, 0, sizeof *l);
+}

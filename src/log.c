@@ -1,0 +1,165 @@
+/*
+ * log.c: level-tagged log lines on stderr.
+ *
+ * A member runs in the foreground and writes its log to stderr; the
+ * supervisor reads that pipe and adds the timestamp, member name and pid
+ * (DESIGN §8), so a line here carries only its level and its text.  Each
+ * line goes out in a single write(2) so that lines never interleave.
+ *
+ * Anything a client or peer sent is passed through log_escape() first: a
+ * log line must stay one line of printable text whatever the bytes were.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+static int	log_verbose;
+
+static const char *log_names[] = {
+	[LOG_LEVEL_DEBUG] = "debug",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_WARNING] = "warning",
+	[LOG_LEVEL_ERROR] = "error",
+};
+
+/* Debug lines are written only when verbose is set. */
+void
+log_init(int verbose)
+{
+	log_verbose = verbose;
+}
+
+static void
+log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
+{
+	char	*msg, *line;
+	int	 len, off;
+	ssize_t	 w;
+
+	if (level == LOG_LEVEL_DEBUG && !log_verbose)
+		return;
+
+	if (vasprintf(&msg, fmt, ap) == -1)
+		return;
+	if (suffix != NULL)
+		len = asprintf(&line, "%s: %s: %s\n", log_names[level], msg, suffix);
+	else
+		len = asprintf(&line, "%s: %s\n", log_names[level], msg);
+	free(msg);
+	if (len == -1)
+		return;
+
+	for (off = 0; off < len; off += w) {
+		w = write(STDERR_FILENO, line + off, len - off);
+		if (w == -1) {
+			if (errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			break;
+		}
+	}
+	free(line);
+}
+
+#define LOG_FUNC(name, level)				\
+void							\
+name(const char *fmt, ...)				\
+{							\
+	va_list	ap;					\
+							\
+	va_start(ap, fmt);				\
+	log_vwrite(level, fmt, ap, NULL);		\
+	va_end(ap);					\
+}
+
+LOG_FUNC(log_debug, LOG_LEVEL_DEBUG)
+LOG_FUNC(log_info, LOG_LEVEL_INFO)
+LOG_FUNC(log_warnx, LOG_LEVEL_WARNING)
+LOG_FUNC(log_errorx, LOG_LEVEL_ERROR)
+
+/* A warning with the current errno's text appended. */
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_WARNING, fmt, ap, strerror(saved));
+	va_end(ap);
+	errno = saved;
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, strerror(saved));
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, NULL);
+	va_end(ap);
+	exit(1);
+}
+
+/*
+ * Return a printable copy of len bytes: backslash, and every byte that is
+ * not printable ASCII, is written as a C escape (\n, \r, \t, \\, \xHH).
+ * The caller frees the result.
+ */
+char *
+log_escape(const void *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	char			*out, *o;
+	size_t			 i;
+
+	o = out = xmalloc(len * 4 + 1);
+	for (i = 0; i < len; i++) {
+		switch (p[i]) {
+		case '\n':
+			*o++ = '\\';
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = '\\';
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = '\\';
+			*o++ = 't';
+			break;
+		case '\\':
+			*o++ = '\\';
+			*o++ = '\\';
+			break;
+		default:
+			if (p[i] >= 0x20 && p[i] < 0x7f)
+				*o++ = p[i];
+			else
+				o += sprintf(o, "\\x%02x", p[i]);
+		}
+	}
+	*o = '\0';
+	return (out);
+}

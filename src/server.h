@@ -1,0 +1,31 @@
+/*
+ * server.h: the state of one running member, shared by its modules.
+ */
+#ifndef HERD_SERVER_H
+#define HERD_SERVER_H
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "topology.h"
+
+struct store;
+
+struct server {
+	struct event_base		*base;
+	const struct topology		*topo;
+	const struct topo_member	*me;
+	struct store			*store;
+
+	struct evconnlistener		*listener;
+	struct event			*accept_retry;	/* after EMFILE */
+	struct event			*sigterm;
+	struct event			*sigint;
+	struct event			*sighup;
+	struct event			*sigpipe;
+};
+
+int	server_run(const struct topology *, const struct topo_member *,
+	    int);
+
+#endif

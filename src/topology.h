@@ -1,0 +1,78 @@
+/*
+ * topology.h: the herd's topology file (herd.conf, DESIGN §6), parsed once
+ * by the same code in every program.
+ */
+#ifndef HERD_TOPOLOGY_H
+#define HERD_TOPOLOGY_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+/* Exit status of a program stopped by a bad configuration (sysexits EX_CONFIG). */
+#define EXIT_CONFIG	78
+
+enum places_provider {
+	PLACES_NONE,
+	PLACES_GOOGLE,
+	PLACES_GOOGLE_LEGACY,
+};
+
+struct topo_member {
+	char			*name;
+	char			*address;	/* as written: 127.0.0.1:11645 */
+	char			 host[INET6_ADDRSTRLEN];
+	unsigned short		 port;
+	struct sockaddr_storage	 sa;
+	socklen_t		 salen;
+	unsigned		 line;
+};
+
+struct topo_link {
+	size_t			 a;		/* indexes into members */
+	size_t			 b;
+	unsigned		 line;
+};
+
+struct topology {
+	char			*path;
+	char			*dir;		/* absolute folder of path */
+
+	struct topo_member	*members;
+	size_t			 nmembers;
+	struct topo_link	*links;
+	size_t			 nlinks;
+
+	char			*data_dir;	/* absolute */
+	char			*log_dir;
+	char			*run_dir;
+	char			*herd_key_file;
+
+	enum places_provider	 places_provider;
+	char			*places_url;
+	char			*places_key_file; /* NULL when not set */
+
+	size_t			 max_line;
+	unsigned		 max_clients;
+	double			 client_idle_timeout;
+	double			 places_connect_timeout;
+	double			 places_timeout;
+	double			 peer_retry_min;
+	double			 peer_retry_max;
+	double			 restart_delay_min;
+	double			 restart_delay_max;
+	double			 stop_timeout;
+	size_t			 log_max_size;
+	unsigned		 log_keep;
+};
+
+struct topology	*topology_load(const char *, char **);
+struct topology	*topology_parse(const char *, const char *, size_t, char **);
+void		 topology_free(struct topology *);
+const struct topo_member *topology_member(const struct topology *,
+		    const char *);
+int		 topology_make_dirs(const struct topology *, char **);
+const char	*topology_provider_name(enum places_provider);
+
+#endif

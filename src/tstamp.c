@@ -1,0 +1,90 @@
+/*
+ * tstamp.c: exact time arithmetic for AT replies.
+ *
+ * The CS 131 reference server computed time-diff with floats and printed
+ * rounding noise; herd keeps seconds and nanoseconds as integers so that
+ * "+0.263873386" is exactly receive time minus client time.  Digits past
+ * the ninth fractional one are ignored (truncated), as the contract says.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "decimal.h"
+#include "tstamp.h"
+
+/* Whole seconds beyond this many digits would overflow the arithmetic. */
+#define TSTAMP_MAX_DIGITS	18
+
+/*
+ * Parse a client time, D+(.D+)?, into t.  Returns 0, or -1 when the text is
+ * malformed or has more than 18 significant digits before the point
+ * (beyond year 10^10 nobody is reporting a location).
+ */
+int
+tstamp_parse(const char *s, size_t len, struct tstamp *t)
+{
+	size_t	i = 0, digits = 0, f;
+	int64_t	sec = 0;
+	int32_t	nsec = 0;
+
+	if (!decimal_valid(s, len, 1))
+		return (-1);
+	for (; i < len && s[i] != '.'; i++) {
+		if (digits == 0 && s[i] == '0')
+			continue;
+		if (++digits > TSTAMP_MAX_DIGITS)
+			return (-1);
+		sec = sec * 10 + (s[i] - '0');
+	}
+	if (i < len) {
+		i++;	/* the point */
+		for (f = 0; f < 9; f++) {
+			nsec *= 10;
+			if (i < len)
+				nsec += s[i++] - '0';
+		}
+	}
+	t->sec = sec;
+	t->nsec = nsec;
+	return (0);
+}
+
+void
+tstamp_now(struct tstamp *t)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t->sec = ts.tv_sec;
+	t->nsec = ts.tv_nsec;
+}
+
+/*
+ * Format a - b as a signed fixed-point number with nine fractional digits
+ * into buf: "+0.263873386", "-1.000000000", zero as "+0.000000000".
+ */
+void
+tstamp_diff(const struct tstamp *a, const struct tstamp *b, char *buf,
+    size_t size)
+{
+	int64_t	sec = a->sec - b->sec;
+	int32_t	nsec = a->nsec - b->nsec;
+	char	sign = '+';
+
+	if (nsec < 0) {
+		sec--;
+		nsec += 1000000000;
+	}
+	if (sec < 0) {
+		/* Magnitude of (sec + nsec/1e9), which is negative. */
+		sign = '-';
+		if (nsec > 0) {
+			sec = -sec - 1;
+			nsec = 1000000000 - nsec;
+		} else
+			sec = -sec;
+	}
+	snprintf(buf, size, "%c%lld.%09d", sign, (long long)sec, (int)nsec);
+}

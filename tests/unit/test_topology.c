@@ -1,0 +1,190 @@
+/* test_topology.c: the topology file and every error it reports. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "topology.h"
+#include "unit.h"
+
+#define MEMBERS "member A 127.0.0.1:1000\nmember B 127.0.0.1:1001\n"
+
+static struct topology *
+parse(const char *text, char **cause)
+{
+	*cause = NULL;
+	return (topology_parse("/etc/herd/herd.conf", text, strlen(text),
+	    cause));
+}
+
+/* text must fail with exactly this message. */
+static void
+check_error(const char *text, const char *want)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse(text, &cause);
+	CU_ASSERT_PTR_NULL(t);
+	if (t != NULL) {
+		topology_free(t);
+		return;
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cause);
+	if (strcmp(cause, want) != 0) {
+		fprintf(stderr, "\n  got:  %s\n  want: %s\n", cause, want);
+		CU_FAIL("wrong message");
+	}
+	free(cause);
+}
+
+static void
+test_example(void)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse("# the course's herd\n"
+	    "member Goloman 127.0.0.1:11645   # first\n"
+	    "member Hands\t127.0.0.1:11646\n"
+	    "member V6 [::1]:11647\n"
+	    "link Goloman Hands\n"
+	    "link V6 Goloman\n"
+	    "data_dir var/lib\n"
+	    "log_dir /var/log/herd\n"
+	    "places_provider google\n"
+	    "places_key_file key\n"
+	    "max_line 16K\n"
+	    "client_idle_timeout 2.5\n"
+	    "log_max_size 1M\n"
+	    "max_clients 7\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->nmembers, 3);
+	CU_ASSERT_STRING_EQUAL(t->members[0].name, "Goloman");
+	CU_ASSERT_STRING_EQUAL(t->members[0].host, "127.0.0.1");
+	CU_ASSERT_EQUAL(t->members[0].port, 11645);
+	CU_ASSERT_EQUAL(t->members[2].sa.ss_family, AF_INET6);
+	CU_ASSERT_EQUAL(t->members[2].port, 11647);
+	CU_ASSERT_EQUAL(t->nlinks, 2);
+	CU_ASSERT_EQUAL(t->links[1].a, 2);
+	CU_ASSERT_EQUAL(t->links[1].b, 0);
+	CU_ASSERT_STRING_EQUAL(t->data_dir, "/etc/herd/var/lib");
+	CU_ASSERT_STRING_EQUAL(t->log_dir, "/var/log/herd");
+	CU_ASSERT_STRING_EQUAL(t->run_dir, "/etc/herd/var/run");
+	CU_ASSERT_STRING_EQUAL(t->places_key_file, "/etc/herd/key");
+	CU_ASSERT_EQUAL(t->places_provider, PLACES_GOOGLE);
+	CU_ASSERT_STRING_EQUAL(t->places_url,
+	    "https://places.googleapis.com/v1/places:searchNearby");
+	CU_ASSERT_EQUAL(t->max_line, 16384);
+	CU_ASSERT_DOUBLE_EQUAL(t->client_idle_timeout, 2.5, 0);
+	CU_ASSERT_EQUAL(t->log_max_size, 1024 * 1024);
+	CU_ASSERT_EQUAL(t->max_clients, 7);
+	CU_ASSERT_DOUBLE_EQUAL(t->places_timeout, 5, 0);
+	CU_ASSERT_EQUAL(t->log_keep, 5);
+	CU_ASSERT_PTR_NOT_NULL(topology_member(t, "Hands"));
+	CU_ASSERT_PTR_NULL(topology_member(t, "hands"));
+	topology_free(t);
+}
+
+static void
+test_defaults(void)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse("member A 0.0.0.0:1\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->max_line, 8192);
+	CU_ASSERT_EQUAL(t->max_clients, 10000);
+	CU_ASSERT_EQUAL(t->places_provider, PLACES_NONE);
+	CU_ASSERT_PTR_NULL(t->places_url);
+	CU_ASSERT_STRING_EQUAL(t->herd_key_file, "/etc/herd/var/herd.key");
+	topology_free(t);
+}
+
+static void
+test_errors(void)
+{
+	check_error(MEMBERS "bogus 1\n",
+	    "/etc/herd/herd.conf:3: unknown directive 'bogus'");
+	check_error("member A 127.0.0.1:1000\nmember B localhost:1001\n",
+	    "/etc/herd/herd.conf:2: bad address 'localhost:1001' (want "
+	    "IPV4:PORT or [IPV6]:PORT)");
+	check_error("member A 127.0.0.1\n",
+	    "/etc/herd/herd.conf:1: bad address '127.0.0.1' (want "
+	    "IPV4:PORT or [IPV6]:PORT)");
+	check_error("member A 127.0.0.1:65536\n",
+	    "/etc/herd/herd.conf:1: bad address '127.0.0.1:65536' (want "
+	    "IPV4:PORT or [IPV6]:PORT)");
+	check_error("member A ::1:5\n",
+	    "/etc/herd/herd.conf:1: bad address '::1:5' (want "
+	    "IPV4:PORT or [IPV6]:PORT)");
+	check_error(MEMBERS "member A 127.0.0.1:1002\n",
+	    "/etc/herd/herd.conf:3: duplicate member 'A' (first at line 1)");
+	check_error(MEMBERS "member C 127.0.0.1:1001\n",
+	    "/etc/herd/herd.conf:3: duplicate port 1001: '127.0.0.1:1001' "
+	    "is also used by member B at line 2");
+	check_error(MEMBERS "member C 0.0.0.0:1000\n",
+	    "/etc/herd/herd.conf:3: duplicate port 1000: '0.0.0.0:1000' "
+	    "is also used by member A at line 1");
+	check_error(MEMBERS "link A C\n",
+	    "/etc/herd/herd.conf:3: link to unknown member 'C'");
+	check_error(MEMBERS "link A A\n",
+	    "/etc/herd/herd.conf:3: member 'A' linked to itself");
+	check_error(MEMBERS "link A B\nlink B A\n",
+	    "/etc/herd/herd.conf:4: duplicate link B A (first at line 3)");
+	check_error(MEMBERS "link A\n",
+	    "/etc/herd/herd.conf:3: link takes 2 arguments, not 1");
+	check_error(MEMBERS "data_dir\n",
+	    "/etc/herd/herd.conf:3: data_dir takes 1 argument, not 0");
+	check_error("member a/b 127.0.0.1:1\n",
+	    "/etc/herd/herd.conf:1: bad member name 'a/b' (letters, digits, "
+	    "'_', '-' and '.', at most 64)");
+	check_error(MEMBERS "places_provider bing\n",
+	    "/etc/herd/herd.conf:3: unknown places_provider 'bing' (want "
+	    "google or google-legacy)");
+	check_error(MEMBERS "max_line 10G\n",
+	    "/etc/herd/herd.conf:3: max_line: bad size '10G' (bytes, with an "
+	    "optional K or M suffix)");
+	check_error(MEMBERS "max_line 100\n",
+	    "/etc/herd/herd.conf:3: max_line 100 out of range (256 to "
+	    "1.67772e+07)");
+	check_error(MEMBERS "places_timeout 1e3\n",
+	    "/etc/herd/herd.conf:3: places_timeout: bad time '1e3' (seconds, "
+	    "fractions allowed)");
+	check_error(MEMBERS "client_idle_timeout 0\n",
+	    "/etc/herd/herd.conf:3: client_idle_timeout 0 out of range "
+	    "(0.001 to 3.1536e+07)");
+	check_error(MEMBERS "max_clients -1\n",
+	    "/etc/herd/herd.conf:3: max_clients: bad number '-1'");
+	check_error("# nothing\n\n",
+	    "/etc/herd/herd.conf: no member defined");
+	check_error(MEMBERS "peer_retry_min 9\n",
+	    "/etc/herd/herd.conf: peer_retry_min is above peer_retry_max");
+	check_error(MEMBERS "places_url http://x\n",
+	    "/etc/herd/herd.conf: places_url is set but places_provider is "
+	    "not");
+	check_error(MEMBERS "places_provider google\nplaces_url ftp://x\n",
+	    "/etc/herd/herd.conf:4: places_url must start with http:// or "
+	    "https://");
+}
+
+static void
+test_load_missing(void)
+{
+	char	*cause = NULL;
+
+	CU_ASSERT_PTR_NULL(topology_load("/nonexistent/herd.conf", &cause));
+	CU_ASSERT_STRING_EQUAL(cause,
+	    "/nonexistent/herd.conf: No such file or directory");
+	free(cause);
+}
+
+void
+suite_topology(void)
+{
+	UNIT_SUITE("topology",
+	    { "example", test_example },
+	    { "defaults", test_defaults },
+	    { "errors", test_errors },
+	    { "load_missing", test_load_missing });
+}

@@ -1,0 +1,82 @@
+/* test_tstamp.c: client times and exact time differences. */
+#include <string.h>
+
+#include "tstamp.h"
+#include "unit.h"
+
+static struct tstamp
+ts(const char *s)
+{
+	struct tstamp	t;
+
+	CU_ASSERT_FATAL(tstamp_parse(s, strlen(s), &t) == 0);
+	return (t);
+}
+
+static void
+check_diff(const char *a, const char *b, const char *want)
+{
+	struct tstamp	ta = ts(a), tb = ts(b);
+	char		buf[TSTAMP_DIFF_SIZE];
+
+	tstamp_diff(&ta, &tb, buf, sizeof buf);
+	CU_ASSERT_STRING_EQUAL(buf, want);
+}
+
+static void
+test_parse(void)
+{
+	struct tstamp	t;
+
+	t = ts("1520023934.918963997");
+	CU_ASSERT_EQUAL(t.sec, 1520023934);
+	CU_ASSERT_EQUAL(t.nsec, 918963997);
+	t = ts("5");
+	CU_ASSERT_EQUAL(t.sec, 5);
+	CU_ASSERT_EQUAL(t.nsec, 0);
+	t = ts("5.1");
+	CU_ASSERT_EQUAL(t.nsec, 100000000);
+	/* Digits past the ninth are ignored (truncated), not rounded. */
+	t = ts("5.9999999999999");
+	CU_ASSERT_EQUAL(t.sec, 5);
+	CU_ASSERT_EQUAL(t.nsec, 999999999);
+	t = ts("000000000000000000000007.5");
+	CU_ASSERT_EQUAL(t.sec, 7);
+
+	CU_ASSERT_EQUAL(tstamp_parse("-1", 2, &t), -1);
+	CU_ASSERT_EQUAL(tstamp_parse("1e9", 3, &t), -1);
+	CU_ASSERT_EQUAL(tstamp_parse("1.", 2, &t), -1);
+	CU_ASSERT_EQUAL(tstamp_parse("", 0, &t), -1);
+	CU_ASSERT_EQUAL(tstamp_parse("1234567890123456789", 19, &t), -1);
+	CU_ASSERT_EQUAL(tstamp_parse("123456789012345678", 18, &t), 0);
+}
+
+static void
+test_diff(void)
+{
+	/* The DESIGN §2 example. */
+	check_diff("1520023935.182837383", "1520023934.918963997",
+	    "+0.263873386");
+	check_diff("10", "10", "+0.000000000");
+	check_diff("10.5", "10.500000000", "+0.000000000");
+	check_diff("9", "10", "-1.000000000");
+	check_diff("10", "9", "+1.000000000");
+	/* Borrow across the point, both signs. */
+	check_diff("10.1", "9.9", "+0.200000000");
+	check_diff("9.9", "10.1", "-0.200000000");
+	check_diff("100.000000001", "99.999999999", "+0.000000002");
+	check_diff("99.999999999", "100.000000001", "-0.000000002");
+	check_diff("0", "0.000000001", "-0.000000001");
+	check_diff("0", "1520023934.918963997", "-1520023934.918963997");
+	/* A tenth digit changes nothing. */
+	check_diff("2", "1.0000000009", "+1.000000000");
+	check_diff("123456789012345678.5", "0", "+123456789012345678.500000000");
+}
+
+void
+suite_tstamp(void)
+{
+	UNIT_SUITE("tstamp",
+	    { "parse", test_parse },
+	    { "diff", test_diff });
+}

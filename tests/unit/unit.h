@@ -1,0 +1,27 @@
+/*
+ * unit.h: each test_*.c file registers one CUnit suite.
+ */
+#ifndef HERD_UNIT_H
+#define HERD_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+void	suite_decimal(void);
+void	suite_iso6709(void);
+void	suite_placesjson(void);
+void	suite_proto(void);
+void	suite_topology(void);
+void	suite_tstamp(void);
+
+/* Add a suite of tests given as { "name", fn } pairs. */
+#define UNIT_SUITE(name, ...) do {					\
+	CU_pSuite	 s_;						\
+	CU_TestInfo	 t_[] = { __VA_ARGS__, CU_TEST_INFO_NULL };	\
+	CU_TestInfo	*i_;						\
+									\
+	s_ = CU_add_suite(name, NULL, NULL);				\
+	for (i_ = t_; i_->pName != NULL; i_++)				\
+		CU_add_test(s_, i_->pName, i_->pTestFunc);		\
+} while (0)
+
+#endif
