@@ -17,7 +17,7 @@ static __attribute__((noreturn)) void
 usage(void)
 {
 	fprintf(stderr, "usage: herd-server [-v] -c herd.conf NAME\n");
-	exit(EXIT_CONFIG);
+	exit(64);	/* EX_USAGE */
 }
 
 int

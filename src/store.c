@@ -93,18 +93,14 @@ store_schema_version(void)
 }
 
 /*
- * Bring the database to the current schema, one transaction per step.  A
- * database from a newer herd is refused: guessing at a schema we do not
+ * A database from a newer herd is refused: guessing at a schema we do not
  * know could lose data.
  */
 static int
-store_migrate(struct store *s, char **cause)
+store_check_version(struct store *s, char **cause)
 {
-	const struct schema_step	*step;
-	char				*sql;
-	int				 version, latest, r;
+	int	version, latest = store_schema_version();
 
-	latest = store_schema_version();
 	if (store_user_version(s, &version, cause) != 0)
 		return (-1);
 	if (version > latest) {
@@ -113,6 +109,21 @@ store_migrate(struct store *s, char **cause)
 		    s->path, version, latest);
 		return (-1);
 	}
+	return (0);
+}
+
+/*
+ * Bring the database to the current schema, one transaction per step.
+ */
+static int
+store_migrate(struct store *s, char **cause)
+{
+	const struct schema_step	*step;
+	char				*sql;
+	int				 version, r;
+
+	if (store_user_version(s, &version, cause) != 0)
+		return (-1);
 	for (step = schema_steps; step->version != 0; step++) {
 		if (step->version <= version)
 			continue;
@@ -155,6 +166,12 @@ store_open(struct event_base *base, const char *path, char **cause)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 
+	/*
+	 * Refuse a newer database before touching it: even switching the
+	 * journal mode writes to the file.
+	 */
+	if (store_check_version(s, cause) != 0)
+		goto fail;
 	/* WAL for concurrent readers; FULL so a commit survives power loss. */
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {

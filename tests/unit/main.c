@@ -1,6 +1,8 @@
 /*
  * main.c: run every CUnit suite; the exit status says whether all passed.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -1,4 +1,6 @@
 /* test_decimal.c: exact decimal comparison. */
+#include "config.h"
+
 #include <string.h>
 
 #include "decimal.h"

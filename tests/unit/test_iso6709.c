@@ -1,4 +1,6 @@
 /* test_iso6709.c: locations and their ranges. */
+#include "config.h"
+
 #include <string.h>
 
 #include "iso6709.h"

@@ -1,4 +1,6 @@
 /* test_placesjson.c: the JSON text of WHATSAT replies. */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,6 @@
 /* test_proto.c: field splitting and command validation. */
+#include "config.h"
+
 #include <string.h>
 
 #include "proto.h"

@@ -1,4 +1,6 @@
 /* test_topology.c: the topology file and every error it reports. */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

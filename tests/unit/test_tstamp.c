@@ -1,4 +1,6 @@
 /* test_tstamp.c: client times and exact time differences. */
+#include "config.h"
+
 #include <string.h>
 
 #include "tstamp.h"

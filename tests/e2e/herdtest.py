@@ -1,0 +1,283 @@
+"""herdtest: start real herd programs on free ports in temporary folders.
+
+Every end-to-end test uses this module: it writes a topology file, runs
+the real herd-server from the build tree, talks to it over real sockets,
+and stops every process it started.  A member's log is kept in its
+temporary folder and printed only when a test fails.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BUILDDIR = os.environ.get("HERD_BUILDDIR",
+                          os.path.join(os.path.dirname(__file__), "..", ".."))
+SERVER = os.path.join(BUILDDIR, "herd-server")
+EXIT_CONFIG = 78
+
+# IAMAT example of DESIGN §2.
+KIWI = b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997"
+
+
+def free_port():
+    """A TCP port that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in a log, or None."""
+    m = re.search(r"^.*(AddressSanitizer|LeakSanitizer|runtime error:).*$",
+                  text, re.M)
+    return m.group(0) if m else None
+
+
+class Member:
+    """One herd-server process."""
+
+    def __init__(self, herd, name):
+        self.herd = herd
+        self.name = name
+        self.port = herd.ports[name]
+        self.proc = None
+        self.reaped = False     # the test itself waited for the exit
+        self.log_path = os.path.join(herd.dir, name + ".stderr")
+
+    def start(self, wait=True, args=()):
+        self.reaped = False
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [SERVER, "-c", self.herd.conf, *args, self.name],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("%s exited with %d:\n%s" % (
+                    self.name, self.proc.returncode, self.log()))
+            try:
+                # Wait for the member's close too, so that this probe
+                # no longer counts against max_clients.
+                with socket.create_connection(("127.0.0.1", self.port),
+                                              1) as s:
+                    s.shutdown(socket.SHUT_WR)
+                    s.settimeout(5)
+                    while s.recv(4096):
+                        pass
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise AssertionError("%s did not listen in %ss" % (self.name, timeout))
+
+    def wait_exit(self, timeout=10):
+        """Wait for a member that the test expects to exit by itself."""
+        status = self.proc.wait(timeout)
+        self.reaped = True
+        return status
+
+    def stop(self):
+        """SIGTERM, and check the member stopped cleanly (status 0, no
+        sanitizer report).  A member that already died unexpectedly
+        returns its status, so that the test fails."""
+        if self.proc is None or self.reaped:
+            return None
+        if self.proc.poll() is not None:
+            return self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            status = self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("%s ignored SIGTERM" % self.name)
+        self.reaped = True
+        return status
+
+    def kill(self):
+        """SIGKILL, as a crash would; the exit is expected."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.reaped = True
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    @property
+    def db(self):
+        return os.path.join(self.herd.dir, "var", "lib", self.name + ".db")
+
+    def connect(self, timeout=10):
+        c = Conn(("127.0.0.1", self.port), timeout)
+        self.herd.conns.append(c)
+        return c
+
+    def ask(self, data, timeout=10):
+        """Send data, half-close, and return everything until the member
+        closes the connection."""
+        c = self.connect(timeout)
+        try:
+            c.send(data)
+            c.shutdown()
+            return c.read_all()
+        finally:
+            c.close()
+
+    def sqlite(self, sql):
+        """Run sql in the sqlite3 shell against this member's database."""
+        out = subprocess.run(["sqlite3", self.db, sql], capture_output=True,
+                             timeout=30)
+        if out.returncode != 0:
+            raise AssertionError("sqlite3 failed: %r" % out.stderr)
+        return out.stdout.decode()
+
+
+class Herd:
+    """A temporary folder with a topology file and its members."""
+
+    def __init__(self, names=("Alpha",), links=(), extra=""):
+        self.dir = tempfile.mkdtemp(prefix="herd-test-")
+        self.ports = {n: free_port() for n in names}
+        self.conf = os.path.join(self.dir, "herd.conf")
+        self.write_conf(names, links, extra)
+        self.members = {n: Member(self, n) for n in names}
+        self.conns = []
+
+    def write_conf(self, names, links=(), extra=""):
+        lines = ["member %s 127.0.0.1:%d" % (n, self.ports[n]) for n in names]
+        lines += ["link %s %s" % l for l in links]
+        lines.append(extra)
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def __getitem__(self, name):
+        return self.members[name]
+
+    def stop(self):
+        statuses = {}
+        for m in self.members.values():
+            statuses[m.name] = m.stop()
+        return statuses
+
+    def logs(self):
+        return "\n".join("--- %s ---\n%s" % (m.name, m.log())
+                         for m in self.members.values())
+
+    def cleanup(self):
+        for c in self.conns:
+            c.close()
+        for m in self.members.values():
+            m.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Conn:
+    """A client connection with line and reply helpers."""
+
+    def __init__(self, addr, timeout=10):
+        self.sock = socket.create_connection(addr, timeout)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def shutdown(self):
+        self.sock.shutdown(socket.SHUT_WR)
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed by the member")
+        self.buf += data
+
+    def read_line(self):
+        while b"\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line + b"\n"
+
+    def read_whatsat(self):
+        """An AT line, then JSON up to and including the empty line."""
+        while b"\n\n" not in self.buf:
+            self._fill()
+        reply, self.buf = self.buf.split(b"\n\n", 1)
+        return reply + b"\n\n"
+
+    def read_all(self):
+        while True:
+            try:
+                self._fill()
+            except EOFError:
+                break
+        data, self.buf = self.buf, b""
+        return data
+
+    def closed(self, timeout=5):
+        """True when the member closes the connection with nothing sent."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(1)
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+        return data == b""
+
+    def close(self):
+        self.sock.close()
+
+
+class HerdTestCase(unittest.TestCase):
+    """Starts a herd per test; on failure prints the members' logs; after
+    every test checks that each member stopped cleanly."""
+
+    names = ("Alpha",)
+    links = ()
+    extra = ""
+    start = True
+
+    def setUp(self):
+        self.herd = Herd(self.names, self.links, self.extra)
+        self.addCleanup(self.herd.cleanup)
+        if self.start:
+            for m in self.herd.members.values():
+                m.start()
+
+    def _failed(self):
+        result = self._outcome.result
+        return any(t is self for t, _ in result.failures + result.errors)
+
+    def tearDown(self):
+        statuses = self.herd.stop()
+        if self._failed():
+            sys.stderr.write("\n" + self.herd.logs() + "\n")
+            return
+        for name, status in statuses.items():
+            m = self.herd[name]
+            report = sanitizer_report(m.log())
+            self.assertIsNone(report, "%s: %s" % (name, report))
+            if status is not None:
+                self.assertEqual(status, 0, "%s exit status\n%s" %
+                                 (name, m.log()))
+
+
+def main():
+    unittest.main(verbosity=2)

@@ -1,0 +1,271 @@
+"""The client protocol of DESIGN §2, over real sockets to a real member."""
+
+import json
+import re
+import socket
+import time
+from decimal import Decimal
+
+from herdtest import KIWI, HerdTestCase, main
+
+AT_RE = re.compile(rb"^AT (\S+) ([+-]\d+\.\d{9}) (\S+) (\S+) (\S+)\n$")
+KIWI_WHATSAT = b"WHATSAT kiwi.cs.ucla.edu 10 5"
+
+
+class Examples(HerdTestCase):
+    """The examples of DESIGN §2, byte for byte."""
+
+    def test_iamat(self):
+        c = self.herd["Alpha"].connect()
+        before = Decimal(time.time_ns()) / 10**9
+        c.send(KIWI + b"\n")
+        reply = c.read_line()
+        after = Decimal(time.time_ns()) / 10**9
+        m = AT_RE.match(reply)
+        self.assertIsNotNone(m, reply)
+        self.assertEqual(m.group(1), b"Alpha")
+        self.assertEqual(m.group(3) + b" " + m.group(4) + b" " + m.group(5),
+                         KIWI[len(b"IAMAT "):])
+        # The time-diff is receive time minus client time, to the nanosecond.
+        client_time = Decimal("1520023934.918963997")
+        diff = Decimal(m.group(2).decode())
+        self.assertGreaterEqual(diff, before - client_time - Decimal("0.001"))
+        self.assertLessEqual(diff, after - client_time + Decimal("0.001"))
+
+    def test_time_diff_negative(self):
+        future = int(time.time()) + 1000
+        reply = self.herd["Alpha"].ask(
+            b"IAMAT fut +0+0 %d.5\n" % future)
+        m = AT_RE.match(reply)
+        self.assertIsNotNone(m, reply)
+        diff = Decimal(m.group(2).decode())
+        self.assertTrue(m.group(2).startswith(b"-"), reply)
+        self.assertGreater(diff, Decimal(-1001))
+        self.assertLess(diff, Decimal(-998))
+
+    def test_whatsat(self):
+        c = self.herd["Alpha"].connect()
+        c.send(KIWI + b"\n")
+        at = c.read_line()
+        c.send(KIWI_WHATSAT + b"\n")
+        reply = c.read_whatsat()
+        first, rest = reply.split(b"\n", 1)
+        # The stored AT line, not recomputed.
+        self.assertEqual(first + b"\n", at)
+        self.assertTrue(rest.endswith(b"}\n\n"), rest)
+        self.assertNotIn(b"\n\n", rest[:-2])
+        o = json.loads(rest)
+        self.assertEqual(o["results"], [])
+        self.assertEqual(o["html_attributions"], [])
+        self.assertEqual(o["status"], "REQUEST_DENIED")
+        self.assertEqual(o["error_message"], "no Places provider configured")
+
+    def test_whatsat_bound_zero(self):
+        c = self.herd["Alpha"].connect()
+        c.send(KIWI + b"\nWHATSAT kiwi.cs.ucla.edu 10 0\n")
+        at = c.read_line()
+        reply = c.read_whatsat()
+        self.assertTrue(reply.startswith(at))
+        o = json.loads(reply[len(at):])
+        self.assertEqual(o, {"html_attributions": [], "results": [],
+                             "status": "OK"})
+
+    def test_invalid(self):
+        reply = self.herd["Alpha"].ask(b"YOLO clientX 3.14 1592\n")
+        self.assertEqual(reply, b"? YOLO clientX 3.14 1592\n")
+
+
+class Framing(HerdTestCase):
+    """Lines, white space, order, EOF."""
+
+    def test_several_commands_in_order(self):
+        reply = self.herd["Alpha"].ask(
+            KIWI + b"\n" + KIWI_WHATSAT + b"\nBAD 1\n"
+            b"IAMAT b +1+1 1\nWHATSAT b 1 0\nBAD 2\n")
+        lines = reply.split(b"\n")
+        self.assertRegex(lines[0], rb"^AT Alpha \S+ kiwi.cs.ucla.edu ")
+        self.assertEqual(lines[1], lines[0])
+        i = lines.index(b"", 2)
+        self.assertEqual(lines[i + 1], b"? BAD 1")
+        self.assertRegex(lines[i + 2], rb"^AT Alpha \S+ b \+1\+1 1$")
+        self.assertEqual(lines[i + 3], lines[i + 2])
+        self.assertEqual(lines[-3:], [b"", b"? BAD 2", b""])
+
+    def test_final_line_without_newline(self):
+        reply = self.herd["Alpha"].ask(b"YOLO 1\nYOLO 2")
+        self.assertEqual(reply, b"? YOLO 1\n? YOLO 2\n")
+
+    def test_final_iamat_without_newline(self):
+        reply = self.herd["Alpha"].ask(KIWI)
+        self.assertRegex(reply, AT_RE)
+
+    def test_crlf(self):
+        reply = self.herd["Alpha"].ask(b"YOLO a b\r\n" + KIWI + b"\r\n")
+        self.assertTrue(reply.startswith(b"? YOLO a b\n"), reply)
+        self.assertRegex(reply[len(b"? YOLO a b\n"):], AT_RE)
+
+    def test_white_space(self):
+        reply = self.herd["Alpha"].ask(
+            b"\t IAMAT\v a \f +1+1\t\t5  \r\n"
+            b"\n   \n\t\r\n"
+            b"  WHATSAT  a  1\t0 \n")
+        lines = reply.split(b"\n")
+        self.assertRegex(lines[0], rb"^AT Alpha \S+ a \+1\+1 5$")
+        self.assertEqual(lines[1], lines[0])
+        self.assertEqual(json.loads(b"\n".join(lines[2:]))["status"], "OK")
+
+    def test_invalid_keeps_white_space(self):
+        line = b"  IAMAT\ta  +1+1\t5 extra \v "
+        reply = self.herd["Alpha"].ask(line + b"\r\n")
+        self.assertEqual(reply, b"? " + line + b"\n")
+
+    def test_blank_lines_get_no_reply(self):
+        self.assertEqual(self.herd["Alpha"].ask(b"\n \n\t\r\n\r\n"), b"")
+
+    def test_connection_closed_after_replies(self):
+        c = self.herd["Alpha"].connect()
+        c.send(b"YOLO\n")
+        c.shutdown()
+        self.assertEqual(c.read_all(), b"? YOLO\n")
+
+
+class Invalid(HerdTestCase):
+    """Every kind of invalid command is echoed after "? "."""
+
+    BAD = [
+        b"IAMAT a +1+1",
+        b"IAMAT a +1+1 5 6",
+        b"IAMAT",
+        b"iamat a +1+1 5",
+        b"IAMAT a 1+1 5",
+        b"IAMAT a +1.+1 5",
+        b"IAMAT a +91+1 5",
+        b"IAMAT a +90.000000001+1 5",
+        b"IAMAT a +1-180.5 5",
+        b"IAMAT a +1+1 -5",
+        b"IAMAT a +1+1 5e9",
+        b"IAMAT a +1+1 1.5.5",
+        b"IAMAT a +1+1 0x10",
+        b"IAMAT " + b"x" * 256 + b" +1+1 5",
+        b"WHATSAT a 10",
+        b"WHATSAT a 0 5",
+        b"WHATSAT a 50.01 5",
+        b"WHATSAT a -1 5",
+        b"WHATSAT a 10 21",
+        b"WHATSAT a 10 1.5",
+        b"WHATSAT unknown.client 10 5",
+        b"AT Alpha +0.1 a +1+1 5",
+        b"IAMAT a\x00b +1+1 5",
+        b"\x00",
+        b"\xff\xfe binary",
+    ]
+
+    def test_each(self):
+        c = self.herd["Alpha"].connect()
+        c.send(b"IAMAT a +1+1 5\n")
+        self.assertRegex(c.read_line(), AT_RE)
+        for line in self.BAD:
+            with self.subTest(line=line):
+                c.send(line + b"\n")
+                self.assertEqual(c.read_line(), b"? " + line + b"\n")
+
+    def test_long_client_id_at_cap(self):
+        cid = b"x" * 255
+        reply = self.herd["Alpha"].ask(b"IAMAT " + cid + b" +1+1 5\n")
+        self.assertEqual(AT_RE.match(reply).group(3), cid)
+
+    def test_utf8_client_id(self):
+        cid = "caf\u00e9-\u6771\u4eac".encode()
+        reply = self.herd["Alpha"].ask(b"IAMAT " + cid + b" +1+1 5\n"
+                                       b"WHATSAT " + cid + b" 1 0\n")
+        self.assertEqual(AT_RE.match(reply.split(b"\n")[0] + b"\n").group(3),
+                         cid)
+
+
+class Ordering(HerdTestCase):
+    """An older IAMAT never replaces a newer one (DESIGN §4's order)."""
+
+    def whatsat(self, cid):
+        reply = self.herd["Alpha"].ask(b"WHATSAT %s 1 0\n" % cid)
+        return reply.split(b"\n")[0]
+
+    def test_older_does_not_replace(self):
+        m = self.herd["Alpha"]
+        newer = m.ask(b"IAMAT c +10+10 100.5\n")
+        older = m.ask(b"IAMAT c +20+20 100.49999999999\n")
+        self.assertRegex(older, rb"^AT Alpha \S+ c \+20\+20 100.49999999999\n")
+        self.assertEqual(self.whatsat(b"c") + b"\n", newer)
+
+    def test_newer_replaces(self):
+        m = self.herd["Alpha"]
+        m.ask(b"IAMAT c +10+10 100\n")
+        newer = m.ask(b"IAMAT c +20+20 100.0000000001\n")
+        self.assertEqual(self.whatsat(b"c") + b"\n", newer)
+
+    def test_equal_time_greater_location_wins(self):
+        m = self.herd["Alpha"]
+        win = m.ask(b"IAMAT c +20+20 100\n")
+        m.ask(b"IAMAT c +10+10 100.000\n")
+        self.assertEqual(self.whatsat(b"c") + b"\n", win)
+
+
+class Limits(HerdTestCase):
+    extra = "max_line 300\nclient_idle_timeout 0.5\nmax_clients 3\n"
+
+    def test_long_line_closes_connection(self):
+        m = self.herd["Alpha"]
+        other = m.connect()
+        c = m.connect()
+        c.send(b"IAMAT " + b"x" * 400)
+        self.assertTrue(c.closed())
+        # Another client is not affected.
+        other.send(b"YOLO\n")
+        self.assertEqual(other.read_line(), b"? YOLO\n")
+        self.assertIn("line too long", m.log())
+
+    def test_line_at_cap_is_served(self):
+        line = b"Y" * 300
+        self.assertEqual(self.herd["Alpha"].ask(line + b"\r\n"),
+                         b"? " + line + b"\n")
+
+    def test_long_line_never_echoed(self):
+        c = self.herd["Alpha"].connect()
+        c.send(b"Z" * 301 + b"\n")
+        self.assertEqual(c.read_all(), b"")
+
+    def test_idle_timeout(self):
+        c = self.herd["Alpha"].connect()
+        start = time.monotonic()
+        self.assertTrue(c.closed(timeout=5))
+        self.assertLess(time.monotonic() - start, 4)
+        self.assertIn("idle timeout", self.herd["Alpha"].log())
+
+    def test_connection_cap(self):
+        m = self.herd["Alpha"]
+        # Sockets that are open before a reply proves them accepted.
+        conns = [m.connect() for _ in range(3)]
+        for c in conns:
+            c.send(b"YOLO\n")
+            self.assertEqual(c.read_line(), b"? YOLO\n")
+        extra = m.connect()
+        self.assertTrue(extra.closed())
+        self.assertIn("max_clients", m.log())
+        conns[0].close()
+        time.sleep(0.2)
+        again = m.connect()
+        again.send(b"YOLO\n")
+        self.assertEqual(again.read_line(), b"? YOLO\n")
+
+    def test_reset_by_client(self):
+        m = self.herd["Alpha"]
+        c = m.connect()
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                          b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        c.send(b"IAMAT r +1+1 5\n")
+        c.close()
+        time.sleep(0.2)
+        self.assertRegex(m.ask(b"WHATSAT r 1 0\n"), rb"^AT Alpha ")
+
+
+if __name__ == "__main__":
+    main()

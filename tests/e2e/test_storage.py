@@ -1,0 +1,160 @@
+"""Storage (DESIGN §5): the database an operator reads with sqlite3."""
+
+import os
+import re
+import sqlite3
+import subprocess
+import time
+
+from herdtest import EXIT_CONFIG, KIWI, HerdTestCase, main
+
+
+class Database(HerdTestCase):
+
+    def test_sqlite_shell_reads_while_running(self):
+        m = self.herd["Alpha"]
+        at = m.ask(KIWI + b"\n")
+        out = m.sqlite("select client_id, server_id, time_diff, location, "
+                       "latitude, longitude, client_time from locations")
+        fields = at.decode().split()
+        self.assertEqual(out.strip().split("|"), [
+            "kiwi.cs.ucla.edu", "Alpha", fields[2], "+34.068930-118.445127",
+            "34.06893", "-118.445127", "1520023934.918963997"])
+        self.assertEqual(m.sqlite("pragma journal_mode").strip(), "wal")
+        self.assertEqual(m.sqlite("pragma user_version").strip(), "1")
+
+    def test_reply_only_after_commit(self):
+        """Whenever an AT reply arrives, another connection already sees
+        the row: the reply was sent after the commit."""
+        m = self.herd["Alpha"]
+        c = m.connect()
+        db = sqlite3.connect(m.db)
+        for i in range(20):
+            c.send(b"IAMAT d%d +1+1 %d\n" % (i, i))
+            c.read_line()
+            row = db.execute("select client_time from locations where "
+                             "client_id = ?", ("d%d" % i,)).fetchone()
+            self.assertEqual(row, (str(i),))
+        db.close()
+
+    def test_many_updates_one_connection(self):
+        """A pipeline of updates is answered in order and all are stored
+        (they are committed in groups, not one by one)."""
+        m = self.herd["Alpha"]
+        n = 2000
+        data = b"".join(b"IAMAT p%d +1+1 %d\n" % (i, i) for i in range(n))
+        reply = m.ask(data, timeout=60)
+        lines = reply.split(b"\n")[:-1]
+        self.assertEqual(len(lines), n)
+        for i, line in enumerate(lines):
+            self.assertTrue(line.endswith(b" p%d +1+1 %d" % (i, i)), line)
+        self.assertEqual(m.sqlite("select count(*) from locations").strip(),
+                         str(n))
+        commits = [int(x) for x in
+                   re.findall(r"committed (\d+) updates", m.log())]
+        if commits:     # only logged with -v; see test_group_commit_logged
+            self.assertLess(len(commits), n)
+
+    def test_persistence_across_restart(self):
+        m = self.herd["Alpha"]
+        at = m.ask(KIWI + b"\n")
+        self.assertEqual(m.stop(), 0)
+        m.start()
+        reply = m.ask(b"WHATSAT kiwi.cs.ucla.edu 10 0\n")
+        self.assertTrue(reply.startswith(at), reply)
+
+    def test_persistence_after_kill(self):
+        """An acknowledged update survives SIGKILL of the member."""
+        m = self.herd["Alpha"]
+        at = m.ask(KIWI + b"\n")
+        m.kill()
+        m.start()
+        reply = m.ask(b"WHATSAT kiwi.cs.ucla.edu 10 0\n")
+        self.assertTrue(reply.startswith(at), reply)
+
+    def test_locked_database(self):
+        """While another writer holds the database, an IAMAT cannot be
+        made durable: its connection is closed without a reply, other
+        commands still work, and updates work again once the lock goes."""
+        m = self.herd["Alpha"]
+        m.ask(b"IAMAT known +1+1 5\n")
+        shell = subprocess.Popen(["sqlite3", m.db], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            shell.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n")
+            shell.stdin.flush()
+            self.assertEqual(shell.stdout.readline().strip(), "locked")
+
+            c = m.connect()
+            c.send(b"IAMAT lost +2+2 6\n")
+            self.assertTrue(c.closed())
+            self.assertRegex(m.ask(b"WHATSAT known 1 0\n"),
+                             rb"^AT Alpha \S+ known ")
+            self.assertEqual(m.ask(b"WHATSAT lost 1 0\n"),
+                             b"? WHATSAT lost 1 0\n")
+        finally:
+            shell.stdin.write("ROLLBACK;\n.quit\n")
+            shell.stdin.close()
+            shell.wait(10)
+            shell.stdout.close()
+        self.assertIn("disconnected (database error)", m.log())
+        self.assertRegex(m.ask(b"IAMAT lost +2+2 6\n"), rb"^AT Alpha ")
+
+
+class GroupCommit(HerdTestCase):
+
+    def setUp(self):
+        super().setUp()
+        m = self.herd["Alpha"]
+        m.stop()
+        m.start(args=("-v",))
+
+    def test_group_commit_logged(self):
+        m = self.herd["Alpha"]
+        n = 500
+        data = b"".join(b"IAMAT g%d +1+1 %d\n" % (i, i) for i in range(n))
+        self.assertEqual(len(m.ask(data).split(b"\n")) - 1, n)
+        commits = [int(x) for x in
+                   re.findall(r"committed (\d+) updates", m.log())]
+        self.assertEqual(sum(commits), n)
+        self.assertLess(len(commits), n / 2, commits)
+
+
+class Schema(HerdTestCase):
+    start = False
+
+    def test_newer_database_refused(self):
+        m = self.herd["Alpha"]
+        os.makedirs(os.path.dirname(m.db))
+        db = sqlite3.connect(m.db)
+        db.execute("pragma user_version = 99")
+        db.close()
+        m.start(wait=False)
+        self.assertEqual(m.wait_exit(), EXIT_CONFIG)
+        self.assertIn("database schema version 99 is newer than this "
+                      "herd-server supports (1); refusing to use it",
+                      m.log())
+        # Nothing was changed.
+        self.assertEqual(m.sqlite("pragma user_version").strip(), "99")
+        self.assertEqual(m.sqlite(".tables").strip(), "")
+        self.assertEqual(m.sqlite("pragma journal_mode").strip(), "delete")
+
+    def test_new_database_migrated(self):
+        m = self.herd["Alpha"]
+        m.start()
+        self.assertIn("migrating schema to version 1", m.log())
+        self.assertEqual(m.sqlite("pragma user_version").strip(), "1")
+        m.stop()
+        m.start()
+        self.assertEqual(m.log().count("migrating schema"), 1)
+
+    def test_directories_created(self):
+        m = self.herd["Alpha"]
+        m.start()
+        for d in ("lib", "log", "run"):
+            st = os.stat(os.path.join(self.herd.dir, "var", d))
+            self.assertEqual(st.st_mode & 0o777, 0o750, d)
+
+
+if __name__ == "__main__":
+    main()
