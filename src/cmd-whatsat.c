@@ -2,7 +2,9 @@
  * cmd-whatsat.c: WHATSAT <client-id> <radius-km> <bound>.
  *
  * The reply is the client's stored AT line, as the member that received
- * its IAMAT wrote it, then the places near it as a JSON object.
+ * its IAMAT wrote it, then the places near it as a JSON object: at once
+ * for a bound of 0 or without a provider, else when the Places request
+ * ends (places.c), while the connection goes on with its next commands.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include "cmd.h"
 #include "location.h"
 #include "log.h"
+#include "places.h"
 #include "placesjson.h"
 #include "proto.h"
 #include "server.h"
@@ -41,6 +44,7 @@ cmd_whatsat_exec(struct cmd_ctx *ctx)
 {
 	struct proto_whatsat	 in;
 	struct location		 l;
+	struct places_query	 q;
 	struct reply		*r;
 	const char		*why;
 	char			*id, *cause = NULL, *at;
@@ -73,8 +77,17 @@ cmd_whatsat_exec(struct cmd_ctx *ctx)
 
 	if (in.bound == 0)
 		cmd_whatsat_json(r, placesjson_empty());
-	else
+	else if (ctx->srv->places == NULL)
 		cmd_whatsat_json(r, placesjson_error("REQUEST_DENIED",
 		    "no Places provider configured"));
+	else {
+		q.client_id = l.client_id;
+		q.location = l.location;
+		q.latitude = l.latitude;
+		q.longitude = l.longitude;
+		q.radius_km = in.radius_km;
+		q.bound = in.bound;
+		places_search(ctx->srv->places, r, &q);
+	}
 	location_clear(&l);
 }

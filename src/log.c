@@ -163,3 +163,34 @@ log_escape(const void *buf, size_t len)
 	*o = '\0';
 	return (out);
 }
+
+/*
+ * A copy of s with every occurrence of secret replaced by REDACTED, for
+ * text that may carry a key (a URL, a provider's error message) on its way
+ * to a log line or a client.  The caller frees the result.
+ */
+char *
+log_redact(const char *s, const char *secret)
+{
+	const char	*at;
+	char		*out, *o;
+	size_t		 slen, n = 0;
+
+	if (secret == NULL || *secret == '\0')
+		return (xstrdup(s));
+	slen = strlen(secret);
+	for (at = s; (at = strstr(at, secret)) != NULL; at += slen)
+		n++;
+	if (n == 0)
+		return (xstrdup(s));
+	o = out = xmalloc(strlen(s) + n * sizeof "REDACTED" + 1);
+	while ((at = strstr(s, secret)) != NULL) {
+		memcpy(o, s, at - s);
+		o += at - s;
+		memcpy(o, "REDACTED", 8);
+		o += 8;
+		s = at + slen;
+	}
+	strcpy(o, s);
+	return (out);
+}

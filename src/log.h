@@ -25,5 +25,6 @@ __attribute__((noreturn, format(printf, 1, 2)))
 void	 fatalx(const char *, ...);
 
 char	*log_escape(const void *, size_t);
+char	*log_redact(const char *, const char *);
 
 #endif

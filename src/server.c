@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "log.h"
+#include "places.h"
 #include "server.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -111,6 +112,14 @@ server_run(const struct topology *t, const struct topo_member *me,
 		return (EXIT_CONFIG);
 	}
 
+	srv.places = places_new(srv.base, t, &cause);
+	if (srv.places == NULL && cause != NULL) {
+		log_errorx("%s", cause);
+		free(cause);
+		status = EXIT_CONFIG;
+		goto out;
+	}
+
 	srv.listener = evconnlistener_new_bind(srv.base, server_accept_cb,
 	    &srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 	    LEV_OPT_CLOSE_ON_EXEC, 511, (struct sockaddr *)&me->sa, me->salen);
@@ -141,6 +150,7 @@ server_run(const struct topology *t, const struct topo_member *me,
 out:
 	if (srv.listener != NULL)
 		evconnlistener_free(srv.listener);
+	places_free(srv.places);
 	store_close(srv.store);
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);

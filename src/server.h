@@ -9,6 +9,7 @@
 
 #include "topology.h"
 
+struct places;
 struct store;
 
 struct server {
@@ -16,6 +17,7 @@ struct server {
 	const struct topology		*topo;
 	const struct topo_member	*me;
 	struct store			*store;
+	struct places			*places;	/* NULL: no provider */
 
 	struct evconnlistener		*listener;
 	struct event			*accept_retry;	/* after EMFILE */
