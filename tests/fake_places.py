@@ -24,7 +24,8 @@ Tests steer it through GET /_fake/mode?NAME=VALUE&... (replaces the mode):
   garbage=1          200 with a body that is not JSON
   truncate=1         close the connection half way through the body
   huge=1             a 3 MiB JSON body
-and read GET /_fake/stats: request and connection counts, the most
+and read GET /_fake/stats: counts of API requests and of the connections
+that carried them, the most
 requests in flight at once, and the last request seen.
 """
 
@@ -131,17 +132,13 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state = None
 
-    def setup(self):
-        super().setup()
-        with self.state.lock:
-            self.state.connections += 1
-
     def log_message(self, fmt, *args):
         pass
 
     # -- plumbing --------------------------------------------------------
 
-    def send(self, code, body, ctype="application/json; charset=UTF-8"):
+    def send(self, code, body, ctype="application/json; charset=UTF-8",
+             api=True):
         if isinstance(body, (dict, list)):
             body = json.dumps(body, indent=2).encode()
         elif isinstance(body, str):
@@ -150,7 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.state.mode.get("truncate"):
+        if api and self.state.mode.get("truncate"):
             self.wfile.write(body[:len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
@@ -169,6 +166,11 @@ class Handler(BaseHTTPRequestHandler):
     def begin(self, body=b""):
         url = urllib.parse.urlsplit(self.path)
         with self.state.lock:
+            # One handler serves one connection, keep-alive included:
+            # count the connections that carried API requests.
+            if not getattr(self, "counted", False):
+                self.counted = True
+                self.state.connections += 1
             self.state.requests += 1
             self.state.in_flight += 1
             self.state.max_in_flight = max(self.state.max_in_flight,
@@ -205,14 +207,14 @@ class Handler(BaseHTTPRequestHandler):
             q = urllib.parse.parse_qs(url.query)
             with self.state.lock:
                 self.state.mode = {k: v[0] for k, v in q.items()}
-            self.send(200, {"mode": self.state.mode})
+            self.send(200, {"mode": self.state.mode}, api=False)
         elif url.path == "/_fake/stats":
             with self.state.lock:
                 self.send(200, {
                     "requests": self.state.requests,
                     "connections": self.state.connections,
                     "max_in_flight": self.state.max_in_flight,
-                    "last": self.state.last})
+                    "last": self.state.last}, api=False)
         elif url.path == LEGACY_PATH:
             mode = self.begin()
             try:

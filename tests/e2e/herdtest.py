@@ -16,10 +16,15 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
+import json
 
 BUILDDIR = os.environ.get("HERD_BUILDDIR",
                           os.path.join(os.path.dirname(__file__), "..", ".."))
+SRCDIR = os.environ.get("HERD_SRCDIR",
+                        os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER = os.path.join(BUILDDIR, "herd-server")
+FAKE_PLACES = os.path.join(SRCDIR, "tests", "fake_places.py")
 EXIT_CONFIG = 78
 
 # IAMAT example of DESIGN §2.
@@ -51,12 +56,21 @@ class Member:
         self.reaped = False     # the test itself waited for the exit
         self.log_path = os.path.join(herd.dir, name + ".stderr")
 
-    def start(self, wait=True, args=()):
+    def start(self, wait=True, args=(), env=None):
+        """Start the member; env adds to (None values remove from) the
+        environment, which never carries a Places key unless asked."""
         self.reaped = False
+        e = dict(os.environ)
+        e.pop("HERD_PLACES_KEY", None)
+        for k, v in (env if env is not None else self.herd.env).items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [SERVER, "-c", self.herd.conf, *args, self.name],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=e)
         log.close()
         if wait:
             self.wait_ready()
@@ -152,7 +166,8 @@ class Member:
 class Herd:
     """A temporary folder with a topology file and its members."""
 
-    def __init__(self, names=("Alpha",), links=(), extra=""):
+    def __init__(self, names=("Alpha",), links=(), extra="", env=None):
+        self.env = env or {}
         self.dir = tempfile.mkdtemp(prefix="herd-test-")
         self.ports = {n: free_port() for n in names}
         self.conf = os.path.join(self.dir, "herd.conf")
@@ -186,6 +201,42 @@ class Herd:
         for m in self.members.values():
             m.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class FakePlaces:
+    """tests/fake_places.py, the stand-in for Google's Places APIs."""
+
+    def __init__(self, key):
+        self.proc = subprocess.Popen(
+            [sys.executable, FAKE_PLACES, "--key", key],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        self.port = int(self.proc.stdout.readline())
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    @property
+    def new_url(self):
+        return self.base + "/v1/places:searchNearby"
+
+    @property
+    def legacy_url(self):
+        return self.base + "/maps/api/place/nearbysearch/json"
+
+    def _get(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=10) as r:
+            return json.load(r)
+
+    def mode(self, **mode):
+        """Replace the fake's mode: delay=, fail=, garbage=1, ..."""
+        q = "&".join("%s=%s" % kv for kv in mode.items())
+        return self._get("/_fake/mode?" + q)
+
+    def stats(self):
+        return self._get("/_fake/stats")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.proc.stdout.close()
 
 
 class Conn:
@@ -252,10 +303,11 @@ class HerdTestCase(unittest.TestCase):
     names = ("Alpha",)
     links = ()
     extra = ""
+    env = None
     start = True
 
     def setUp(self):
-        self.herd = Herd(self.names, self.links, self.extra)
+        self.herd = Herd(self.names, self.links, self.extra, self.env)
         self.addCleanup(self.herd.cleanup)
         if self.start:
             for m in self.herd.members.values():

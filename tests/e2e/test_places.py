@@ -1,0 +1,391 @@
+"""WHATSAT through both Places providers, against tests/fake_places.py.
+
+The code under test is the member's own: libcurl on its event loop,
+Jansson, the New-to-legacy mapping.  Only Google is replaced.
+"""
+
+import json
+import math
+import os
+import re
+import select
+import socket
+import struct
+import time
+
+from herdtest import EXIT_CONFIG, KIWI, FakePlaces, HerdTestCase, main
+
+KEY = "AIzaFakeKey-0123456789abcdefghijklmnopq"
+KIWI_LAT, KIWI_LNG = 34.068930, -118.445127
+FIELD_MASK = ("places.id,places.displayName,places.formattedAddress,"
+              "places.shortFormattedAddress,places.location,places.viewport,"
+              "places.types,places.rating,places.userRatingCount,"
+              "places.businessStatus,places.regularOpeningHours,"
+              "places.priceLevel,places.plusCode,places.iconMaskBaseUri,"
+              "places.iconBackgroundColor")
+
+
+def km_between(lat1, lng1, lat2, lng2):
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = (math.sin(dp / 2) ** 2 +
+         math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2)
+    return 6371.0088 * 2 * math.asin(math.sqrt(a))
+
+
+def split_whatsat(reply):
+    """(AT line with newline, parsed JSON), checking the framing."""
+    at, rest = reply.split(b"\n", 1)
+    assert rest.endswith(b"\n\n"), rest[-20:]
+    assert not rest.endswith(b"\n\n\n"), rest[-20:]
+    assert b"\n\n" not in rest[:-2], "empty line inside the JSON"
+    return at + b"\n", json.loads(rest)
+
+
+class PlacesCase(HerdTestCase):
+    provider = "google"
+    timeout = "2"
+
+    def setUp(self):
+        self.fake = FakePlaces(KEY)
+        self.addCleanup(self.fake.stop)
+        url = (self.fake.new_url if self.provider == "google"
+               else self.fake.legacy_url)
+        self.extra = ("places_provider %s\nplaces_url %s\n"
+                      "places_timeout %s\nplaces_connect_timeout 1\n" %
+                      (self.provider, url, self.timeout))
+        self.env = {"HERD_PLACES_KEY": KEY}
+        super().setUp()
+        self.hello()
+
+    def hello(self):
+        """Connect, report kiwi's location, and keep its stored AT line
+        (a restarted member keeps the first one)."""
+        self.c = self.herd["Alpha"].connect()
+        self.c.send(KIWI + b"\nWHATSAT kiwi.cs.ucla.edu 1 0\n")
+        self.c.read_line()
+        self.at = self.c.read_whatsat().split(b"\n")[0] + b"\n"
+
+    def whatsat(self, radius=b"10", bound=b"5", conn=None):
+        c = conn or self.c
+        c.send(b"WHATSAT kiwi.cs.ucla.edu %s %s\n" % (radius, bound))
+        at, o = split_whatsat(c.read_whatsat())
+        self.assertEqual(at, self.at)
+        return o
+
+    def assertFailure(self, o, status, message):
+        self.assertEqual(o["status"], status, o)
+        self.assertEqual(o["results"], [])
+        self.assertEqual(o["html_attributions"], [])
+        self.assertIn(message, o["error_message"])
+        # The connection carries on.
+        self.c.send(b"YOLO\n")
+        self.assertEqual(self.c.read_line(), b"? YOLO\n")
+
+    def assertKeyNowhere(self, *texts):
+        for t in texts + (self.herd["Alpha"].log(),):
+            self.assertNotIn(KEY, t if isinstance(t, str) else t.decode())
+
+
+class Google(PlacesCase):
+    """The Places API (New)."""
+    timeout = "4"
+
+    def test_results(self):
+        o = self.whatsat(b"10", b"5")
+        self.assertEqual(o["status"], "OK")
+        self.assertEqual(len(o["results"]), 5)
+        for r in o["results"]:
+            for k in ("name", "place_id", "vicinity", "types", "rating",
+                      "user_ratings_total", "business_status", "geometry"):
+                self.assertIn(k, r)
+            loc = r["geometry"]["location"]
+            self.assertLessEqual(km_between(KIWI_LAT, KIWI_LNG, loc["lat"],
+                                            loc["lng"]), 10.0)
+        self.assertEqual(o["results"][0]["name"], "Fake Place 0")
+        self.assertEqual(o["results"][0]["place_id"], "ChIJfake000000")
+        self.assertEqual(o["results"][0]["vicinity"],
+                         "100 Mock Ave, Los Angeles")
+
+    def test_request_is_what_google_wants(self):
+        self.whatsat(b"10.5871263", b"7")
+        last = self.fake.stats()["last"]
+        self.assertEqual(last["method"], "POST")
+        self.assertEqual(last["path"], "/v1/places:searchNearby")
+        self.assertEqual(last["headers"]["x-goog-api-key"], KEY)
+        self.assertEqual(last["headers"]["x-goog-fieldmask"], FIELD_MASK)
+        self.assertEqual(last["headers"]["content-type"], "application/json")
+        self.assertEqual(json.loads(last["body"]), {
+            "locationRestriction": {"circle": {
+                "center": {"latitude": KIWI_LAT, "longitude": KIWI_LNG},
+                "radius": 10587.1263}},
+            "maxResultCount": 7})
+
+    def test_bounds(self):
+        self.assertEqual(len(self.whatsat(b"50", b"20")["results"]), 20)
+        self.assertEqual(len(self.whatsat(b"0.5", b"1")["results"]), 1)
+        requests = self.fake.stats()["requests"]
+        o = self.whatsat(b"10", b"0")
+        self.assertEqual(o, {"html_attributions": [], "results": [],
+                             "status": "OK"})
+        self.assertEqual(self.fake.stats()["requests"], requests)
+
+    def test_zero_results(self):
+        self.fake.mode(empty=1)
+        o = self.whatsat()
+        self.assertEqual(o["status"], "ZERO_RESULTS")
+        self.assertEqual(o["results"], [])
+
+    def test_http_errors(self):
+        for code, status in ((400, "INVALID_REQUEST"),
+                             (403, "REQUEST_DENIED"),
+                             (429, "OVER_QUERY_LIMIT"),
+                             (500, "UNKNOWN_ERROR"),
+                             (503, "UNKNOWN_ERROR")):
+            with self.subTest(code=code):
+                self.fake.mode(fail=code)
+                self.assertFailure(self.whatsat(), status,
+                                   "Fake failure %d. (HTTP %d" % (code, code))
+        log = self.herd["Alpha"].log()
+        self.assertRegex(log, r"places: kiwi.cs.ucla.edu: \S+, HTTP 429, "
+                         r"OVER_QUERY_LIMIT: .* in \d+ ms")
+
+    def test_garbage(self):
+        self.fake.mode(garbage=1)
+        self.assertFailure(self.whatsat(), "UNKNOWN_ERROR",
+                           "Places answered HTTP 200 with a body that is "
+                           "not a JSON object")
+
+    def test_closed_mid_body(self):
+        self.fake.mode(truncate=1)
+        self.assertFailure(self.whatsat(), "UNKNOWN_ERROR",
+                           "Places request failed")
+
+    def test_too_large(self):
+        self.fake.mode(huge=1)
+        self.assertFailure(self.whatsat(), "UNKNOWN_ERROR",
+                           "Places answer larger than 2097152 bytes")
+
+    def test_timeout(self):
+        self.fake.mode(delay=8)
+        start = time.monotonic()
+        o = self.whatsat()
+        self.assertLess(time.monotonic() - start, 7.5)
+        self.assertFailure(o, "UNKNOWN_ERROR", "Places request timed out")
+        self.assertRegex(self.herd["Alpha"].log(),
+                         r"UNKNOWN_ERROR: Places request timed out.* in "
+                         r"\d+ ms")
+
+    def test_key_never_leaks(self):
+        o = self.whatsat()
+        self.assertEqual(o["status"], "OK")
+        self.fake.mode(fail=400)
+        self.whatsat()
+        with open("/proc/%d/cmdline" % self.herd["Alpha"].proc.pid,
+                  "rb") as f:
+            self.assertKeyNowhere(f.read())
+
+    def test_slow_whatsat_then_fast_iamat(self):
+        """Replies keep command order on a connection, and the member
+        serves others while a Places request is in flight."""
+        self.fake.mode(delay=1.5)
+        self.c.send(b"WHATSAT kiwi.cs.ucla.edu 10 3\nIAMAT fast +1+1 5\n")
+        other = self.herd["Alpha"].connect()
+        other.send(b"IAMAT other +2+2 6\n")
+        self.assertRegex(other.read_line(), rb"^AT Alpha \S+ other ")
+        # The IAMAT on the first connection is committed already, but its
+        # reply waits behind the WHATSAT's.
+        self.assertEqual(self.herd["Alpha"].sqlite(
+            "select client_time from locations where client_id = 'fast'"),
+            "5\n")
+        ready, _, _ = select.select([self.c.sock], [], [], 0)
+        self.assertEqual(ready, [], "a reply overtook the slow WHATSAT")
+        at, o = split_whatsat(self.c.read_whatsat())
+        self.assertEqual(at, self.at)
+        self.assertEqual(len(o["results"]), 3)
+        self.assertRegex(self.c.read_line(), rb"^AT Alpha \S+ fast ")
+
+    def test_200_in_flight(self):
+        """200 WHATSATs against a slow fake are all in flight at once."""
+        self.fake.mode(delay=1.5)
+        conns = [self.herd["Alpha"].connect() for _ in range(4)]
+        for c in conns:
+            c.send(b"WHATSAT kiwi.cs.ucla.edu 10 2\n" * 50)
+        for c in conns:
+            for _ in range(50):
+                at, o = split_whatsat(c.read_whatsat())
+                self.assertEqual(at, self.at)
+                self.assertEqual(o["status"], "OK")
+                self.assertEqual(len(o["results"]), 2)
+        self.assertEqual(self.fake.stats()["max_in_flight"], 200)
+
+    def test_connection_reuse(self):
+        for _ in range(5):
+            self.assertEqual(self.whatsat()["status"], "OK")
+        stats = self.fake.stats()
+        self.assertEqual(stats["requests"], 5)
+        self.assertEqual(stats["connections"], 1)
+
+    def test_client_gone_mid_request(self):
+        """A client that resets its connection cancels its request."""
+        self.fake.mode(delay=2)
+        c = self.herd["Alpha"].connect()
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                          struct.pack("ii", 1, 0))
+        c.send(b"WHATSAT kiwi.cs.ucla.edu 10 5\n")
+        deadline = time.monotonic() + 5
+        while self.fake.stats()["requests"] == 0:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        c.close()
+        deadline = time.monotonic() + 5
+        while "cancelled" not in self.herd["Alpha"].log():
+            self.assertLess(time.monotonic(), deadline, "not cancelled")
+            time.sleep(0.02)
+        # The member carries on; tearDown checks for leaks at exit.
+        self.fake.mode()
+        self.assertEqual(self.whatsat()["status"], "OK")
+
+    def test_client_eof_mid_request(self):
+        """A client that half-closes still gets its answer."""
+        self.fake.mode(delay=0.5)
+        reply = self.herd["Alpha"].ask(b"WHATSAT kiwi.cs.ucla.edu 10 4")
+        at, o = split_whatsat(reply)
+        self.assertEqual(len(o["results"]), 4)
+
+
+class WrongKey(PlacesCase):
+
+    def setUp(self):
+        super().setUp()
+        m = self.herd["Alpha"]
+        m.stop()
+        m.start(env={"HERD_PLACES_KEY": "not-the-key-0123456789"})
+
+    def test_wrong_key(self):
+        self.hello()
+        o = self.whatsat()
+        self.assertFailure(o, "REQUEST_DENIED", "API key not valid")
+        self.assertNotIn("not-the-key-0123456789", self.herd["Alpha"].log())
+
+
+class NoKey(PlacesCase):
+
+    def setUp(self):
+        super().setUp()
+        m = self.herd["Alpha"]
+        m.stop()
+        m.start(env={})
+
+    def test_no_key(self):
+        self.hello()
+        self.assertFailure(self.whatsat(), "REQUEST_DENIED",
+                           "no Places API key configured (set "
+                           "HERD_PLACES_KEY or places_key_file)")
+        self.assertEqual(self.fake.stats()["requests"], 0)
+        self.assertIn("warning: places: no API key", self.herd["Alpha"].log())
+
+
+class KeyFile(PlacesCase):
+
+    def setUp(self):
+        super().setUp()
+        self.key_file = os.path.join(self.herd.dir, "places.key")
+        with open(self.key_file, "w") as f:
+            f.write(KEY + "\n")
+        with open(self.herd.conf, "a") as f:
+            f.write("places_key_file places.key\n")
+        self.herd["Alpha"].stop()
+
+    def test_key_file(self):
+        m = self.herd["Alpha"]
+        m.start(env={})
+        self.hello()
+        self.assertEqual(self.whatsat()["status"], "OK")
+        self.assertEqual(self.fake.stats()["last"]["headers"]
+                         ["x-goog-api-key"], KEY)
+
+    def test_unreadable_key_file(self):
+        os.unlink(self.key_file)
+        m = self.herd["Alpha"]
+        m.start(env={}, wait=False)
+        self.assertEqual(m.wait_exit(), EXIT_CONFIG)
+        self.assertIn("places_key_file %s: No such file or directory" %
+                      self.key_file, m.log())
+
+
+class Unreachable(PlacesCase):
+    """A Places server that refuses connections."""
+
+    def setUp(self):
+        super().setUp()
+        port = self.fake.port
+        self.fake.stop()
+        self.addCleanup(lambda: None)
+        self.fake.stop = lambda: None
+        self.port = port
+
+    def test_refused(self):
+        self.assertFailure(self.whatsat(), "UNKNOWN_ERROR",
+                           "Places request failed")
+
+
+class Legacy(PlacesCase):
+    """The legacy Nearby Search."""
+    provider = "google-legacy"
+
+    def test_results_cut_to_bound(self):
+        o = self.whatsat(b"10", b"3")
+        self.assertEqual(o["status"], "OK")
+        self.assertEqual([r["name"] for r in o["results"]],
+                         ["Fake Place 0", "Fake Place 1", "Fake Place 2"])
+        self.assertEqual(o["next_page_token"], "FakeNextPageToken")
+        for r in o["results"]:
+            loc = r["geometry"]["location"]
+            self.assertLessEqual(km_between(KIWI_LAT, KIWI_LNG, loc["lat"],
+                                            loc["lng"]), 10.0)
+
+    def test_request(self):
+        self.whatsat(b"2.5", b"3")
+        last = self.fake.stats()["last"]
+        self.assertEqual(last["method"], "GET")
+        self.assertEqual(last["query"], {
+            "location": ["34.068930,-118.445127"], "radius": ["2500"],
+            "key": [KEY]})
+        self.assertIn("key=REDACTED", self.herd["Alpha"].log())
+        self.assertKeyNowhere()
+
+    def test_statuses(self):
+        for status, message in (("OVER_QUERY_LIMIT",
+                                  "Places answered OVER_QUERY_LIMIT"),
+                                ("REQUEST_DENIED", "Fake REQUEST_DENIED."),
+                                ("INVALID_REQUEST", "Fake INVALID_REQUEST."),
+                                ("UNKNOWN_ERROR",
+                                 "Places answered UNKNOWN_ERROR")):
+            with self.subTest(status=status):
+                self.fake.mode(legacy_status=status)
+                self.assertFailure(self.whatsat(), status, message)
+
+    def test_zero_results(self):
+        self.fake.mode(empty=1)
+        o = self.whatsat()
+        self.assertEqual(o["status"], "ZERO_RESULTS")
+        self.assertEqual(o["results"], [])
+        self.assertNotIn("error_message", o)
+
+    def test_http_500(self):
+        self.fake.mode(fail=500)
+        self.assertFailure(self.whatsat(), "UNKNOWN_ERROR",
+                           "Places answered HTTP 500 with a body that is "
+                           "not a JSON object")
+
+    def test_garbage_and_truncation(self):
+        self.fake.mode(garbage=1)
+        self.assertFailure(self.whatsat(), "UNKNOWN_ERROR", "not a JSON")
+        self.fake.mode(truncate=1)
+        self.assertFailure(self.whatsat(), "UNKNOWN_ERROR",
+                           "Places request failed")
+
+
+if __name__ == "__main__":
+    main()
