@@ -60,7 +60,9 @@ placesjson_text(const json_t *o)
 	char	*text, *out, *p, *q;
 	size_t	 len;
 
-	if ((text = json_dumps(o, JSON_INDENT(2))) == NULL)
+	/* 15 digits: Google's 34.0705 stays 34.0705, not 34.070500000000003. */
+	if ((text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(15))) ==
+	    NULL)
 		fatalx("json_dumps failed");
 	len = strlen(text);
 	out = xmalloc(len + 3);

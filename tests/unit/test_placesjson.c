@@ -38,6 +38,19 @@ test_error(void)
 }
 
 
+static void
+test_numbers(void)
+{
+	json_t	*o = json_loads("{\"lat\": 34.0705, \"rating\": 4.4, "
+	    "\"n\": 57, \"r\": 3.0}", 0, NULL);
+	char	*text = placesjson_text(o);
+
+	CU_ASSERT_STRING_EQUAL(text, "{\n  \"lat\": 34.0705,\n  \"rating\": "
+	    "4.4,\n  \"n\": 57,\n  \"r\": 3.0\n}\n\n");
+	free(text);
+	json_decref(o);
+}
+
 static const char NEW_PLACE[] =
     "{\"places\": [{\"id\": \"ChIJmock1\","
     " \"displayName\": {\"text\": \"Mock Cafe\", \"languageCode\": \"en\"},"
@@ -240,6 +253,7 @@ suite_placesjson(void)
 	UNIT_SUITE("placesjson",
 	    { "empty", test_empty },
 	    { "error", test_error },
+	    { "numbers", test_numbers },
 	    { "new_mapping", test_new_mapping },
 	    { "new_empty", test_new_empty },
 	    { "new_errors", test_new_errors },
