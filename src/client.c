@@ -78,13 +78,14 @@ struct client {
 	int			 paused;	/* reading stopped: backpressure */
 	char			*line;		/* max_line + 2 bytes */
 
-	TAILQ_HEAD(, reply)	 replies;
+	TAILQ_HEAD(client_replies, reply) replies;
 	unsigned		 nreplies;
 
 	TAILQ_ENTRY(client)	 entry;
 };
 
-static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
+static TAILQ_HEAD(client_list, client) clients =
+    TAILQ_HEAD_INITIALIZER(clients);
 static unsigned		 nclients;
 static unsigned long long next_id = 1;
 
@@ -100,13 +101,6 @@ client_set_state(struct client *c, enum client_state state)
 	log_debug("%s: %s -> %s", c->name, client_states[c->state],
 	    client_states[state]);
 	c->state = state;
-}
-
-/* Open client connections, for the max_clients cap. */
-unsigned
-client_count(void)
-{
-	return (nclients);
 }
 
 const char *
@@ -291,13 +285,6 @@ reply_set_cancel(struct reply *r, void (*cancel)(void *), void *arg)
 {
 	r->cancel = cancel;
 	r->cancel_arg = arg;
-}
-
-/* Has r's client gone, so that its text will never be read? */
-int
-reply_cancelled(const struct reply *r)
-{
-	return (r->c->state == CLIENT_CLOSED);
 }
 
 /* r is complete: write it, and any complete replies behind it, in order. */

@@ -15,7 +15,6 @@ struct reply;
 void		 client_accept(struct server *, evutil_socket_t,
 		     struct sockaddr *, int);
 void		 client_close_all(void);
-unsigned	 client_count(void);
 void		 client_drop(struct client *, const char *);
 const char	*client_name(const struct client *);
 
@@ -26,6 +25,5 @@ void		 reply_printf(struct reply *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 void		 reply_done(struct reply *);
 void		 reply_set_cancel(struct reply *, void (*)(void *), void *);
-int		 reply_cancelled(const struct reply *);
 
 #endif

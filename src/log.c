@@ -86,19 +86,6 @@ LOG_FUNC(log_info, LOG_LEVEL_INFO)
 LOG_FUNC(log_warnx, LOG_LEVEL_WARNING)
 LOG_FUNC(log_errorx, LOG_LEVEL_ERROR)
 
-/* A warning with the current errno's text appended. */
-void
-log_warn(const char *fmt, ...)
-{
-	va_list	ap;
-	int	saved = errno;
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_WARNING, fmt, ap, strerror(saved));
-	va_end(ap);
-	errno = saved;
-}
-
 void
 fatal(const char *fmt, ...)
 {

@@ -17,7 +17,6 @@ void	 log_init(int);
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_errorx(const char *, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn, format(printf, 1, 2)))
 void	 fatal(const char *, ...);

@@ -396,14 +396,21 @@ places_new(struct event_base *base, const struct topology *t, char **cause)
 	return (p);
 }
 
-/* Cancel what is in flight (its replies are closed with their clients). */
+/*
+ * Free the provider.  Clients are closed first at shutdown, which cancels
+ * their requests; any request still here is answered so that its reply
+ * is released.
+ */
 void
 places_free(struct places *p)
 {
+	struct places_req	*req;
+
 	if (p == NULL)
 		return;
-	while (!TAILQ_EMPTY(&p->reqs))
-		places_cancel(TAILQ_FIRST(&p->reqs));
+	while ((req = TAILQ_FIRST(&p->reqs)) != NULL)
+		places_answer(req, placesjson_error("UNKNOWN_ERROR",
+		    "member shutting down"));
 	curl_multi_cleanup(p->multi);
 	event_free(p->timer);
 	curl_slist_free_all(p->headers);
