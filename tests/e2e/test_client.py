@@ -3,6 +3,7 @@
 import json
 import re
 import socket
+import threading
 import time
 from decimal import Decimal
 
@@ -265,6 +266,34 @@ class Limits(HerdTestCase):
         c.close()
         time.sleep(0.2)
         self.assertRegex(m.ask(b"WHATSAT r 1 0\n"), rb"^AT Alpha ")
+
+
+class Backpressure(HerdTestCase):
+    """A client that does not read its replies stops being read (memory
+    stays bounded), and is read again once it catches up."""
+
+    def setUp(self):
+        super().setUp()
+        m = self.herd["Alpha"]
+        m.stop()
+        m.start(args=("-v",))
+
+    def test_pause_and_resume(self):
+        m = self.herd["Alpha"]
+        m.ask(b"IAMAT c +1+1 5\n")
+        n = 60000
+        c = m.connect(timeout=60)
+        sender = threading.Thread(
+            target=lambda: (c.send(b"WHATSAT c 1 0\n" * n), c.shutdown()))
+        sender.start()
+        deadline = time.monotonic() + 30
+        while "paused" not in m.log():
+            self.assertLess(time.monotonic(), deadline, "never paused")
+            time.sleep(0.05)
+        data = c.read_all()
+        sender.join(30)
+        self.assertEqual(data.count(b"}\n\n"), n)
+        self.assertIn("resumed", m.log())
 
 
 if __name__ == "__main__":
