@@ -330,6 +330,62 @@ class Unreachable(PlacesCase):
                            "Places request failed")
 
 
+class ConnectTimeout(PlacesCase):
+    """A Places server that never completes the TCP handshake: its accept
+    queue is full, so the kernel drops further SYNs."""
+    timeout = "6"
+
+    def setUp(self):
+        self.blackhole = socket.socket()
+        self.blackhole.bind(("127.0.0.1", 0))
+        self.blackhole.listen(0)
+        self.addCleanup(self.blackhole.close)
+        self.fillers = []
+        for _ in range(3):
+            f = socket.socket()
+            f.setblocking(False)
+            f.connect_ex(self.blackhole.getsockname())
+            self.fillers.append(f)
+            self.addCleanup(f.close)
+        time.sleep(0.2)
+        super().setUp()
+        port = self.blackhole.getsockname()[1]
+        with open(self.herd.conf, "a") as f:
+            f.write("places_url http://127.0.0.1:%d/v1/places:searchNearby\n"
+                    % port)
+        m = self.herd["Alpha"]
+        m.stop()
+        m.start()
+        self.hello()
+
+    def test_connect_timeout(self):
+        start = time.monotonic()
+        o = self.whatsat()
+        # places_connect_timeout is 1 s, far below places_timeout.
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertFailure(o, "UNKNOWN_ERROR", "Places request timed out")
+        self.assertIn("connect", o["error_message"].lower())
+
+
+class HostName(PlacesCase):
+    """A URL with a host name goes through curl's asynchronous resolver."""
+
+    def setUp(self):
+        super().setUp()
+        with open(self.herd.conf, "a") as f:
+            f.write("places_url http://localhost:%d/v1/places:searchNearby\n"
+                    % self.fake.port)
+        m = self.herd["Alpha"]
+        m.stop()
+        m.start()
+        self.hello()
+
+    def test_localhost(self):
+        self.assertEqual(self.whatsat()["status"], "OK")
+        self.assertIn("http://localhost:%d/" % self.fake.port,
+                      self.herd["Alpha"].log())
+
+
 class Legacy(PlacesCase):
     """The legacy Nearby Search."""
     provider = "google-legacy"
