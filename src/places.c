@@ -446,7 +446,7 @@ places_search(struct places *p, struct reply *r, const struct places_query *q)
 {
 	struct places_req	*req;
 	json_t			*o;
-	char			*url;
+	char			*url, *key;
 	long			 connect_ms, total_ms;
 
 	if (p->key == NULL) {
@@ -481,8 +481,10 @@ places_search(struct places *p, struct reply *r, const struct places_query *q)
 		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, req->post);
 		req->log_url = xstrdup(url);
 	} else {
-		legacy_url(p, q, p->key, &url);
-		req->log_url = log_redact(url, p->key);
+		key = curl_easy_escape(req->easy, p->key, 0);
+		legacy_url(p, q, key, &url);
+		req->log_url = log_redact(url, key);
+		curl_free(key);
 	}
 
 	connect_ms = (long)(p->topo->places_connect_timeout * 1000);
