@@ -304,6 +304,7 @@ class HerdTestCase(unittest.TestCase):
     links = ()
     extra = ""
     env = None
+    args = ()           # herd-server options, such as ("-v",)
     start = True
 
     def setUp(self):
@@ -311,7 +312,7 @@ class HerdTestCase(unittest.TestCase):
         self.addCleanup(self.herd.cleanup)
         if self.start:
             for m in self.herd.members.values():
-                m.start()
+                m.start(args=self.args)
 
     def _failed(self):
         result = self._outcome.result

@@ -271,12 +271,7 @@ class Limits(HerdTestCase):
 class Backpressure(HerdTestCase):
     """A client that does not read its replies stops being read (memory
     stays bounded), and is read again once it catches up."""
-
-    def setUp(self):
-        super().setUp()
-        m = self.herd["Alpha"]
-        m.stop()
-        m.start(args=("-v",))
+    args = ("-v",)
 
     def test_pause_and_resume(self):
         m = self.herd["Alpha"]

@@ -45,6 +45,7 @@ def split_whatsat(reply):
 class PlacesCase(HerdTestCase):
     provider = "google"
     timeout = "2"
+    key_env = {"HERD_PLACES_KEY": KEY}   # the member's environment
 
     def setUp(self):
         self.fake = FakePlaces(KEY)
@@ -54,7 +55,7 @@ class PlacesCase(HerdTestCase):
         self.extra = ("places_provider %s\nplaces_url %s\n"
                       "places_timeout %s\nplaces_connect_timeout 1\n" %
                       (self.provider, url, self.timeout))
-        self.env = {"HERD_PLACES_KEY": KEY}
+        self.env = self.key_env
         super().setUp()
         self.hello()
 
@@ -255,30 +256,18 @@ class Google(PlacesCase):
 
 
 class WrongKey(PlacesCase):
-
-    def setUp(self):
-        super().setUp()
-        m = self.herd["Alpha"]
-        m.stop()
-        m.start(env={"HERD_PLACES_KEY": "not-the-key-0123456789"})
+    key_env = {"HERD_PLACES_KEY": "not-the-key-0123456789"}
 
     def test_wrong_key(self):
-        self.hello()
         o = self.whatsat()
         self.assertFailure(o, "REQUEST_DENIED", "API key not valid")
         self.assertNotIn("not-the-key-0123456789", self.herd["Alpha"].log())
 
 
 class NoKey(PlacesCase):
-
-    def setUp(self):
-        super().setUp()
-        m = self.herd["Alpha"]
-        m.stop()
-        m.start(env={})
+    key_env = {}
 
     def test_no_key(self):
-        self.hello()
         self.assertFailure(self.whatsat(), "REQUEST_DENIED",
                            "no Places API key configured (set "
                            "HERD_PLACES_KEY or places_key_file)")

@@ -102,12 +102,7 @@ class Database(HerdTestCase):
 
 
 class GroupCommit(HerdTestCase):
-
-    def setUp(self):
-        super().setUp()
-        m = self.herd["Alpha"]
-        m.stop()
-        m.start(args=("-v",))
+    args = ("-v",)
 
     def test_group_commit_logged(self):
         m = self.herd["Alpha"]
