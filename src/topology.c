@@ -681,14 +681,14 @@ topology_member(const struct topology *t, const char *name)
 static int
 make_dir(const char *path, mode_t mode, char **cause)
 {
-	char		*copy, *s;
+	char		*copy, *s, c;
 	struct stat	 sb;
 
 	copy = xstrdup(path);
 	for (s = copy + 1;; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
-		char c = *s;
+		c = *s;
 		*s = '\0';
 		if (mkdir(copy, mode) == -1 && errno != EEXIST) {
 			xasprintf(cause, "mkdir %s: %s", copy, strerror(errno));
