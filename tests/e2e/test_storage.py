@@ -101,6 +101,65 @@ class Database(HerdTestCase):
         self.assertRegex(m.ask(b"IAMAT lost +2+2 6\n"), rb"^AT Alpha ")
 
 
+class FullDisk(HerdTestCase):
+    """The data folder fills up: updates that cannot be committed are never
+    acknowledged, acknowledged ones are all kept, and the member carries
+    on and recovers once there is room again."""
+    start = False
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a small tmpfs")
+        self.mnt = os.path.join(self.herd.dir, "var", "lib")
+        os.makedirs(self.mnt)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m",
+                            "tmpfs", self.mnt], capture_output=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs: %r" % r.stderr)
+        # Cleanups run after tearDown has stopped the member.
+        self.addCleanup(subprocess.run, ["umount", "-l", self.mnt])
+        self.herd["Alpha"].start()
+
+    def test_full_disk(self):
+        m = self.herd["Alpha"]
+        kept = m.ask(b"IAMAT kept +1+1 5\n")
+        filler = os.path.join(self.mnt, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"x" * 4096)
+        except OSError:
+            pass
+        os.close(fd)
+
+        n = 3000
+        c = m.connect(timeout=30)
+        try:
+            c.send(b"".join(b"IAMAT %s-%d +1+1 6\n" % (b"y" * 200, i)
+                            for i in range(n)))
+        except OSError:
+            pass        # the member closed the connection mid-send
+        try:
+            acked = c.read_all().count(b"\n")
+        except ConnectionResetError:
+            acked = 0
+        self.assertLess(acked, n)
+        log = m.log()
+        self.assertRegex(log, r"(commit of \d+ updates failed|write: "
+                         r"database or disk is full)")
+        self.assertRegex(log, r"disconnected \((update not committed|"
+                         r"database error)\)")
+        # Still serving, from what it kept.
+        self.assertTrue(m.ask(b"WHATSAT kept 1 0\n").startswith(kept))
+        # Every acknowledged update is in the database, and only those.
+        self.assertEqual(m.sqlite("select count(*) from locations where "
+                                  "client_id like 'yyy%'").strip(),
+                         str(acked))
+        os.unlink(filler)
+        self.assertRegex(m.ask(b"IAMAT after +2+2 7\n"), rb"^AT Alpha ")
+
+
 class GroupCommit(HerdTestCase):
     args = ("-v",)
 
