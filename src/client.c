@@ -287,6 +287,13 @@ reply_set_cancel(struct reply *r, void (*cancel)(void *), void *arg)
 	r->cancel_arg = arg;
 }
 
+/* Has r's client gone, so that nobody will read r? */
+int
+reply_client_gone(const struct reply *r)
+{
+	return (r->c->state == CLIENT_CLOSED);
+}
+
 /* r is complete: write it, and any complete replies behind it, in order. */
 void
 reply_done(struct reply *r)

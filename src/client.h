@@ -24,6 +24,7 @@ void		 reply_add(struct reply *, const void *, size_t);
 void		 reply_printf(struct reply *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 void		 reply_done(struct reply *);
+int		 reply_client_gone(const struct reply *);
 void		 reply_set_cancel(struct reply *, void (*)(void *), void *);
 
 #endif

@@ -2,9 +2,11 @@
  * cmd-whatsat.c: WHATSAT <client-id> <radius-km> <bound>.
  *
  * The reply is the client's stored AT line, as the member that received
- * its IAMAT wrote it, then the places near it as a JSON object: at once
- * for a bound of 0 or without a provider, else when the Places request
- * ends (places.c), while the connection goes on with its next commands.
+ * its IAMAT wrote it, then the places near it as a JSON object.  The
+ * lookup waits for the store's commit event (one loop turn at most); then
+ * the JSON comes at once for a bound of 0 or without a provider, else
+ * when the Places request ends (places.c), while the connection goes on
+ * with its next commands.
  */
 #include "config.h"
 
@@ -39,45 +41,70 @@ cmd_whatsat_json(struct reply *r, json_t *o)
 	reply_done(r);
 }
 
+/*
+ * A WHATSAT waiting for the store: it is answered from committed data
+ * only, so that no client is ever told of an update that a failed commit
+ * then takes back.  Updates this connection sent just before are in that
+ * commit, so a client always sees its own IAMAT.
+ */
+struct whatsat {
+	struct server	*srv;
+	struct reply	*r;
+	char		*line;		/* for "? ", as received */
+	size_t		 len;
+	char		*client_id;
+	double		 radius_km;
+	unsigned	 bound;
+};
+
 static void
-cmd_whatsat_exec(struct cmd_ctx *ctx)
+cmd_whatsat_free(struct whatsat *w)
 {
-	struct proto_whatsat	 in;
+	free(w->line);
+	free(w->client_id);
+	free(w);
+}
+
+/* The store has committed what was pending: look the client up. */
+static void
+cmd_whatsat_synced(void *arg, int ok)
+{
+	struct whatsat		*w = arg;
+	struct reply		*r = w->r;
 	struct location		 l;
 	struct places_query	 q;
-	struct reply		*r;
-	const char		*why;
-	char			*id, *cause = NULL, *at;
+	char			*cause = NULL, *at;
 	int			 found;
 
-	if (proto_parse_whatsat(ctx->f, ctx->n, &in, &why) != 0) {
-		cmd_invalid(ctx, why);
+	if (reply_client_gone(r)) {
+		reply_done(r);
+		cmd_whatsat_free(w);
 		return;
 	}
 
 	memset(&l, 0, sizeof l);
-	id = xstrndup(in.client_id.p, in.client_id.len);
-	found = store_get(ctx->srv->store, id, &l, &cause);
-	free(id);
+	found = store_get(w->srv->store, w->client_id, &l, &cause);
 	if (found == -1) {
 		log_errorx("%s", cause);
 		free(cause);
-		client_drop(ctx->c, "database error");
+		client_drop(reply_client(r), "database error");
+		reply_done(r);
+		cmd_whatsat_free(w);
 		return;
 	}
 	if (found == 0) {
-		cmd_invalid(ctx, "unknown client");
+		cmd_invalid_reply(r, w->line, w->len, "unknown client");
+		cmd_whatsat_free(w);
 		return;
 	}
 
-	r = reply_new(ctx->c);
 	at = location_at_line(&l);
 	reply_printf(r, "%s\n", at);
 	free(at);
 
-	if (in.bound == 0)
+	if (w->bound == 0)
 		cmd_whatsat_json(r, placesjson_empty());
-	else if (ctx->srv->places == NULL)
+	else if (w->srv->places == NULL)
 		cmd_whatsat_json(r, placesjson_error("REQUEST_DENIED",
 		    "no Places provider configured"));
 	else {
@@ -85,9 +112,33 @@ cmd_whatsat_exec(struct cmd_ctx *ctx)
 		q.location = l.location;
 		q.latitude = l.latitude;
 		q.longitude = l.longitude;
-		q.radius_km = in.radius_km;
-		q.bound = in.bound;
-		places_search(ctx->srv->places, r, &q);
+		q.radius_km = w->radius_km;
+		q.bound = w->bound;
+		places_search(w->srv->places, r, &q);
 	}
 	location_clear(&l);
+	cmd_whatsat_free(w);
+}
+
+static void
+cmd_whatsat_exec(struct cmd_ctx *ctx)
+{
+	struct proto_whatsat	 in;
+	struct whatsat		*w;
+	const char		*why;
+
+	if (proto_parse_whatsat(ctx->f, ctx->n, &in, &why) != 0) {
+		cmd_invalid(ctx, why);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->srv = ctx->srv;
+	w->r = reply_new(ctx->c);
+	w->line = xmalloc(ctx->len + 1);
+	memcpy(w->line, ctx->line, ctx->len);
+	w->len = ctx->len;
+	w->client_id = xstrndup(in.client_id.p, in.client_id.len);
+	w->radius_km = in.radius_km;
+	w->bound = in.bound;
+	store_sync(ctx->srv->store, cmd_whatsat_synced, w);
 }

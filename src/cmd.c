@@ -21,18 +21,23 @@ static const struct cmd_entry *cmd_table[] = {
 	NULL
 };
 
-/* Answer "? <line>" at once; why goes to the log only. */
+/* Complete r as "? <line>"; why goes to the log only. */
+void
+cmd_invalid_reply(struct reply *r, const char *line, size_t len,
+    const char *why)
+{
+	log_info("%s: invalid command: %s", client_name(reply_client(r)), why);
+	reply_add(r, "? ", 2);
+	reply_add(r, line, len);
+	reply_add(r, "\n", 1);
+	reply_done(r);
+}
+
+/* Answer the line being run as invalid, at once. */
 void
 cmd_invalid(struct cmd_ctx *ctx, const char *why)
 {
-	struct reply	*r;
-
-	log_info("%s: invalid command: %s", client_name(ctx->c), why);
-	r = reply_new(ctx->c);
-	reply_add(r, "? ", 2);
-	reply_add(r, ctx->line, ctx->len);
-	reply_add(r, "\n", 1);
-	reply_done(r);
+	cmd_invalid_reply(reply_new(ctx->c), ctx->line, ctx->len, why);
 }
 
 /*

@@ -11,6 +11,7 @@
 
 struct server;
 struct client;
+struct reply;
 
 struct cmd_ctx {
 	struct server		*srv;
@@ -32,5 +33,7 @@ extern const struct cmd_entry cmd_whatsat_entry;
 
 void	cmd_dispatch(struct server *, struct client *, const char *, size_t);
 void	cmd_invalid(struct cmd_ctx *, const char *);
+void	cmd_invalid_reply(struct reply *, const char *, size_t,
+	    const char *);
 
 #endif
