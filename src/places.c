@@ -239,13 +239,14 @@ static size_t
 places_write_cb(char *data, size_t size, size_t n, void *arg)
 {
 	struct places_req	*req = arg;
+	size_t			 len = size * n;	/* size is 1: curl says so */
 
-	if (evbuffer_get_length(req->body) + n > PLACES_MAX_BODY) {
+	if (evbuffer_get_length(req->body) + len > PLACES_MAX_BODY) {
 		req->too_large = 1;
 		return (0);	/* curl aborts with CURLE_WRITE_ERROR */
 	}
-	evbuffer_add(req->body, data, n);
-	return (n);
+	evbuffer_add(req->body, data, len);
+	return (len);
 }
 
 /* Collect the transfers curl has finished. */
