@@ -19,6 +19,7 @@ main(void)
 		return (99);
 	suite_decimal();
 	suite_iso6709();
+	suite_location();
 	suite_log();
 	suite_placesjson();
 	suite_proto();

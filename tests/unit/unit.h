@@ -8,6 +8,7 @@
 
 void	suite_decimal(void);
 void	suite_iso6709(void);
+void	suite_location(void);
 void	suite_log(void);
 void	suite_placesjson(void);
 void	suite_proto(void);

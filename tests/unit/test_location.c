@@ -1,0 +1,64 @@
+/* test_location.c: the herd's order of updates and the AT line. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "location.h"
+#include "unit.h"
+
+static struct location
+loc(char *server, char *location, char *time)
+{
+	struct location	l = { "kiwi", server, "+0.100000000", location, time,
+	    0, 0 };
+
+	return (l);
+}
+
+static void
+test_newer(void)
+{
+	struct location	a, b;
+
+	/* Later client time wins, compared exactly. */
+	a = loc("A", "+1+1", "100.0000000001");
+	b = loc("Z", "+9+9", "100");
+	CU_ASSERT(location_newer(&a, &b));
+	CU_ASSERT(!location_newer(&b, &a));
+	/* Equal times (as decimals): greater origin member, bytewise. */
+	a = loc("Hands", "+1+1", "100.50");
+	b = loc("Goloman", "+9+9", "0100.5");
+	CU_ASSERT(location_newer(&a, &b));
+	CU_ASSERT(!location_newer(&b, &a));
+	/* Then greater location text. */
+	a = loc("A", "+2+2", "7");
+	b = loc("A", "+10+10", "7");
+	CU_ASSERT(location_newer(&a, &b));
+	CU_ASSERT(!location_newer(&b, &a));
+	/* An identical update is not newer. */
+	CU_ASSERT(!location_newer(&a, &a));
+	/* Bytewise means unsigned: a UTF-8 name sorts after ASCII. */
+	a = loc("\xc3\x89", "+1+1", "7");
+	b = loc("Z", "+1+1", "7");
+	CU_ASSERT(location_newer(&a, &b));
+}
+
+static void
+test_at_line(void)
+{
+	struct location	 l = loc("Goloman", "+34.068930-118.445127",
+	    "1520023934.918963997");
+	char		*s = location_at_line(&l);
+
+	CU_ASSERT_STRING_EQUAL(s, "AT Goloman +0.100000000 kiwi "
+	    "+34.068930-118.445127 1520023934.918963997");
+	free(s);
+}
+
+void
+suite_location(void)
+{
+	UNIT_SUITE("location",
+	    { "newer", test_newer },
+	    { "at_line", test_at_line });
+}
