@@ -28,19 +28,6 @@ static void	cmd_whatsat_exec(struct cmd_ctx *);
 
 const struct cmd_entry cmd_whatsat_entry = { "WHATSAT", cmd_whatsat_exec };
 
-/* Finish r with o's text; o is released. */
-static void
-cmd_whatsat_json(struct reply *r, json_t *o)
-{
-	char	*text;
-
-	text = placesjson_text(o);
-	reply_add(r, text, strlen(text));
-	free(text);
-	json_decref(o);
-	reply_done(r);
-}
-
 /*
  * A WHATSAT waiting for the store: it is answered from committed data
  * only, so that no client is ever told of an update that a failed commit
@@ -103,9 +90,9 @@ cmd_whatsat_synced(void *arg, int ok)
 	free(at);
 
 	if (w->bound == 0)
-		cmd_whatsat_json(r, placesjson_empty());
+		places_reply(r, placesjson_empty());
 	else if (w->srv->places == NULL)
-		cmd_whatsat_json(r, placesjson_error("REQUEST_DENIED",
+		places_reply(r, placesjson_error("REQUEST_DENIED",
 		    "no Places provider configured"));
 	else {
 		q.client_id = l.client_id;

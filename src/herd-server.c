@@ -57,7 +57,7 @@ main(int argc, char **argv)
 		topology_free(t);
 		return (EXIT_CONFIG);
 	}
-	status = server_run(t, me, verbose);
+	status = server_run(t, me);
 	topology_free(t);
 	return (status);
 }

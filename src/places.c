@@ -161,17 +161,27 @@ places_cancel(void *arg)
 	places_req_free(req);
 }
 
-/* Finish req's reply with o (released) and free req. */
-static void
-places_answer(struct places_req *req, json_t *o)
+/*
+ * Complete a WHATSAT reply, whose AT line is already in r, with o's text;
+ * o is released.  Every WHATSAT answer goes out through here.
+ */
+void
+places_reply(struct reply *r, json_t *o)
 {
 	char	*text;
 
 	text = placesjson_text(o);
 	json_decref(o);
-	reply_add(req->r, text, strlen(text));
+	reply_add(r, text, strlen(text));
 	free(text);
-	reply_done(req->r);
+	reply_done(r);
+}
+
+/* Finish req's reply with o (released) and free req. */
+static void
+places_answer(struct places_req *req, json_t *o)
+{
+	places_reply(req->r, o);
 	places_req_free(req);
 }
 
@@ -451,14 +461,9 @@ places_search(struct places *p, struct reply *r, const struct places_query *q)
 	long			 connect_ms, total_ms;
 
 	if (p->key == NULL) {
-		req = NULL;
-		o = placesjson_error("REQUEST_DENIED", "no Places API key "
-		    "configured (set " PLACES_KEY_ENV " or places_key_file)");
-		url = placesjson_text(o);
-		json_decref(o);
-		reply_add(r, url, strlen(url));
-		free(url);
-		reply_done(r);
+		places_reply(r, placesjson_error("REQUEST_DENIED", "no Places "
+		    "API key configured (set " PLACES_KEY_ENV " or "
+		    "places_key_file)"));
 		return;
 	}
 

@@ -5,6 +5,7 @@
 #define HERD_PLACES_H
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "topology.h"
 
@@ -23,6 +24,7 @@ struct places_query {
 struct places	*places_new(struct event_base *, const struct topology *,
 		     char **);
 void		 places_free(struct places *);
+void		 places_reply(struct reply *, json_t *);
 void		 places_search(struct places *, struct reply *,
 		     const struct places_query *);
 

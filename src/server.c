@@ -81,8 +81,7 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
  * use, say) that a restart may cure.
  */
 int
-server_run(const struct topology *t, const struct topo_member *me,
-    int verbose)
+server_run(const struct topology *t, const struct topo_member *me)
 {
 	struct server	 srv;
 	char		*cause = NULL, *path;
@@ -97,25 +96,18 @@ server_run(const struct topology *t, const struct topo_member *me,
 		fatalx("event_base_new failed");
 
 	if (topology_make_dirs(t, &cause) != 0) {
-		log_errorx("%s", cause);
-		free(cause);
-		event_base_free(srv.base);
-		return (1);
+		status = 1;
+		goto out;
 	}
 	xasprintf(&path, "%s/%s.db", t->data_dir, me->name);
 	srv.store = store_open(srv.base, path, &cause);
 	free(path);
 	if (srv.store == NULL) {
-		log_errorx("%s", cause);
-		free(cause);
-		event_base_free(srv.base);
-		return (EXIT_CONFIG);
+		status = EXIT_CONFIG;
+		goto out;
 	}
-
 	srv.places = places_new(srv.base, t, &cause);
 	if (srv.places == NULL && cause != NULL) {
-		log_errorx("%s", cause);
-		free(cause);
 		status = EXIT_CONFIG;
 		goto out;
 	}
@@ -124,7 +116,7 @@ server_run(const struct topology *t, const struct topo_member *me,
 	    &srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 	    LEV_OPT_CLOSE_ON_EXEC, 511, (struct sockaddr *)&me->sa, me->salen);
 	if (srv.listener == NULL) {
-		log_errorx("cannot listen on %s: %s", me->address,
+		xasprintf(&cause, "cannot listen on %s: %s", me->address,
 		    strerror(errno));
 		status = 1;
 		goto out;
@@ -148,6 +140,10 @@ server_run(const struct topology *t, const struct topo_member *me,
 
 	client_close_all();
 out:
+	if (cause != NULL) {
+		log_errorx("%s", cause);
+		free(cause);
+	}
 	if (srv.listener != NULL)
 		evconnlistener_free(srv.listener);
 	places_free(srv.places);
@@ -162,6 +158,7 @@ out:
 		event_free(srv.sighup);
 	}
 	event_base_free(srv.base);
-	log_info("member %s stopped", me->name);
+	if (status == 0)
+		log_info("member %s stopped", me->name);
 	return (status);
 }

@@ -24,10 +24,8 @@ struct server {
 	struct event			*sigterm;
 	struct event			*sigint;
 	struct event			*sighup;
-	struct event			*sigpipe;
 };
 
-int	server_run(const struct topology *, const struct topo_member *,
-	    int);
+int	server_run(const struct topology *, const struct topo_member *);
 
 #endif

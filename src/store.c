@@ -97,33 +97,32 @@ store_schema_version(void)
  * know could lose data.
  */
 static int
-store_check_version(struct store *s, char **cause)
+store_check_version(struct store *s, int *version, char **cause)
 {
-	int	version, latest = store_schema_version();
+	int	latest = store_schema_version();
 
-	if (store_user_version(s, &version, cause) != 0)
+	if (store_user_version(s, version, cause) != 0)
 		return (-1);
-	if (version > latest) {
+	if (*version > latest) {
 		xasprintf(cause, "%s: database schema version %d is newer than "
 		    "this herd-server supports (%d); refusing to use it",
-		    s->path, version, latest);
+		    s->path, *version, latest);
 		return (-1);
 	}
 	return (0);
 }
 
 /*
- * Bring the database to the current schema, one transaction per step.
+ * Bring the database from version to the current schema, one transaction
+ * per step.
  */
 static int
-store_migrate(struct store *s, char **cause)
+store_migrate(struct store *s, int version, char **cause)
 {
 	const struct schema_step	*step;
 	char				*sql;
-	int				 version, r;
+	int				 r;
 
-	if (store_user_version(s, &version, cause) != 0)
-		return (-1);
 	for (step = schema_steps; step->version != 0; step++) {
 		if (step->version <= version)
 			continue;
@@ -153,6 +152,7 @@ store_open(struct event_base *base, const char *path, char **cause)
 	struct store	*s;
 	sqlite3_stmt	*st;
 	const char	*mode;
+	int		 version;
 
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
@@ -170,7 +170,7 @@ store_open(struct event_base *base, const char *path, char **cause)
 	 * Refuse a newer database before touching it: even switching the
 	 * journal mode writes to the file.
 	 */
-	if (store_check_version(s, cause) != 0)
+	if (store_check_version(s, &version, cause) != 0)
 		goto fail;
 	/* WAL for concurrent readers; FULL so a commit survives power loss. */
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
@@ -189,7 +189,7 @@ store_open(struct event_base *base, const char *path, char **cause)
 	sqlite3_finalize(st);
 	if (store_exec(s, "PRAGMA synchronous = FULL", cause) != 0)
 		goto fail;
-	if (store_migrate(s, cause) != 0)
+	if (store_migrate(s, version, cause) != 0)
 		goto fail;
 
 	if (sqlite3_prepare_v3(s->db, "SELECT server_id, time_diff, location, "

@@ -32,7 +32,6 @@ requests in flight at once, and the last request seen.
 import argparse
 import json
 import math
-import sys
 import threading
 import time
 import urllib.parse

@@ -234,8 +234,10 @@ class FakePlaces:
         return self._get("/_fake/stats")
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
+        """Stop the fake; stopping it again does nothing."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
         self.proc.stdout.close()
 
 

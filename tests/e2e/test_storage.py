@@ -4,7 +4,6 @@ import os
 import re
 import sqlite3
 import subprocess
-import time
 
 from herdtest import EXIT_CONFIG, KIWI, HerdTestCase, main
 
@@ -39,7 +38,7 @@ class Database(HerdTestCase):
 
     def test_many_updates_one_connection(self):
         """A pipeline of updates is answered in order and all are stored
-        (they are committed in groups, not one by one)."""
+        (GroupCommit checks that they share commits)."""
         m = self.herd["Alpha"]
         n = 2000
         data = b"".join(b"IAMAT p%d +1+1 %d\n" % (i, i) for i in range(n))
@@ -50,10 +49,6 @@ class Database(HerdTestCase):
             self.assertTrue(line.endswith(b" p%d +1+1 %d" % (i, i)), line)
         self.assertEqual(m.sqlite("select count(*) from locations").strip(),
                          str(n))
-        commits = [int(x) for x in
-                   re.findall(r"committed (\d+) updates", m.log())]
-        if commits:     # only logged with -v; see test_group_commit_logged
-            self.assertLess(len(commits), n)
 
     def test_persistence_across_restart(self):
         m = self.herd["Alpha"]
