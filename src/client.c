@@ -2,19 +2,17 @@
  * client.c: one client connection, from accept to close.
  *
  * A connection reads lines, hands each to the command table, and owes one
- * reply per line.  Replies are slots in a queue in command order: a slot
- * is filled when its command finishes (at once for an invalid line, after
- * the commit for IAMAT, after the Places request for WHATSAT) and slots
- * are written out only from the head, so a fast command never overtakes a
- * slow one.
+ * reply per line, in order (reply.c).  A connection that proves it is a
+ * member of the herd (peer.c's handshake) leaves this file: its socket is
+ * handed to the peer code and the client is freed.
  *
  * States (memcached's conn_states, tmux's client flags):
  *   CLIENT_OPEN      reading commands
  *   CLIENT_DRAINING  EOF read; finishing the replies still owed
- *   CLIENT_CLOSED    socket gone; unfinished replies still point here,
- *                    so the struct is freed when the last one completes
- * Freeing is deferred to its own event, so no caller up the stack ever
- * holds a freed client.
+ *   CLIENT_CLOSING   a reply asked to close: writing what is before it
+ *   CLIENT_CLOSED    socket gone; the struct is freed on a later loop turn
+ * Replies still in flight when the socket goes belong to reply.c, not to
+ * the client, so the client never waits for them.
  */
 #include "config.h"
 
@@ -25,7 +23,6 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +33,10 @@
 #include <event2/event.h>
 
 #include "client.h"
-#include "compat.h"
 #include "cmd.h"
+#include "line.h"
 #include "log.h"
+#include "reply.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -50,36 +48,32 @@
 enum client_state {
 	CLIENT_OPEN,
 	CLIENT_DRAINING,
+	CLIENT_CLOSING,
 	CLIENT_CLOSED,
 };
 
 static const char *client_states[] = {
 	[CLIENT_OPEN] = "open",
 	[CLIENT_DRAINING] = "draining",
+	[CLIENT_CLOSING] = "closing",
 	[CLIENT_CLOSED] = "closed",
-};
-
-struct reply {
-	struct client		*c;
-	struct evbuffer		*buf;
-	int			 done;
-	void			(*cancel)(void *);
-	void			*cancel_arg;
-	TAILQ_ENTRY(reply)	 entry;
 };
 
 struct client {
 	struct server		*srv;
 	char			 name[96];	/* "client 7 127.0.0.1:40000" */
+	char			 addr[INET6_ADDRSTRLEN + 16];
+	char			 close_why[64];	/* CLIENT_CLOSING */
 	enum client_state	 state;
 	struct bufferevent	*bev;
 	struct event		*free_ev;
 	int			 eof;		/* EOF seen on input */
 	int			 paused;	/* reading stopped: backpressure */
-	char			*line;		/* max_line + 2 bytes */
+	unsigned long long	 lines;		/* lines read */
+	struct replies		*replies;
 
-	TAILQ_HEAD(client_replies, reply) replies;
-	unsigned		 nreplies;
+	void			*hs;		/* peer handshake under way */
+	void			(*hs_free)(void *);
 
 	TAILQ_ENTRY(client)	 entry;
 };
@@ -93,7 +87,7 @@ static void	client_read_cb(struct bufferevent *, void *);
 static void	client_write_cb(struct bufferevent *, void *);
 static void	client_event_cb(struct bufferevent *, short, void *);
 static void	client_free_cb(evutil_socket_t, short, void *);
-static void	client_flush(struct client *);
+static void	client_flush(void *);
 
 static void
 client_set_state(struct client *c, enum client_state state)
@@ -107,6 +101,26 @@ const char *
 client_name(const struct client *c)
 {
 	return (c->name);
+}
+
+/* The address the client connects from, host:port. */
+const char *
+client_addr(const struct client *c)
+{
+	return (c->addr);
+}
+
+struct replies *
+client_replies(struct client *c)
+{
+	return (c->replies);
+}
+
+/* Lines read so far, the one being run included. */
+unsigned long long
+client_lines(const struct client *c)
+{
+	return (c->lines);
 }
 
 static void
@@ -155,13 +169,15 @@ client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	c = xcalloc(1, sizeof *c);
 	c->srv = srv;
 	snprintf(c->name, sizeof c->name, "client %llu %s", next_id++, peer);
+	snprintf(c->addr, sizeof c->addr, "%s", peer);
 	c->state = CLIENT_OPEN;
-	c->line = xmalloc(srv->topo->max_line + 2);
-	TAILQ_INIT(&c->replies);
+	c->replies = replies_new(c->name, client_flush, c);
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		fatalx("bufferevent_socket_new failed");
-	c->free_ev = event_new(srv->base, -1, 0, client_free_cb, c);
+	if ((c->free_ev = event_new(srv->base, -1, 0, client_free_cb,
+	    c)) == NULL)
+		fatalx("event_new failed");
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
 	tv.tv_sec = (time_t)idle;
@@ -174,60 +190,79 @@ client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	log_info("%s: connected", c->name);
 }
 
-/* Free c on a later loop turn once it is closed and owes nothing. */
-static void
-client_maybe_free(struct client *c)
-{
-	if (c->state == CLIENT_CLOSED && TAILQ_EMPTY(&c->replies))
-		event_active(c->free_ev, EV_TIMEOUT, 0);
-}
-
 static void
 client_free_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct client	*c = arg;
 
 	event_free(c->free_ev);
-	free(c->line);
 	free(c);
 }
 
+/* Leave the list and free c on a later loop turn, so no caller up the stack holds a freed client. */
 static void
-reply_free(struct reply *r)
+client_unlink(struct client *c)
 {
-	evbuffer_free(r->buf);
-	free(r);
+	client_set_state(c, CLIENT_CLOSED);
+	TAILQ_REMOVE(&clients, c, entry);
+	nclients--;
+	replies_free(c->replies);
+	c->replies = NULL;
+	if (c->hs_free != NULL)
+		c->hs_free(c->hs);
+	c->hs = NULL;
+	c->hs_free = NULL;
+	event_active(c->free_ev, EV_TIMEOUT, 0);
 }
 
 /*
- * Close c now: the socket goes, replies in flight that can be cancelled
- * (Places requests) are, and the rest (pending commits) finish into the
- * void.  Safe to call more than once.
+ * Close c now: the socket goes, Places requests in flight are cancelled,
+ * pending commits finish into the void.  Safe to call more than once.
  */
 void
 client_drop(struct client *c, const char *why)
 {
-	struct reply	*r, *r1;
-
 	if (c->state == CLIENT_CLOSED)
 		return;
 	log_info("%s: disconnected (%s)", c->name, why);
-	client_set_state(c, CLIENT_CLOSED);
-	TAILQ_REMOVE(&clients, c, entry);
-	nclients--;
 	bufferevent_free(c->bev);
 	c->bev = NULL;
+	client_unlink(c);
+}
 
-	TAILQ_FOREACH_SAFE(r, &c->replies, entry, r1) {
-		if (!r->done && r->cancel == NULL)
-			continue;
-		if (!r->done)
-			r->cancel(r->cancel_arg);
-		TAILQ_REMOVE(&c->replies, r, entry);
-		c->nreplies--;
-		reply_free(r);
-	}
-	client_maybe_free(c);
+/*
+ * Take c's socket away for a peer link: the client is freed, the
+ * bufferevent (with whatever input follows) belongs to the caller, whose
+ * callbacks it must set at once.  Only a client that owes no reply can be
+ * detached.
+ */
+struct bufferevent *
+client_detach(struct client *c)
+{
+	struct bufferevent	*bev = c->bev;
+
+	log_debug("%s: handed over to the peer link", c->name);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	c->bev = NULL;
+	client_unlink(c);
+	return (bev);
+}
+
+/* The peer handshake state of c, owned by c until it closes. */
+void *
+client_handshake(struct client *c)
+{
+	return (c->hs);
+}
+
+void
+client_set_handshake(struct client *c, void *hs, void (*hs_free)(void *))
+{
+	if (c->hs_free != NULL)
+		c->hs_free(c->hs);
+	c->hs = hs;
+	c->hs_free = hs_free;
 }
 
 /* Close every client, at shutdown. */
@@ -240,104 +275,28 @@ client_close_all(void)
 		client_drop(c, "member shutting down");
 }
 
-/* A new reply slot at the tail of c's queue. */
-struct reply *
-reply_new(struct client *c)
+/* Write the replies that are ready; finish a client that is done. */
+static void
+client_flush(void *arg)
 {
-	struct reply	*r;
+	struct client	*c = arg;
+	struct evbuffer	*out;
+	const char	*why;
 
-	r = xcalloc(1, sizeof *r);
-	r->c = c;
-	r->buf = evbuffer_new();
-	TAILQ_INSERT_TAIL(&c->replies, r, entry);
-	c->nreplies++;
-	return (r);
-}
-
-struct client *
-reply_client(const struct reply *r)
-{
-	return (r->c);
-}
-
-void
-reply_add(struct reply *r, const void *data, size_t len)
-{
-	evbuffer_add(r->buf, data, len);
-}
-
-void
-reply_printf(struct reply *r, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(r->buf, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * Say how to abandon the work behind r if its client goes away first.
- * The cancel function must not call reply_done.
- */
-void
-reply_set_cancel(struct reply *r, void (*cancel)(void *), void *arg)
-{
-	r->cancel = cancel;
-	r->cancel_arg = arg;
-}
-
-/* Has r's client gone, so that nobody will read r? */
-int
-reply_client_gone(const struct reply *r)
-{
-	return (r->c->state == CLIENT_CLOSED);
-}
-
-/* r is complete: write it, and any complete replies behind it, in order. */
-void
-reply_done(struct reply *r)
-{
-	struct client	*c = r->c;
-
-	r->done = 1;
-	r->cancel = NULL;
-	if (c->state == CLIENT_CLOSED) {
-		TAILQ_REMOVE(&c->replies, r, entry);
-		c->nreplies--;
-		reply_free(r);
-		client_maybe_free(c);
+	if (c->state == CLIENT_CLOSED)
 		return;
+	out = bufferevent_get_output(c->bev);
+	if (c->state != CLIENT_CLOSING &&
+	    (why = replies_take(c->replies, out)) != NULL) {
+		snprintf(c->close_why, sizeof c->close_why, "%s", why);
+		client_set_state(c, CLIENT_CLOSING);
+		bufferevent_disable(c->bev, EV_READ);
 	}
-	client_flush(c);
-}
-
-static void
-client_log_reply(struct client *c, struct evbuffer *buf)
-{
-	size_t	 len = evbuffer_get_length(buf);
-	char	*esc;
-
-	esc = log_escape(evbuffer_pullup(buf, len), len);
-	log_info("%s > %s", c->name, esc);
-	free(esc);
-}
-
-static void
-client_flush(struct client *c)
-{
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	struct reply	*r;
-
-	while ((r = TAILQ_FIRST(&c->replies)) != NULL && r->done) {
-		client_log_reply(c, r->buf);
-		evbuffer_add_buffer(out, r->buf);
-		TAILQ_REMOVE(&c->replies, r, entry);
-		c->nreplies--;
-		reply_free(r);
-	}
-	if (c->state == CLIENT_DRAINING && TAILQ_EMPTY(&c->replies) &&
-	    evbuffer_get_length(out) == 0)
+	if (evbuffer_get_length(out) != 0)
+		return;
+	if (c->state == CLIENT_CLOSING)
+		client_drop(c, c->close_why);
+	else if (c->state == CLIENT_DRAINING && replies_count(c->replies) == 0)
 		client_drop(c, "end of input, all replies sent");
 }
 
@@ -347,6 +306,7 @@ client_line(struct client *c, const char *line, size_t len)
 {
 	char	*esc;
 
+	c->lines++;
 	esc = log_escape(line, len);
 	log_info("%s < %s", c->name, esc);
 	free(esc);
@@ -360,60 +320,36 @@ client_line(struct client *c, const char *line, size_t len)
 static void
 client_read(struct client *c)
 {
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	struct evbuffer_ptr	 eol;
-	size_t			 eol_len, len, max = c->srv->topo->max_line;
+	struct evbuffer	*in;
+	ssize_t		 len;
 
 	while (c->state == CLIENT_OPEN) {
-		if (c->nreplies >= CLIENT_MAX_REPLIES ||
+		in = bufferevent_get_input(c->bev);
+		if (replies_count(c->replies) >= CLIENT_MAX_REPLIES ||
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) >=
 		    CLIENT_MAX_OUTPUT) {
 			if (!c->paused)
 				log_debug("%s: paused (%u replies owed)",
-				    c->name, c->nreplies);
+				    c->name, replies_count(c->replies));
 			c->paused = 1;
 			bufferevent_disable(c->bev, EV_READ);
 			return;
 		}
 
-		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		if (eol.pos == -1) {
-			len = evbuffer_get_length(in);
-			/* One byte of slack for the \r of a \r\n to come. */
-			if (len > max + 1) {
-				client_drop(c, "line too long");
-				return;
-			}
-			if (!c->eof)
-				return;
-			if (len > 0) {
-				if (len > max) {
-					client_drop(c, "line too long");
-					return;
-				}
-				evbuffer_remove(in, c->line, len);
-				client_line(c, c->line, len);
-				if (c->state != CLIENT_OPEN)
-					return;
-			}
-			client_set_state(c, CLIENT_DRAINING);
-			client_flush(c);
-			return;
-		}
-
-		len = eol.pos;
-		if (len > max + 1) {
+		len = line_next(in, c->srv->line, c->srv->topo->max_line,
+		    c->eof);
+		if (len == LINE_TOO_LONG) {
 			client_drop(c, "line too long");
 			return;
 		}
-		evbuffer_remove(in, c->line, len + eol_len);
-		if (len > 0 && c->line[len - 1] == '\r')
-			len--;
-		if (len > max) {
-			client_drop(c, "line too long");
+		if (len == LINE_NONE) {
+			if (c->eof) {
+				client_set_state(c, CLIENT_DRAINING);
+				client_flush(c);
+			}
 			return;
 		}
-		client_line(c, c->line, len);
+		client_line(c, c->srv->line, (size_t)len);
 	}
 }
 
@@ -425,7 +361,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 
 /*
  * The output buffer is empty: resume a paused client, or finish one that
- * has sent EOF.
+ * has sent EOF or is closing.
  */
 static void
 client_write_cb(struct bufferevent *bev, void *arg)

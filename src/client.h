@@ -1,5 +1,5 @@
 /*
- * client.h: client connections and the ordered replies owed to them.
+ * client.h: client connections, from accept to close.
  */
 #ifndef HERD_CLIENT_H
 #define HERD_CLIENT_H
@@ -8,23 +8,22 @@
 
 #include <event2/util.h>
 
+struct bufferevent;
 struct server;
 struct client;
-struct reply;
+struct replies;
 
 void		 client_accept(struct server *, evutil_socket_t,
 		     struct sockaddr *, int);
 void		 client_close_all(void);
 void		 client_drop(struct client *, const char *);
 const char	*client_name(const struct client *);
-
-struct reply	*reply_new(struct client *);
-struct client	*reply_client(const struct reply *);
-void		 reply_add(struct reply *, const void *, size_t);
-void		 reply_printf(struct reply *, const char *, ...)
-		     __attribute__((format(printf, 2, 3)));
-void		 reply_done(struct reply *);
-int		 reply_client_gone(const struct reply *);
-void		 reply_set_cancel(struct reply *, void (*)(void *), void *);
+const char	*client_addr(const struct client *);
+struct replies	*client_replies(struct client *);
+unsigned long long client_lines(const struct client *);
+void		*client_handshake(struct client *);
+void		 client_set_handshake(struct client *, void *,
+		     void (*)(void *));
+struct bufferevent *client_detach(struct client *);
 
 #endif

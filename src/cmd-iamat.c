@@ -15,6 +15,7 @@
 #include "location.h"
 #include "log.h"
 #include "proto.h"
+#include "reply.h"
 #include "server.h"
 #include "store.h"
 #include "tstamp.h"
@@ -24,15 +25,20 @@ static void	cmd_iamat_exec(struct cmd_ctx *);
 
 const struct cmd_entry cmd_iamat_entry = { "IAMAT", cmd_iamat_exec };
 
-/* The store's answer: send the AT line, or drop a client we cannot acknowledge. */
+/*
+ * The store's answer: send the AT line, or, when the update did not
+ * commit, close the connection without one: a client must never be told
+ * of an update that is not kept.
+ */
 static void
 cmd_iamat_synced(void *arg, int ok)
 {
 	struct reply	*r = arg;
 
 	if (!ok)
-		client_drop(reply_client(r), "update not committed");
-	reply_done(r);
+		reply_close(r, "update not committed");
+	else
+		reply_done(r);
 }
 
 static void
@@ -63,14 +69,15 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 	if (applied == -1) {
 		log_errorx("%s", cause);
 		free(cause);
-		client_drop(ctx->c, "database error");
+		reply_close(reply_new(client_replies(ctx->c)),
+		    "database error");
 		location_clear(&l);
 		return;
 	}
 	log_debug("%s: update of %s %s", client_name(ctx->c), l.client_id,
 	    applied ? "stored" : "not newer, ignored");
 
-	r = reply_new(ctx->c);
+	r = reply_new(client_replies(ctx->c));
 	reply_printf(r, "AT %s %s %s %s %s\n", l.server_id, l.time_diff,
 	    l.client_id, l.location, l.client_time);
 	store_sync(ctx->srv->store, cmd_iamat_synced, r);

@@ -20,6 +20,7 @@
 #include "places.h"
 #include "placesjson.h"
 #include "proto.h"
+#include "reply.h"
 #include "server.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -63,7 +64,7 @@ cmd_whatsat_synced(void *arg, int ok)
 	char			*cause = NULL, *at;
 	int			 found;
 
-	if (reply_client_gone(r)) {
+	if (reply_gone(r)) {
 		reply_done(r);
 		cmd_whatsat_free(w);
 		return;
@@ -74,8 +75,7 @@ cmd_whatsat_synced(void *arg, int ok)
 	if (found == -1) {
 		log_errorx("%s", cause);
 		free(cause);
-		client_drop(reply_client(r), "database error");
-		reply_done(r);
+		reply_close(r, "database error");
 		cmd_whatsat_free(w);
 		return;
 	}
@@ -120,7 +120,7 @@ cmd_whatsat_exec(struct cmd_ctx *ctx)
 	}
 	w = xcalloc(1, sizeof *w);
 	w->srv = ctx->srv;
-	w->r = reply_new(ctx->c);
+	w->r = reply_new(client_replies(ctx->c));
 	w->line = xmalloc(ctx->len + 1);
 	memcpy(w->line, ctx->line, ctx->len);
 	w->len = ctx->len;

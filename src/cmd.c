@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "proto.h"
+#include "reply.h"
 
 static const struct cmd_entry *cmd_table[] = {
 	&cmd_iamat_entry,
@@ -26,7 +27,7 @@ void
 cmd_invalid_reply(struct reply *r, const char *line, size_t len,
     const char *why)
 {
-	log_info("%s: invalid command: %s", client_name(reply_client(r)), why);
+	log_info("%s: invalid command: %s", reply_name(r), why);
 	reply_add(r, "? ", 2);
 	reply_add(r, line, len);
 	reply_add(r, "\n", 1);
@@ -37,7 +38,7 @@ cmd_invalid_reply(struct reply *r, const char *line, size_t len,
 void
 cmd_invalid(struct cmd_ctx *ctx, const char *why)
 {
-	cmd_invalid_reply(reply_new(ctx->c), ctx->line, ctx->len, why);
+	cmd_invalid_reply(reply_new(client_replies(ctx->c)), ctx->line, ctx->len, why);
 }
 
 /*

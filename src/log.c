@@ -6,8 +6,13 @@
  * (DESIGN §8), so a line here carries only its level and its text.  Each
  * line goes out in a single write(2) so that lines never interleave.
  *
- * Anything a client or peer sent is passed through log_escape() first: a
- * log line must stay one line of printable text whatever the bytes were.
+ * A log line must stay one line of printable text whatever the bytes
+ * were, or a client could forge lines (a newline in a client id) or send
+ * escape sequences to an operator's terminal.  So the escaping happens
+ * here, in log_vwrite, as tmux's log_vwrite does: no caller can forget
+ * it.  Byte buffers that may hold NUL (a raw line) go through log_escape()
+ * first, since %s would stop at the NUL; its output is printable and so
+ * passes log_vwrite unchanged.
  */
 #include "config.h"
 
@@ -37,18 +42,65 @@ log_init(int verbose)
 	log_verbose = verbose;
 }
 
+/* Append the C escape of byte c (not printable ASCII) at o; return the end. */
+static char *
+log_escape_byte(char *o, unsigned char c)
+{
+	switch (c) {
+	case '\n':
+		*o++ = '\\';
+		*o++ = 'n';
+		break;
+	case '\r':
+		*o++ = '\\';
+		*o++ = 'r';
+		break;
+	case '\t':
+		*o++ = '\\';
+		*o++ = 't';
+		break;
+	default:
+		o += sprintf(o, "\\x%02x", c);
+	}
+	return (o);
+}
+
+/*
+ * The printable form of a formatted message: every byte that is not
+ * printable ASCII becomes a C escape.  Backslashes stay as they are, so
+ * that text already escaped by log_escape() is not escaped twice.
+ */
+static char *
+log_vis(const char *msg)
+{
+	const unsigned char	*p;
+	char			*out, *o;
+
+	o = out = xmalloc(strlen(msg) * 4 + 1);
+	for (p = (const unsigned char *)msg; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			*o++ = *p;
+		else
+			o = log_escape_byte(o, *p);
+	}
+	*o = '\0';
+	return (out);
+}
+
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {
-	char	*msg, *line;
+	char	*raw, *msg, *line;
 	int	 len, off;
 	ssize_t	 w;
 
 	if (level == LOG_LEVEL_DEBUG && !log_verbose)
 		return;
 
-	if (vasprintf(&msg, fmt, ap) == -1)
+	if (vasprintf(&raw, fmt, ap) == -1)
 		return;
+	msg = log_vis(raw);
+	free(raw);
 	if (suffix != NULL)
 		len = asprintf(&line, "%s: %s: %s\n", log_names[level], msg, suffix);
 	else
@@ -123,29 +175,13 @@ log_escape(const void *buf, size_t len)
 
 	o = out = xmalloc(len * 4 + 1);
 	for (i = 0; i < len; i++) {
-		switch (p[i]) {
-		case '\n':
-			*o++ = '\\';
-			*o++ = 'n';
-			break;
-		case '\r':
-			*o++ = '\\';
-			*o++ = 'r';
-			break;
-		case '\t':
-			*o++ = '\\';
-			*o++ = 't';
-			break;
-		case '\\':
+		if (p[i] == '\\') {
 			*o++ = '\\';
 			*o++ = '\\';
-			break;
-		default:
-			if (p[i] >= 0x20 && p[i] < 0x7f)
-				*o++ = p[i];
-			else
-				o += sprintf(o, "\\x%02x", p[i]);
-		}
+		} else if (p[i] >= 0x20 && p[i] < 0x7f)
+			*o++ = p[i];
+		else
+			o = log_escape_byte(o, p[i]);
 	}
 	*o = '\0';
 	return (out);

@@ -30,7 +30,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "client.h"
+#include "reply.h"
 #include "log.h"
 #include "places.h"
 #include "placesjson.h"

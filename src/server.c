@@ -74,11 +74,76 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 	}
 }
 
+/* Start listening; returns -1 and *cause when the address cannot be bound. */
+static int
+server_listen(struct server *srv, char **cause)
+{
+	const struct topo_member	*me = srv->me;
+
+	srv->listener = evconnlistener_new_bind(srv->base, server_accept_cb,
+	    srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	    LEV_OPT_CLOSE_ON_EXEC, 511, (struct sockaddr *)&me->sa, me->salen);
+	if (srv->listener == NULL) {
+		xasprintf(cause, "cannot listen on %s: %s", me->address,
+		    strerror(errno));
+		return (-1);
+	}
+	evconnlistener_set_error_cb(srv->listener, server_accept_error_cb);
+	if ((srv->accept_retry = evtimer_new(srv->base,
+	    server_accept_retry_cb, srv)) == NULL)
+		fatalx("evtimer_new failed");
+	return (0);
+}
+
+/*
+ * Stop taking connections: the retry timer goes with the listener, or it
+ * could re-enable a freed listener on the last loop pass.
+ */
+static void
+server_unlisten(struct server *srv)
+{
+	if (srv->accept_retry != NULL) {
+		event_free(srv->accept_retry);
+		srv->accept_retry = NULL;
+	}
+	if (srv->listener != NULL) {
+		evconnlistener_free(srv->listener);
+		srv->listener = NULL;
+	}
+}
+
+static void
+server_signals(struct server *srv)
+{
+	srv->sigterm = evsignal_new(srv->base, SIGTERM, server_signal_cb, srv);
+	srv->sigint = evsignal_new(srv->base, SIGINT, server_signal_cb, srv);
+	srv->sighup = evsignal_new(srv->base, SIGHUP, server_signal_cb, srv);
+	if (srv->sigterm == NULL || srv->sigint == NULL || srv->sighup == NULL)
+		fatalx("evsignal_new failed");
+	evsignal_add(srv->sigterm, NULL);
+	evsignal_add(srv->sigint, NULL);
+	evsignal_add(srv->sighup, NULL);
+}
+
+static void
+server_unsignals(struct server *srv)
+{
+	if (srv->sigterm != NULL)
+		event_free(srv->sigterm);
+	if (srv->sigint != NULL)
+		event_free(srv->sigint);
+	if (srv->sighup != NULL)
+		event_free(srv->sighup);
+}
+
 /*
  * Run member me of topology t until SIGTERM or SIGINT.  Returns the exit
  * status: 0 after a clean stop, EXIT_CONFIG when the configuration or the
  * database cannot be used, 1 for other start-up failures (the address in
  * use, say) that a restart may cure.
+ *
+ * Modules start in order (store, Places, peers, listener, signals) and
+ * stop in the reverse order, each with its own stop function.
  */
 int
 server_run(const struct topology *t, const struct topo_member *me)
@@ -90,6 +155,7 @@ server_run(const struct topology *t, const struct topo_member *me)
 	memset(&srv, 0, sizeof srv);
 	srv.topo = t;
 	srv.me = me;
+	srv.line = xmalloc(t->max_line + 2);
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((srv.base = event_base_new()) == NULL)
@@ -111,25 +177,11 @@ server_run(const struct topology *t, const struct topo_member *me)
 		status = EXIT_CONFIG;
 		goto out;
 	}
-
-	srv.listener = evconnlistener_new_bind(srv.base, server_accept_cb,
-	    &srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-	    LEV_OPT_CLOSE_ON_EXEC, 511, (struct sockaddr *)&me->sa, me->salen);
-	if (srv.listener == NULL) {
-		xasprintf(&cause, "cannot listen on %s: %s", me->address,
-		    strerror(errno));
+	if (server_listen(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
 	}
-	evconnlistener_set_error_cb(srv.listener, server_accept_error_cb);
-	srv.accept_retry = evtimer_new(srv.base, server_accept_retry_cb, &srv);
-
-	srv.sigterm = evsignal_new(srv.base, SIGTERM, server_signal_cb, &srv);
-	srv.sigint = evsignal_new(srv.base, SIGINT, server_signal_cb, &srv);
-	srv.sighup = evsignal_new(srv.base, SIGHUP, server_signal_cb, &srv);
-	evsignal_add(srv.sigterm, NULL);
-	evsignal_add(srv.sigint, NULL);
-	evsignal_add(srv.sighup, NULL);
+	server_signals(&srv);
 
 	log_info("member %s listening on %s (database %s/%s.db, schema "
 	    "version %d, max_clients %u, max_line %zu)", me->name, me->address,
@@ -138,26 +190,20 @@ server_run(const struct topology *t, const struct topo_member *me)
 
 	event_base_dispatch(srv.base);
 
-	client_close_all();
 out:
 	if (cause != NULL) {
 		log_errorx("%s", cause);
 		free(cause);
 	}
-	if (srv.listener != NULL)
-		evconnlistener_free(srv.listener);
+	server_unsignals(&srv);
+	server_unlisten(&srv);
+	client_close_all();
 	places_free(srv.places);
 	store_close(srv.store);
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
-	if (srv.accept_retry != NULL)
-		event_free(srv.accept_retry);
-	if (srv.sigterm != NULL) {
-		event_free(srv.sigterm);
-		event_free(srv.sigint);
-		event_free(srv.sighup);
-	}
 	event_base_free(srv.base);
+	free(srv.line);
 	if (status == 0)
 		log_info("member %s stopped", me->name);
 	return (status);

@@ -18,6 +18,8 @@ struct server {
 	const struct topo_member	*me;
 	struct store			*store;
 	struct places			*places;	/* NULL: no provider */
+	char				*line;		/* max_line + 2: the line
+							   being run */
 
 	struct evconnlistener		*listener;
 	struct event			*accept_retry;	/* after EMFILE */

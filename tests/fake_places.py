@@ -20,6 +20,7 @@ Tests steer it through GET /_fake/mode?NAME=VALUE&... (replaces the mode):
   fail=CODE          New: HTTP CODE with a google.rpc.Status body;
                      legacy: HTTP CODE with an HTML body
   legacy_status=S    legacy: answer status S with no results
+  message=TEXT       legacy: the error_message that goes with it
   empty=1            no places ({} for New, ZERO_RESULTS for legacy)
   garbage=1          200 with a body that is not JSON
   truncate=1         close the connection half way through the body
@@ -294,7 +295,8 @@ class Handler(BaseHTTPRequestHandler):
             status = mode["legacy_status"]
             out = dict(base, status=status)
             if status in ("REQUEST_DENIED", "INVALID_REQUEST"):
-                out["error_message"] = "Fake %s." % status
+                out["error_message"] = mode.get("message",
+                                                "Fake %s." % status)
             self.send(200, out)
             return
         if q.get("key", [None])[0] != self.state.key:

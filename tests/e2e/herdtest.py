@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 import urllib.request
 import json
 
@@ -227,7 +228,7 @@ class FakePlaces:
 
     def mode(self, **mode):
         """Replace the fake's mode: delay=, fail=, garbage=1, ..."""
-        q = "&".join("%s=%s" % kv for kv in mode.items())
+        q = urllib.parse.urlencode(mode)
         return self._get("/_fake/mode?" + q)
 
     def stats(self):

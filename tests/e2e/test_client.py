@@ -291,5 +291,31 @@ class Backpressure(HerdTestCase):
         self.assertIn("resumed", m.log())
 
 
+class LogEscaping(HerdTestCase):
+    """Whatever bytes a client sends, each log line stays one line of
+    printable text: a client cannot forge log lines or send escape
+    sequences to an operator's terminal."""
+    args = ("-v",)
+
+    def test_line_with_cr_esc_nul(self):
+        m = self.herd["Alpha"]
+        line = b"YO\rLO\x1b[2J\x00info: forged"
+        self.assertEqual(m.ask(line + b"\n"), b"? " + line + b"\n")
+        log = m.log()
+        self.assertIn(r"< YO\rLO\x1b[2J\x00info: forged", log)
+        self.assertNotRegex(log, r"(?m)^info: forged")
+
+    def test_client_id_with_esc_in_debug_lines(self):
+        m = self.herd["Alpha"]
+        reply = m.ask(b"IAMAT red\x1b[31m\x7f\xc3\xa9 +1+1 5\n")
+        self.assertRegex(reply, rb"^AT Alpha ")
+        log = m.log()
+        # The debug line that names the client id, escaped by the logger.
+        self.assertRegex(log, r"(?m)^debug: .*update of "
+                         r"red\\x1b\[31m\\x7f\\xc3\\xa9 stored$")
+        for bad in ("\x1b", "\x7f", "\xc3"):
+            self.assertNotIn(bad, log)
+
+
 if __name__ == "__main__":
     main()

@@ -414,6 +414,22 @@ class Legacy(PlacesCase):
         self.assertEqual(o["results"], [])
         self.assertNotIn("error_message", o)
 
+    def test_error_message_cannot_forge_log_lines(self):
+        """A provider's error_message with a newline, an escape sequence
+        and the API key: the log gets it escaped on one line, and the key
+        reaches neither the client nor the log."""
+        self.fake.mode(legacy_status="REQUEST_DENIED",
+                       message="key %s is bad\ninfo: forged\x1b[31m" % KEY)
+        o = self.whatsat()
+        self.assertEqual(o["status"], "REQUEST_DENIED")
+        self.assertIn("key REDACTED is bad\ninfo: forged", o["error_message"])
+        log = self.herd["Alpha"].log()
+        self.assertNotRegex(log, r"(?m)^info: forged")
+        self.assertNotIn("\x1b", log)
+        self.assertRegex(log, r"(?m)^warning: places: .*key REDACTED is "
+                         r"bad\\ninfo: forged\\x1b\[31m")
+        self.assertKeyNowhere(json.dumps(o))
+
     def test_http_500(self):
         self.fake.mode(fail=500)
         self.assertFailure(self.whatsat(), "UNKNOWN_ERROR",
