@@ -5,8 +5,8 @@
  * its IAMAT wrote it, then the places near it as a JSON object.  The
  * lookup waits for the store's commit event (one loop turn at most); then
  * the JSON comes at once for a bound of 0 or without a provider, else
- * when the Places request ends (places.c), while the connection goes on
- * with its next commands.
+ * when the provider answers (places.c), while the connection goes on with
+ * its next commands.  A client that goes first cancels the search.
  */
 #include "config.h"
 
@@ -45,6 +45,31 @@ struct whatsat {
 	unsigned	 bound;
 };
 
+/*
+ * Complete a WHATSAT reply, whose AT line is already in r, with o's text;
+ * o is released.  Every WHATSAT answer goes out through here, and this is
+ * also the callback of places_search().
+ */
+static void
+cmd_whatsat_reply(void *arg, json_t *o)
+{
+	struct reply	*r = arg;
+	char		*text;
+
+	text = placesjson_text(o);
+	json_decref(o);
+	reply_add(r, text, strlen(text));
+	free(text);
+	reply_done(r);
+}
+
+/* The reply's connection went first: its search is not wanted. */
+static void
+cmd_whatsat_cancel(void *arg)
+{
+	places_cancel(arg);
+}
+
 static void
 cmd_whatsat_free(struct whatsat *w)
 {
@@ -61,6 +86,7 @@ cmd_whatsat_synced(void *arg, int ok)
 	struct reply		*r = w->r;
 	struct location		 l;
 	struct places_query	 q;
+	struct places_search	*s;
 	char			*cause = NULL, *at;
 	int			 found;
 
@@ -90,9 +116,9 @@ cmd_whatsat_synced(void *arg, int ok)
 	free(at);
 
 	if (w->bound == 0)
-		places_reply(r, placesjson_empty());
+		cmd_whatsat_reply(r, placesjson_empty());
 	else if (w->srv->places == NULL)
-		places_reply(r, placesjson_error("REQUEST_DENIED",
+		cmd_whatsat_reply(r, placesjson_error("REQUEST_DENIED",
 		    "no Places provider configured"));
 	else {
 		q.client_id = l.client_id;
@@ -101,7 +127,9 @@ cmd_whatsat_synced(void *arg, int ok)
 		q.longitude = l.longitude;
 		q.radius_km = w->radius_km;
 		q.bound = w->bound;
-		places_search(w->srv->places, r, &q);
+		s = places_search(w->srv->places, &q, cmd_whatsat_reply, r);
+		if (s != NULL)
+			reply_set_cancel(r, cmd_whatsat_cancel, s);
 	}
 	location_clear(&l);
 	cmd_whatsat_free(w);

@@ -1,524 +1,158 @@
 /*
- * places.c: Places API requests through libcurl's multi-socket interface,
- * driven by the member's libevent loop (curl's docs/examples/hiperfifo.c).
+ * places.c: the table of Places providers, and the handle through which
+ * a WHATSAT waits for its answer.
  *
- * curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when
- * to wake it (CURLMOPT_TIMERFUNCTION); libevent watches them and calls
- * curl_multi_socket_action.  Nothing here blocks: DNS runs in curl's
- * resolver thread, and any number of requests are in flight at once over
- * the connections the multi handle keeps for reuse.
- *
- * Each request belongs to one WHATSAT reply.  When it finishes, whatever
- * the outcome, the reply gets a JSON object of the legacy shape and is
- * marked done; when the client goes first, the reply cancels the transfer.
- * The API key is never logged: URLs are logged with it redacted, and error
- * messages are scrubbed of it.
+ * Each provider lives in its own file (places-google.c for both Google
+ * APIs, places-local.c for the SQLite places database) and answers
+ * through places_done(), at once or on a later loop turn.  The caller
+ * gets a handle it may cancel until then, as with store_sync(): nothing
+ * below this line knows about clients or replies.
  */
 #include "config.h"
 
-#include <sys/queue.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <jansson.h>
-
-#include "reply.h"
 #include "log.h"
 #include "places.h"
-#include "placesjson.h"
+#include "places-provider.h"
 #include "xmalloc.h"
 
-/* A Places answer larger than this is refused, not buffered. */
-#define PLACES_MAX_BODY		(2 * 1024 * 1024)
-#define PLACES_KEY_ENV		"HERD_PLACES_KEY"
-
-struct places_req;
-TAILQ_HEAD(places_reqs, places_req);
+static const struct places_row *providers[] = {
+	&places_google,
+	&places_google_legacy,
+	&places_local,
+};
 
 struct places {
-	struct event_base	*base;
-	const struct topology	*topo;
-	CURLM			*multi;
-	struct event		*timer;
-	char			*key;		/* NULL: none configured */
-	struct curl_slist	*headers;	/* google: fixed for all */
-	struct places_reqs	 reqs;
-	unsigned		 nreqs;
+	const struct places_row	*prov;
+	void				*state;
 };
 
-struct places_req {
-	struct places		*p;
-	struct reply		*r;
-	CURL			*easy;
-	char			*client_id;
-	char			*log_url;	/* key redacted */
-	char			*post;
-	struct evbuffer		*body;
-	int			 too_large;
-	unsigned		 bound;
-	struct timespec		 start;
-	char			 error[CURL_ERROR_SIZE];
-	TAILQ_ENTRY(places_req)	 entry;
+/* One query in flight: who to tell, and the provider's own handle. */
+struct places_search {
+	struct places	*p;
+	places_cb	 cb;
+	void		*arg;
+	void		*req;
 };
 
-/* One socket curl asked us to watch. */
-struct places_sock {
-	struct places		*p;
-	curl_socket_t		 fd;
-	struct event		*ev;
-};
+static const struct places_row *
+places_find(enum places_provider id)
+{
+	size_t	i;
 
-static void	places_check_done(struct places *);
+	for (i = 0; i < sizeof providers / sizeof providers[0]; i++)
+		if (providers[i]->id == id)
+			return (providers[i]);
+	return (NULL);
+}
 
 /*
- * The key: HERD_PLACES_KEY when set and not empty, else the first line
- * of places_key_file.  Returns 0 (with *key NULL when there is none), or
- * -1 and *cause when the key file cannot be read.
+ * Which provider serves topology t.  Without places_provider, the places
+ * database at its default path serves when it exists, so that a herd
+ * answers from its own data with nothing configured, and an older
+ * topology without one still starts (and says why WHATSAT has nothing).
+ * places_fallback replaces a Google provider that has no key at all.
  */
-static int
-places_load_key(const struct topology *t, char **key, char **cause)
+static enum places_provider
+places_choose(const struct topology *t)
 {
 	const char	*env = getenv(PLACES_KEY_ENV);
-	char		 buf[4096];
-	ssize_t		 n;
-	size_t		 len;
-	int		 fd;
 
-	*key = NULL;
-	if (env != NULL && *env != '\0') {
-		*key = xstrdup(env);
-		return (0);
-	}
-	if (t->places_key_file == NULL)
-		return (0);
-	if ((fd = open(t->places_key_file, O_RDONLY | O_CLOEXEC)) == -1) {
-		xasprintf(cause, "places_key_file %s: %s", t->places_key_file,
-		    strerror(errno));
-		return (-1);
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n == -1) {
-		xasprintf(cause, "places_key_file %s: %s", t->places_key_file,
-		    strerror(errno));
-		return (-1);
-	}
-	buf[n] = '\0';
-	len = strcspn(buf, "\r\n");
-	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-		len--;
-	if (len == 0) {
-		xasprintf(cause, "places_key_file %s: empty", t->places_key_file);
-		return (-1);
-	}
-	*key = xstrndup(buf, len);
-	return (0);
-}
-
-static double
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((now.tv_sec - start->tv_sec) * 1e3 +
-	    (now.tv_nsec - start->tv_nsec) / 1e6);
-}
-
-/* Release req and its transfer; its reply is the caller's business. */
-static void
-places_req_free(struct places_req *req)
-{
-	struct places	*p = req->p;
-
-	curl_multi_remove_handle(p->multi, req->easy);
-	curl_easy_cleanup(req->easy);
-	TAILQ_REMOVE(&p->reqs, req, entry);
-	p->nreqs--;
-	evbuffer_free(req->body);
-	free(req->client_id);
-	free(req->log_url);
-	free(req->post);
-	free(req);
-}
-
-/* The client went away first: abandon the transfer. */
-static void
-places_cancel(void *arg)
-{
-	struct places_req	*req = arg;
-
-	log_info("places: %s: cancelled after %.0f ms, client gone",
-	    req->client_id, elapsed_ms(&req->start));
-	places_req_free(req);
-}
-
-/*
- * Complete a WHATSAT reply, whose AT line is already in r, with o's text;
- * o is released.  Every WHATSAT answer goes out through here.
- */
-void
-places_reply(struct reply *r, json_t *o)
-{
-	char	*text;
-
-	text = placesjson_text(o);
-	json_decref(o);
-	reply_add(r, text, strlen(text));
-	free(text);
-	reply_done(r);
-}
-
-/* Finish req's reply with o (released) and free req. */
-static void
-places_answer(struct places_req *req, json_t *o)
-{
-	places_reply(req->r, o);
-	places_req_free(req);
-}
-
-/* A transfer is over: turn its outcome into the client's JSON. */
-static void
-places_finish(struct places_req *req, CURLcode rc)
-{
-	struct places	*p = req->p;
-	json_t		*o;
-	long		 code = 0;
-	size_t		 len;
-	char		*msg, *safe;
-	const char	*status;
-
-	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (req->too_large) {
-		xasprintf(&msg, "Places answer larger than %d bytes",
-		    PLACES_MAX_BODY);
-		o = placesjson_error("UNKNOWN_ERROR", msg);
-	} else if (rc != CURLE_OK) {
-		if (rc == CURLE_OPERATION_TIMEDOUT)
-			xasprintf(&msg, "Places request timed out (%s)",
-			    req->error[0] ? req->error : curl_easy_strerror(rc));
-		else
-			xasprintf(&msg, "Places request failed: %s",
-			    req->error[0] ? req->error : curl_easy_strerror(rc));
-		o = placesjson_error("UNKNOWN_ERROR", msg);
-	} else {
-		msg = NULL;
-		len = evbuffer_get_length(req->body);
-		if (p->topo->places_provider == PLACES_GOOGLE)
-			o = placesjson_from_new(code,
-			    (char *)evbuffer_pullup(req->body, len), len,
-			    req->bound);
-		else
-			o = placesjson_from_legacy(code,
-			    (char *)evbuffer_pullup(req->body, len), len,
-			    req->bound);
-	}
-	free(msg);
-
-	/* Whatever Google or curl said, the key goes no further. */
-	if (json_is_string(json_object_get(o, "error_message"))) {
-		safe = log_redact(json_string_value(json_object_get(o,
-		    "error_message")), p->key);
-		json_object_set_new(o, "error_message", json_string(safe));
-		free(safe);
-	}
-
-	status = json_string_value(json_object_get(o, "status"));
-	if (json_is_string(json_object_get(o, "error_message")))
-		log_warnx("places: %s: %s, HTTP %ld, %s: %s in %.0f ms",
-		    req->client_id, req->log_url, code, status,
-		    json_string_value(json_object_get(o, "error_message")),
-		    elapsed_ms(&req->start));
-	else
-		log_info("places: %s: %s, HTTP %ld, %s, %zu results in %.0f ms",
-		    req->client_id, req->log_url, code, status,
-		    json_array_size(json_object_get(o, "results")),
-		    elapsed_ms(&req->start));
-	places_answer(req, o);
-}
-
-static size_t
-places_write_cb(char *data, size_t size, size_t n, void *arg)
-{
-	struct places_req	*req = arg;
-	size_t			 len = size * n;	/* size is 1: curl says so */
-
-	if (evbuffer_get_length(req->body) + len > PLACES_MAX_BODY) {
-		req->too_large = 1;
-		return (0);	/* curl aborts with CURLE_WRITE_ERROR */
-	}
-	evbuffer_add(req->body, data, len);
-	return (len);
-}
-
-/* Collect the transfers curl has finished. */
-static void
-places_check_done(struct places *p)
-{
-	struct places_req	*req;
-	CURLMsg			*msg;
-	int			 left;
-
-	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &req);
-		places_finish(req, msg->data.result);
-	}
-}
-
-/* libevent says a socket is ready: tell curl. */
-static void
-places_event_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct places	*p = arg;
-	int		 action = 0, running;
-
-	if (what & EV_READ)
-		action |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(p->multi, fd, action, &running);
-	places_check_done(p);
-	if (running == 0 && evtimer_pending(p->timer, NULL))
-		evtimer_del(p->timer);
-}
-
-/* curl's timeout expired. */
-static void
-places_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct places	*p = arg;
-	int		 running;
-
-	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	places_check_done(p);
-}
-
-/* CURLMOPT_TIMERFUNCTION: curl wants to be called after timeout_ms. */
-static int
-places_curl_timer(CURLM *multi, long timeout_ms, void *arg)
-{
-	struct places	*p = arg;
-	struct timeval	 tv;
-
-	if (timeout_ms < 0) {
-		evtimer_del(p->timer);
-		return (0);
-	}
-	/* Even 0 goes through the loop: curl must not be re-entered here. */
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(p->timer, &tv);
-	return (0);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch s for what curl asks, or stop. */
-static int
-places_curl_socket(CURL *easy, curl_socket_t s, int what, void *arg,
-    void *sockp)
-{
-	struct places		*p = arg;
-	struct places_sock	*ps = sockp;
-	short			 kind;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (ps != NULL) {
-			event_free(ps->ev);
-			free(ps);
-			curl_multi_assign(p->multi, s, NULL);
+	if (t->places_provider == PLACES_NONE) {
+		if (access(t->places_db, F_OK) == 0) {
+			log_info("places: no places_provider: answering from "
+			    "%s", t->places_db);
+			return (PLACES_LOCAL);
 		}
-		return (0);
+		log_warnx("places: no places_provider, and no places database "
+		    "at %s: WHATSAT will answer REQUEST_DENIED (build one "
+		    "with herd-places import-geonames %s)", t->places_db,
+		    t->places_db);
+		return (PLACES_NONE);
 	}
-	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-	if (ps == NULL) {
-		ps = xcalloc(1, sizeof *ps);
-		ps->p = p;
-		ps->fd = s;
-		curl_multi_assign(p->multi, s, ps);
-	} else {
-		event_del(ps->ev);
-		event_free(ps->ev);
+	if (t->places_fallback != PLACES_NONE &&
+	    (env == NULL || *env == '\0') && t->places_key_file == NULL) {
+		log_info("places: no key for %s (%s or places_key_file): "
+		    "using places_fallback %s", topology_provider_name(
+		    t->places_provider), PLACES_KEY_ENV,
+		    topology_provider_name(t->places_fallback));
+		return (t->places_fallback);
 	}
-	ps->ev = event_new(p->base, s, kind, places_event_cb, p);
-	event_add(ps->ev, NULL);
-	return (0);
+	return (t->places_provider);
 }
 
 /*
  * Set up the provider of topology t.  Returns NULL with *cause NULL when
- * no provider is configured, NULL with *cause on an error (an unreadable
- * key file), or the provider.  A provider without a key still starts, and
- * answers REQUEST_DENIED, so that a herd runs before it has a key.
+ * none serves, NULL with *cause when the configured one cannot (an
+ * unreadable key file or database), or the provider.
  */
 struct places *
 places_new(struct event_base *base, const struct topology *t, char **cause)
 {
-	struct places	*p;
-	char		*key, *h;
+	const struct places_row	*prov;
+	struct places			*p;
+	void				*state;
 
 	*cause = NULL;
-	if (t->places_provider == PLACES_NONE)
+	if ((prov = places_find(places_choose(t))) == NULL)
 		return (NULL);
-	if (places_load_key(t, &key, cause) != 0)
+	if ((state = prov->open(base, t, cause)) == NULL)
 		return (NULL);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		free(key);
-		xasprintf(cause, "curl_global_init failed");
-		return (NULL);
-	}
-
 	p = xcalloc(1, sizeof *p);
-	p->base = base;
-	p->topo = t;
-	p->key = key;
-	TAILQ_INIT(&p->reqs);
-	if ((p->multi = curl_multi_init()) == NULL)
-		fatalx("curl_multi_init failed");
-	p->timer = evtimer_new(base, places_timer_cb, p);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, places_curl_socket);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, places_curl_timer);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
-
-	if (t->places_provider == PLACES_GOOGLE && key != NULL) {
-		p->headers = curl_slist_append(NULL,
-		    "Content-Type: application/json");
-		xasprintf(&h, "X-Goog-Api-Key: %s", key);
-		p->headers = curl_slist_append(p->headers, h);
-		free(h);
-		p->headers = curl_slist_append(p->headers,
-		    "X-Goog-FieldMask: " PLACESJSON_FIELD_MASK);
-	}
-	if (key == NULL)
-		log_warnx("places: no API key (set %s or places_key_file): "
-		    "WHATSAT will answer REQUEST_DENIED", PLACES_KEY_ENV);
-	log_info("places: provider %s at %s", topology_provider_name(
-	    t->places_provider), t->places_url);
+	p->prov = prov;
+	p->state = state;
 	return (p);
 }
 
-/*
- * Free the provider.  Clients are closed first at shutdown, which cancels
- * their requests; any request still here is answered so that its reply
- * is released.
- */
+/* Stop the provider; whatever it still runs is answered first. */
 void
 places_free(struct places *p)
 {
-	struct places_req	*req;
-
 	if (p == NULL)
 		return;
-	while ((req = TAILQ_FIRST(&p->reqs)) != NULL)
-		places_answer(req, placesjson_error("UNKNOWN_ERROR",
-		    "member shutting down"));
-	curl_multi_cleanup(p->multi);
-	event_free(p->timer);
-	curl_slist_free_all(p->headers);
-	free(p->key);
+	p->prov->close(p->state);
 	free(p);
-	curl_global_cleanup();
-}
-
-/* The legacy URL: ?location=LAT,LNG&radius=M&key=K, the text kept exact. */
-static void
-legacy_url(struct places *p, const struct places_query *q, const char *key,
-    char **url)
-{
-	const char	*loc = q->location, *lng;
-	char		*lat;
-
-	/* "+34.06-118.44": the second sign starts the longitude. */
-	lng = loc + 1 + strcspn(loc + 1, "+-");
-	lat = xstrndup(loc + (loc[0] == '+'), lng - loc - (loc[0] == '+'));
-	xasprintf(url, "%s%slocation=%s,%s&radius=%.10g&key=%s",
-	    p->topo->places_url, strchr(p->topo->places_url, '?') ? "&" : "?",
-	    lat, lng + (lng[0] == '+'), q->radius_km * 1000, key);
-	free(lat);
 }
 
 /*
- * Start the Places request of a WHATSAT whose AT line is already in r;
- * r is completed, whatever happens, by a later loop turn (or now, when
- * there is no key).
+ * Look for the places of q, and call cb(arg, answer) once, whatever the
+ * outcome.  Returns a handle for places_cancel() while the answer is
+ * pending, or NULL when cb has already been called.
  */
-void
-places_search(struct places *p, struct reply *r, const struct places_query *q)
+struct places_search *
+places_search(struct places *p, const struct places_query *q, places_cb cb,
+    void *arg)
 {
-	struct places_req	*req;
-	json_t			*o;
-	char			*url, *key;
-	long			 connect_ms, total_ms;
+	struct places_search	*s;
+	void			*req;
 
-	if (p->key == NULL) {
-		places_reply(r, placesjson_error("REQUEST_DENIED", "no Places "
-		    "API key configured (set " PLACES_KEY_ENV " or "
-		    "places_key_file)"));
-		return;
-	}
+	s = xcalloc(1, sizeof *s);
+	s->p = p;
+	s->cb = cb;
+	s->arg = arg;
+	if ((req = p->prov->search(p->state, q, s)) == NULL)
+		return (NULL);	/* answered, and s freed by places_done */
+	s->req = req;
+	return (s);
+}
 
-	req = xcalloc(1, sizeof *req);
-	req->p = p;
-	req->r = r;
-	req->bound = q->bound;
-	req->client_id = log_escape(q->client_id, strlen(q->client_id));
-	req->body = evbuffer_new();
-	clock_gettime(CLOCK_MONOTONIC, &req->start);
-	if ((req->easy = curl_easy_init()) == NULL)
-		fatalx("curl_easy_init failed");
+/* The caller no longer wants the answer of s: cb will not be called. */
+void
+places_cancel(struct places_search *s)
+{
+	s->p->prov->cancel(s->req);
+	free(s);
+}
 
-	if (p->topo->places_provider == PLACES_GOOGLE) {
-		url = xstrdup(p->topo->places_url);
-		o = placesjson_new_request(q->latitude, q->longitude,
-		    q->radius_km * 1000, q->bound);
-		req->post = json_dumps(o, PLACESJSON_REQUEST_FLAGS);
-		json_decref(o);
-		curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, p->headers);
-		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, req->post);
-		req->log_url = xstrdup(url);
-	} else {
-		key = curl_easy_escape(req->easy, p->key, 0);
-		legacy_url(p, q, key, &url);
-		req->log_url = log_redact(url, key);
-		curl_free(key);
-	}
+/* A provider's answer o (whose reference passes on) to the query s. */
+void
+places_done(struct places_search *s, json_t *o)
+{
+	places_cb	 cb = s->cb;
+	void		*arg = s->arg;
 
-	connect_ms = (long)(p->topo->places_connect_timeout * 1000);
-	total_ms = (long)(p->topo->places_timeout * 1000);
-	curl_easy_setopt(req->easy, CURLOPT_URL, url);
-	curl_easy_setopt(req->easy, CURLOPT_PRIVATE, req);
-	curl_easy_setopt(req->easy, CURLOPT_WRITEFUNCTION, places_write_cb);
-	curl_easy_setopt(req->easy, CURLOPT_WRITEDATA, req);
-	curl_easy_setopt(req->easy, CURLOPT_ERRORBUFFER, req->error);
-	curl_easy_setopt(req->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(req->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    connect_ms > 0 ? connect_ms : 1L);
-	curl_easy_setopt(req->easy, CURLOPT_TIMEOUT_MS,
-	    total_ms > 0 ? total_ms : 1L);
-	curl_easy_setopt(req->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(req->easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(req->easy, CURLOPT_USERAGENT, PACKAGE_NAME "/"
-	    PACKAGE_VERSION);
-	free(url);
-
-	TAILQ_INSERT_TAIL(&p->reqs, req, entry);
-	p->nreqs++;
-	reply_set_cancel(r, places_cancel, req);
-	log_debug("places: %s: %s (%u in flight)", req->client_id,
-	    req->log_url, p->nreqs);
-	if (curl_multi_add_handle(p->multi, req->easy) != CURLM_OK) {
-		reply_set_cancel(r, NULL, NULL);
-		places_answer(req, placesjson_error("UNKNOWN_ERROR",
-		    "cannot start the Places request"));
-	}
+	free(s);
+	cb(arg, o);
 }

@@ -1,5 +1,5 @@
 /*
- * places.h: WHATSAT's Places requests, on the member's event loop.
+ * places.h: WHATSAT's places, from whichever provider the topology names.
  */
 #ifndef HERD_PLACES_H
 #define HERD_PLACES_H
@@ -10,7 +10,7 @@
 #include "topology.h"
 
 struct places;
-struct reply;
+struct places_search;
 
 struct places_query {
 	const char	*client_id;	/* for the log */
@@ -21,11 +21,17 @@ struct places_query {
 	unsigned	 bound;		/* 1 to 20 */
 };
 
+/*
+ * The answer of a search: a JSON object of the legacy Nearby Search
+ * shape, whose reference passes to the callee.
+ */
+typedef void (*places_cb)(void *, json_t *);
+
 struct places	*places_new(struct event_base *, const struct topology *,
 		     char **);
 void		 places_free(struct places *);
-void		 places_reply(struct reply *, json_t *);
-void		 places_search(struct places *, struct reply *,
-		     const struct places_query *);
+struct places_search *places_search(struct places *,
+		     const struct places_query *, places_cb, void *);
+void		 places_cancel(struct places_search *);
 
 #endif

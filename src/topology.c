@@ -53,6 +53,8 @@ static int	dir_path(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_provider(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_fallback(struct topo_parser *, const struct directive *,
+		    char **, int);
 static int	dir_url(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_time(struct topo_parser *, const struct directive *,
@@ -73,6 +75,8 @@ static const struct directive directives[] = {
 	{ "herd_key_file", 1, dir_path, F(herd_key_file), 0, 0 },
 	{ "places_key_file", 1, dir_path, F(places_key_file), 0, 0 },
 	{ "places_provider", 1, dir_provider, 0, 0, 0 },
+	{ "places_fallback", 1, dir_fallback, 0, 0, 0 },
+	{ "places_db", 1, dir_path, F(places_db), 0, 0 },
 	{ "places_url", 1, dir_url, F(places_url), 0, 0 },
 	{ "max_line", 1, dir_size, F(max_line), 256, 16 * 1024 * 1024 },
 	{ "max_clients", 1, dir_count, F(max_clients), 1, 1000000 },
@@ -93,6 +97,7 @@ static const char *provider_names[] = {
 	[PLACES_NONE] = "none",
 	[PLACES_GOOGLE] = "google",
 	[PLACES_GOOGLE_LEGACY] = "google-legacy",
+	[PLACES_LOCAL] = "local",
 };
 
 static const char *provider_urls[] = {
@@ -100,6 +105,7 @@ static const char *provider_urls[] = {
 	[PLACES_GOOGLE] = "https://places.googleapis.com/v1/places:searchNearby",
 	[PLACES_GOOGLE_LEGACY] =
 	    "https://maps.googleapis.com/maps/api/place/nearbysearch/json",
+	[PLACES_LOCAL] = NULL,
 };
 
 const char *
@@ -324,9 +330,23 @@ dir_provider(struct topo_parser *p, const struct directive *d, char **argv,
 		p->t->places_provider = PLACES_GOOGLE;
 	else if (strcmp(argv[0], "google-legacy") == 0)
 		p->t->places_provider = PLACES_GOOGLE_LEGACY;
+	else if (strcmp(argv[0], "local") == 0)
+		p->t->places_provider = PLACES_LOCAL;
 	else
 		return (topo_error(p, "unknown places_provider '%s' (want "
-		    "google or google-legacy)", argv[0]));
+		    "google, google-legacy or local)", argv[0]));
+	return (0);
+}
+
+/* Only local can stand in for a Google provider: it needs no key. */
+static int
+dir_fallback(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	if (strcmp(argv[0], "local") != 0)
+		return (topo_error(p, "places_fallback '%s': only local can "
+		    "be a fallback", argv[0]));
+	p->t->places_fallback = PLACES_LOCAL;
 	return (0);
 }
 
@@ -525,9 +545,20 @@ topo_finish(struct topo_parser *p)
 	if (t->restart_delay_min > t->restart_delay_max)
 		return (topo_error(p, "restart_delay_min is above "
 		    "restart_delay_max"));
+	/* A database alone says which provider is meant. */
+	if (t->places_db != NULL && t->places_provider == PLACES_NONE)
+		t->places_provider = PLACES_LOCAL;
 	if (t->places_url != NULL && t->places_provider == PLACES_NONE)
 		return (topo_error(p, "places_url is set but places_provider "
 		    "is not"));
+	if (t->places_url != NULL && t->places_provider == PLACES_LOCAL)
+		return (topo_error(p, "places_url does not apply to "
+		    "places_provider local"));
+	if (t->places_fallback != PLACES_NONE &&
+	    t->places_provider != PLACES_GOOGLE &&
+	    t->places_provider != PLACES_GOOGLE_LEGACY)
+		return (topo_error(p, "places_fallback needs places_provider "
+		    "google or google-legacy"));
 
 	if (t->data_dir == NULL)
 		t->data_dir = topo_path(t, "var/lib");
@@ -537,7 +568,9 @@ topo_finish(struct topo_parser *p)
 		t->run_dir = topo_path(t, "var/run");
 	if (t->herd_key_file == NULL)
 		t->herd_key_file = topo_path(t, "var/herd.key");
-	if (t->places_url == NULL && t->places_provider != PLACES_NONE)
+	if (t->places_db == NULL)
+		t->places_db = topo_path(t, "var/places.db");
+	if (t->places_url == NULL && provider_urls[t->places_provider] != NULL)
 		t->places_url = xstrdup(provider_urls[t->places_provider]);
 	return (0);
 }
@@ -662,6 +695,7 @@ topology_free(struct topology *t)
 	free(t->log_dir);
 	free(t->run_dir);
 	free(t->herd_key_file);
+	free(t->places_db);
 	free(t->places_url);
 	free(t->places_key_file);
 	free(t);

@@ -17,6 +17,7 @@ enum places_provider {
 	PLACES_NONE,
 	PLACES_GOOGLE,
 	PLACES_GOOGLE_LEGACY,
+	PLACES_LOCAL,
 };
 
 struct topo_member {
@@ -50,6 +51,8 @@ struct topology {
 	char			*herd_key_file;
 
 	enum places_provider	 places_provider;
+	enum places_provider	 places_fallback; /* when Google has no key */
+	char			*places_db;	/* absolute, always set */
 	char			*places_url;
 	char			*places_key_file; /* NULL when not set */
 

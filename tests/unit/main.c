@@ -17,7 +17,9 @@ main(void)
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return (99);
+	suite_csv();
 	suite_decimal();
+	suite_geo();
 	suite_iso6709();
 	suite_location();
 	suite_log();

@@ -99,7 +99,35 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(t->max_clients, 10000);
 	CU_ASSERT_EQUAL(t->places_provider, PLACES_NONE);
 	CU_ASSERT_PTR_NULL(t->places_url);
+	CU_ASSERT_STRING_EQUAL(t->places_db, "/etc/herd/var/places.db");
 	CU_ASSERT_STRING_EQUAL(t->herd_key_file, "/etc/herd/var/herd.key");
+	topology_free(t);
+}
+
+static void
+test_local(void)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse("member A 0.0.0.0:1\nplaces_provider local\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->places_provider, PLACES_LOCAL);
+	CU_ASSERT_STRING_EQUAL(t->places_db, "/etc/herd/var/places.db");
+	CU_ASSERT_PTR_NULL(t->places_url);
+	topology_free(t);
+	/* A database alone means the local provider. */
+	t = parse("member A 0.0.0.0:1\nplaces_db /srv/p.db\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->places_provider, PLACES_LOCAL);
+	CU_ASSERT_STRING_EQUAL(t->places_db, "/srv/p.db");
+	topology_free(t);
+	t = parse("member A 0.0.0.0:1\nplaces_provider google\n"
+	    "places_fallback local\nplaces_db p.db\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->places_provider, PLACES_GOOGLE);
+	CU_ASSERT_EQUAL(t->places_fallback, PLACES_LOCAL);
+	CU_ASSERT_STRING_EQUAL(t->places_db, "/etc/herd/p.db");
 	topology_free(t);
 }
 
@@ -143,7 +171,7 @@ test_errors(void)
 	    "'_', '-' and '.', at most 64)");
 	check_error(MEMBERS "places_provider bing\n",
 	    "/etc/herd/herd.conf:3: unknown places_provider 'bing' (want "
-	    "google or google-legacy)");
+	    "google, google-legacy or local)");
 	check_error(MEMBERS "max_line 10G\n",
 	    "/etc/herd/herd.conf:3: max_line: bad size '10G' (bytes, with an "
 	    "optional K or M suffix)");
@@ -165,6 +193,15 @@ test_errors(void)
 	check_error(MEMBERS "places_url http://x\n",
 	    "/etc/herd/herd.conf: places_url is set but places_provider is "
 	    "not");
+	check_error(MEMBERS "places_provider local\nplaces_url http://x\n",
+	    "/etc/herd/herd.conf: places_url does not apply to "
+	    "places_provider local");
+	check_error(MEMBERS "places_fallback google\n",
+	    "/etc/herd/herd.conf:3: places_fallback 'google': only local can "
+	    "be a fallback");
+	check_error(MEMBERS "places_provider local\nplaces_fallback local\n",
+	    "/etc/herd/herd.conf: places_fallback needs places_provider google "
+	    "or google-legacy");
 	check_error(MEMBERS "places_provider google\nplaces_url ftp://x\n",
 	    "/etc/herd/herd.conf:4: places_url must start with http:// or "
 	    "https://");
@@ -187,6 +224,7 @@ suite_topology(void)
 	UNIT_SUITE("topology",
 	    { "example", test_example },
 	    { "defaults", test_defaults },
+	    { "local", test_local },
 	    { "errors", test_errors },
 	    { "load_missing", test_load_missing });
 }

@@ -6,7 +6,9 @@
 
 #include <CUnit/CUnit.h>
 
+void	suite_csv(void);
 void	suite_decimal(void);
+void	suite_geo(void);
 void	suite_iso6709(void);
 void	suite_location(void);
 void	suite_log(void);
