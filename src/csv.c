@@ -11,18 +11,32 @@
 #include "csv.h"
 
 /*
- * Given whether a record was inside quotes before these len bytes,
- * say whether it still is after them: a record whose quotes are not
- * balanced goes on over the next line.
+ * Given whether a record was inside a quoted field before these len
+ * bytes (a line), say whether it still is after them: such a record goes
+ * on over the next line.  Only a quote that starts a field opens one, so
+ * a stray quote in an unquoted field does not swallow the lines after it
+ * (csv_split reports it).
  */
 int
 csv_quote_open(const char *s, size_t len, int open)
 {
 	size_t	i;
+	int	field_start = 1;
 
-	for (i = 0; i < len; i++)
-		if (s[i] == '"')
-			open = !open;
+	for (i = 0; i < len; i++) {
+		if (open) {
+			if (s[i] == '"') {
+				if (i + 1 < len && s[i + 1] == '"')
+					i++;	/* "" is a quote */
+				else
+					open = 0;
+			}
+		} else {
+			if (s[i] == '"' && field_start)
+				open = 1;
+			field_start = s[i] == ',';
+		}
+	}
 	return (open);
 }
 

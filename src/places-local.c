@@ -333,7 +333,8 @@ local_search(void *arg, const struct places_query *q,
 		log_warnx("places: %s: more than %d places within %g km: "
 		    "ranking the first %d", id, LOCAL_MAX_CANDIDATES,
 		    q->radius_km, LOCAL_MAX_CANDIDATES);
-	qsort(hits, n, sizeof *hits, local_hit_cmp);
+	if (n > 1)
+		qsort(hits, n, sizeof *hits, local_hit_cmp);
 
 	results = json_array();
 	attrs = json_array();

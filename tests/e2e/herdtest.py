@@ -25,6 +25,7 @@ BUILDDIR = os.environ.get("HERD_BUILDDIR",
 SRCDIR = os.environ.get("HERD_SRCDIR",
                         os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER = os.path.join(BUILDDIR, "herd-server")
+PLACES = os.path.join(BUILDDIR, "herd-places")
 FAKE_PLACES = os.path.join(SRCDIR, "tests", "fake_places.py")
 EXIT_CONFIG = 78
 
@@ -186,6 +187,19 @@ class Herd:
     def __getitem__(self, name):
         return self.members[name]
 
+    @property
+    def places_db(self):
+        """Where a topology without places_db looks for places."""
+        return os.path.join(self.dir, "var", "places.db")
+
+    def import_places(self, rows, *options, db=None):
+        """Fill (or update) the places database with rows of
+        (id, name, lat, lon, types, vicinity, prominence)."""
+        db = db or self.places_db
+        os.makedirs(os.path.dirname(db), exist_ok=True)
+        return herd_places(*options, "import-csv", db, "-",
+                           stdin=places_csv(rows))
+
     def stop(self):
         statuses = {}
         for m in self.members.values():
@@ -202,6 +216,29 @@ class Herd:
         for m in self.members.values():
             m.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def herd_places(*args, stdin=None, check=True):
+    """Run herd-places with args; returns the CompletedProcess (stdout and
+    stderr as text).  check: fail the test unless it exits 0."""
+    out = subprocess.run([PLACES, *args], input=stdin, capture_output=True,
+                         text=True, timeout=120)
+    if check and out.returncode != 0:
+        raise AssertionError("herd-places %s: exit %d\n%s" % (
+            " ".join(args), out.returncode, out.stderr))
+    return out
+
+
+def places_csv(rows, header="id,name,lat,lon,types,vicinity,prominence"):
+    """CSV text of a header and rows (tuples), quoted where needed."""
+    import csv
+    import io
+    f = io.StringIO()
+    f.write(header + "\n")
+    w = csv.writer(f, lineterminator="\n")
+    for r in rows:
+        w.writerow(r)
+    return f.getvalue()
 
 
 class FakePlaces:

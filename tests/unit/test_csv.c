@@ -61,6 +61,10 @@ test_quote_open(void)
 	CU_ASSERT(!csv_quote_open("c\",d\n", 5, 1));
 	CU_ASSERT(!csv_quote_open("\"\"\"\"", 4, 0));
 	CU_ASSERT(!csv_quote_open("plain\n", 6, 0));
+	/* A stray quote inside a field opens nothing. */
+	CU_ASSERT(!csv_quote_open("a\"b,1\n", 6, 0));
+	CU_ASSERT(csv_quote_open("x,\"a \"\" b\n", 10, 0));
+	CU_ASSERT(!csv_quote_open("\"\",1\n", 5, 0));
 }
 
 static void
