@@ -8,27 +8,35 @@
  * geo.c), keeps those within the exact great-circle distance, and ranks
  * them as Google's default ranking does, most prominent first: by
  * prominence (a city's population, or whatever the CSV said), then by
- * distance, then by place_id so that equal places always come in the
- * same order.  Only the bound best are then read from the places table.
+ * distance, then by id so that equal places always come in the same
+ * order.  Only the bound best are then read from the places table.
  *
- * The database is read-only to members.  Queries run on the event loop:
- * an R*Tree lookup touches a few pages that stay in SQLite's cache, and
- * takes tens of microseconds (README, "Benchmarks"), so it is cheaper to
- * run it than to hand it to a thread.  What could make it slow is a
- * circle holding a great many places; the candidates read are capped
- * (LOCAL_MAX_CANDIDATES), so one query stays bounded whatever the data.
+ * Searches run in LOCAL_WORKERS threads, each with its own read-only
+ * connection, never on the event loop.  A typical search takes tens of
+ * microseconds, but one whose circle holds a great many places (a
+ * city-sized extract of points of interest) reads and ranks all of them,
+ * which takes milliseconds: in a thread, it delays only the WHATSATs
+ * queued behind it, never another client's IAMAT or the peers.  A worker
+ * hands its answer back through a queue and one byte on a pipe that the
+ * event loop watches.  The candidates of one search are capped
+ * (LOCAL_MAX_CANDIDATES) so that its memory stays bounded.
  *
- * herd-places replaces the file with rename(2), so the member notices a
+ * herd-places replaces the file with rename(2), so each worker notices a
  * new inode (checked at most once a second) and reopens it.
  */
 #include "config.h"
 
+#include <sys/queue.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -42,23 +50,67 @@
 #include "placesjson.h"
 #include "xmalloc.h"
 
+/* Threads that run searches: the machines herd runs on have 2+ cores. */
+#define LOCAL_WORKERS		2
+
 /*
  * Places inside a circle that a search reads at most, before it ranks
- * them.  A 50 km circle in the densest city holds far fewer points of
- * interest than this; past it, the search answers from the first ones
- * the index gives (and logs so), rather than stall the member.
+ * them.  A 50 km circle in the densest city holds fewer points of
+ * interest than this; past it, the search ranks the first ones the index
+ * gives (and logs so).
  */
-#define LOCAL_MAX_CANDIDATES	100000
+#define LOCAL_MAX_CANDIDATES	200000
 
-struct local {
-	struct event_base	*base;
-	char			*path;
+/* One worker's own connection to the database. */
+struct local_db {
+	const char		*path;
 	sqlite3			*db;
 	sqlite3_stmt		*box;		/* R*Tree candidates */
 	sqlite3_stmt		*place;		/* one place's details */
 	dev_t			 dev;		/* of the file opened */
 	ino_t			 ino;
 	time_t			 checked;	/* last stat of path */
+};
+
+enum local_job_state {
+	LOCAL_QUEUED,		/* in todo, no worker has it */
+	LOCAL_RUNNING,		/* a worker has it */
+	LOCAL_DONE,		/* in done, answer set, for the event loop */
+};
+
+struct local;
+struct local_job {
+	struct local		*l;
+	enum local_job_state	 state;
+	struct places_search	*s;		/* NULL: cancelled */
+	char			*client_id;	/* escaped, for the log */
+	double			 latitude;
+	double			 longitude;
+	double			 radius_km;
+	unsigned		 bound;
+	json_t			*answer;
+	TAILQ_ENTRY(local_job)	 entry;
+};
+TAILQ_HEAD(local_jobs, local_job);
+
+struct local_worker {
+	struct local		*l;
+	pthread_t		 thread;
+	int			 started;
+	struct local_db		 db;
+};
+
+struct local {
+	char			*path;
+	struct event		*wake;		/* on pipe[0] */
+	int			 pipe[2];	/* a worker has finished */
+
+	pthread_mutex_t		 lock;		/* over todo, done, states, stop */
+	pthread_cond_t		 work;
+	struct local_jobs	 todo;
+	struct local_jobs	 done;
+	int			 stop;
+	struct local_worker	 workers[LOCAL_WORKERS];
 };
 
 /* A place in the circle, before ranking. */
@@ -78,55 +130,56 @@ static const char local_place_sql[] =
 	"JOIN sources s ON s.id = p.source WHERE p.id = ?1";
 
 static void
-local_close_db(struct local *l)
+local_db_close(struct local_db *d)
 {
-	sqlite3_finalize(l->box);
-	sqlite3_finalize(l->place);
-	sqlite3_close(l->db);
-	l->box = l->place = NULL;
-	l->db = NULL;
+	sqlite3_finalize(d->box);
+	sqlite3_finalize(d->place);
+	sqlite3_close(d->db);
+	d->box = d->place = NULL;
+	d->db = NULL;
 }
 
 /*
- * Open l->path read-only and check it.  Returns 0, or -1 and *cause
- * (with l unchanged).
+ * Open d->path read-only and check it.  Returns 0, or -1 and *cause
+ * (with d unchanged).
  */
 static int
-local_open_db(struct local *l, char **cause)
+local_db_open(struct local_db *d, char **cause)
 {
 	sqlite3		*db = NULL;
 	sqlite3_stmt	*box = NULL, *place = NULL;
 	struct stat	 sb;
 
-	if (stat(l->path, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+	if (stat(d->path, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		xasprintf(cause, "places_db %s: no such places database "
-		    "(build it with herd-places import-geonames %s)", l->path,
-		    l->path);
+		    "(build it with herd-places import-geonames %s)", d->path,
+		    d->path);
 		return (-1);
 	}
-	if (sqlite3_open_v2(l->path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	if (sqlite3_open_v2(d->path, &db, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK) {
-		xasprintf(cause, "places_db %s: %s", l->path, db != NULL ?
+		xasprintf(cause, "places_db %s: %s", d->path, db != NULL ?
 		    sqlite3_errmsg(db) : "out of memory");
 		goto fail;
 	}
-	if (placesdb_check(db, l->path, cause) != 0)
+	if (placesdb_check(db, d->path, cause) != 0)
 		goto fail;
 	if (sqlite3_prepare_v2(db, local_box_sql, -1, &box, NULL) !=
 	    SQLITE_OK ||
 	    sqlite3_prepare_v2(db, local_place_sql, -1, &place, NULL) !=
 	    SQLITE_OK) {
-		xasprintf(cause, "places_db %s: %s", l->path,
+		xasprintf(cause, "places_db %s: %s", d->path,
 		    sqlite3_errmsg(db));
 		goto fail;
 	}
-	if (l->db != NULL)
-		local_close_db(l);
-	l->db = db;
-	l->box = box;
-	l->place = place;
-	l->dev = sb.st_dev;
-	l->ino = sb.st_ino;
+	if (d->db != NULL)
+		local_db_close(d);
+	d->db = db;
+	d->box = box;
+	d->place = place;
+	d->dev = sb.st_dev;
+	d->ino = sb.st_ino;
+	d->checked = time(NULL);
 	return (0);
 
 fail:
@@ -141,53 +194,25 @@ fail:
  * A new file that cannot be read leaves the old one in use.
  */
 static void
-local_check_replaced(struct local *l)
+local_db_check_replaced(struct local_db *d)
 {
-	struct timeval	 now;
 	struct stat	 sb;
+	time_t		 now = time(NULL);
 	char		*cause = NULL;
 
-	event_base_gettimeofday_cached(l->base, &now);
-	if (now.tv_sec == l->checked)
+	if (now == d->checked)
 		return;
-	l->checked = now.tv_sec;
-	if (stat(l->path, &sb) == -1 ||
-	    (sb.st_dev == l->dev && sb.st_ino == l->ino))
+	d->checked = now;
+	if (stat(d->path, &sb) == -1 ||
+	    (sb.st_dev == d->dev && sb.st_ino == d->ino))
 		return;
-	if (local_open_db(l, &cause) != 0) {
+	if (local_db_open(d, &cause) != 0) {
 		log_warnx("places: %s (still answering from the previous "
 		    "file)", cause);
 		free(cause);
 		return;
 	}
-	log_info("places: %s replaced: reopened", l->path);
-}
-
-static void *
-local_open(struct event_base *base, const struct topology *t, char **cause)
-{
-	struct local	*l;
-
-	l = xcalloc(1, sizeof *l);
-	l->base = base;
-	l->path = xstrdup(t->places_db);
-	if (local_open_db(l, cause) != 0) {
-		free(l->path);
-		free(l);
-		return (NULL);
-	}
-	log_info("places: provider local, database %s", l->path);
-	return (l);
-}
-
-static void
-local_close(void *arg)
-{
-	struct local	*l = arg;
-
-	local_close_db(l);
-	free(l->path);
-	free(l);
+	log_info("places: %s replaced: reopened", d->path);
 }
 
 /* Most prominent first, then nearest, then by id: a total order. */
@@ -209,10 +234,11 @@ local_hit_cmp(const void *a, const void *b)
  * database error.
  */
 static int
-local_box(struct local *l, const struct geo_box *b, double lat, double lng,
-    double radius_km, struct local_hit **hits, size_t *n, size_t *size)
+local_box(struct local_db *d, const struct geo_box *b, double lat,
+    double lng, double radius_km, struct local_hit **hits, size_t *n,
+    size_t *size)
 {
-	sqlite3_stmt	*st = l->box;
+	sqlite3_stmt	*st = d->box;
 	double		 km;
 	int		 rc;
 
@@ -258,11 +284,15 @@ local_attribute(json_t *attrs, const char *a)
 	json_array_append_new(attrs, json_string(a));
 }
 
-/* The legacy result of place id, or NULL on a database error. */
+/*
+ * The legacy result of place id, or NULL when it cannot be read (a
+ * database error, or text that is not UTF-8 in a database that
+ * herd-places did not write).
+ */
 static json_t *
-local_result(struct local *l, sqlite3_int64 id, json_t *attrs)
+local_result(struct local_db *d, sqlite3_int64 id, json_t *attrs)
 {
-	sqlite3_stmt	*st = l->place;
+	sqlite3_stmt	*st = d->place;
 	json_t		*o = NULL, *types;
 	const char	*t, *end;
 
@@ -277,16 +307,17 @@ local_result(struct local *l, sqlite3_int64 id, json_t *attrs)
 			json_array_append_new(types,
 			    json_stringn(t, end - t));
 	}
-	o = json_pack("{s:s, s:s, s:s, s:s, s:{s:{s:f, s:f}}, s:o}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:{s:{s:f, s:f}}, s:O}",
 	    "name", sqlite3_column_text(st, 1),
 	    "place_id", sqlite3_column_text(st, 0),
 	    "reference", sqlite3_column_text(st, 0),
 	    "vicinity", sqlite3_column_text(st, 2),
 	    "geometry", "location", "lat", sqlite3_column_double(st, 4),
 	    "lng", sqlite3_column_double(st, 5), "types", types);
-	if (o == NULL)
-		fatalx("json_pack failed");
-	local_attribute(attrs, (const char *)sqlite3_column_text(st, 6));
+	json_decref(types);
+	if (o != NULL)
+		local_attribute(attrs,
+		    (const char *)sqlite3_column_text(st, 6));
 out:
 	sqlite3_reset(st);
 	return (o);
@@ -302,44 +333,37 @@ elapsed_ms(const struct timespec *start)
 	    (now.tv_nsec - start->tv_nsec) / 1e6);
 }
 
-/*
- * Answer q from the database, at once: always returns NULL, with s
- * answered.
- */
-static void *
-local_search(void *arg, const struct places_query *q,
-    struct places_search *s)
+/* Run job j on connection d (in a worker): its answer, always. */
+static json_t *
+local_query(struct local_db *d, const struct local_job *j)
 {
-	struct local		*l = arg;
 	struct local_hit	*hits = NULL;
 	struct geo_box		 boxes[2];
 	struct timespec		 start;
 	json_t			*o, *results, *attrs, *r;
 	size_t			 n = 0, size = 0, i;
-	char			*id;
 	int			 nboxes, b, rc = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	local_check_replaced(l);
-	id = log_escape(q->client_id, strlen(q->client_id));
+	local_db_check_replaced(d);
 
-	nboxes = geo_boxes(q->latitude, q->longitude, q->radius_km, boxes);
+	nboxes = geo_boxes(j->latitude, j->longitude, j->radius_km, boxes);
 	for (b = 0; b < nboxes && rc == 0; b++)
-		rc = local_box(l, &boxes[b], q->latitude, q->longitude,
-		    q->radius_km, &hits, &n, &size);
+		rc = local_box(d, &boxes[b], j->latitude, j->longitude,
+		    j->radius_km, &hits, &n, &size);
 	if (rc == -1)
 		goto fail;
 	if (rc == 1)
 		log_warnx("places: %s: more than %d places within %g km: "
-		    "ranking the first %d", id, LOCAL_MAX_CANDIDATES,
-		    q->radius_km, LOCAL_MAX_CANDIDATES);
+		    "ranking the first %d", j->client_id, LOCAL_MAX_CANDIDATES,
+		    j->radius_km, LOCAL_MAX_CANDIDATES);
 	if (n > 1)
 		qsort(hits, n, sizeof *hits, local_hit_cmp);
 
 	results = json_array();
 	attrs = json_array();
-	for (i = 0; i < n && i < q->bound; i++) {
-		if ((r = local_result(l, hits[i].id, attrs)) == NULL) {
+	for (i = 0; i < n && i < j->bound; i++) {
+		if ((r = local_result(d, hits[i].id, attrs)) == NULL) {
 			json_decref(results);
 			json_decref(attrs);
 			goto fail;
@@ -351,27 +375,231 @@ local_search(void *arg, const struct places_query *q,
 	if (o == NULL)
 		fatalx("json_pack failed");
 	log_info("places: %s: local, %s, %zu results (%zu within %g km) in "
-	    "%.3f ms", id, n > 0 ? "OK" : "ZERO_RESULTS",
-	    json_array_size(results), n, q->radius_km, elapsed_ms(&start));
+	    "%.3f ms", j->client_id, n > 0 ? "OK" : "ZERO_RESULTS",
+	    json_array_size(results), n, j->radius_km, elapsed_ms(&start));
 	free(hits);
-	free(id);
-	places_done(s, o);
-	return (NULL);
+	return (o);
 
 fail:
-	log_warnx("places: %s: local: %s: %s", id, l->path,
-	    sqlite3_errmsg(l->db));
+	log_warnx("places: %s: local: %s: %s", j->client_id, d->path,
+	    sqlite3_errmsg(d->db));
 	free(hits);
-	free(id);
-	places_done(s, placesjson_error("UNKNOWN_ERROR",
-	    "places database error"));
+	return (placesjson_error("UNKNOWN_ERROR", "places database error"));
+}
+
+/* A worker: run queued jobs until told to stop. */
+static void *
+local_worker_main(void *arg)
+{
+	struct local_worker	*w = arg;
+	struct local		*l = w->l;
+	struct local_job	*j;
+	json_t			*o;
+	ssize_t			 n;
+
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		while (!l->stop && TAILQ_EMPTY(&l->todo))
+			pthread_cond_wait(&l->work, &l->lock);
+		if (l->stop)
+			break;
+		j = TAILQ_FIRST(&l->todo);
+		TAILQ_REMOVE(&l->todo, j, entry);
+		j->state = LOCAL_RUNNING;
+		pthread_mutex_unlock(&l->lock);
+
+		o = local_query(&w->db, j);
+
+		pthread_mutex_lock(&l->lock);
+		j->answer = o;
+		j->state = LOCAL_DONE;
+		TAILQ_INSERT_TAIL(&l->done, j, entry);
+		/*
+		 * A full pipe already has the loop's attention, and the
+		 * loop takes every finished job when it wakes.
+		 */
+		do
+			n = write(l->pipe[1], "", 1);
+		while (n == -1 && errno == EINTR);
+	}
+	pthread_mutex_unlock(&l->lock);
 	return (NULL);
 }
 
-/* Nothing to cancel: every search is answered before it returns. */
+static void
+local_job_free(struct local_job *j)
+{
+	json_decref(j->answer);
+	free(j->client_id);
+	free(j);
+}
+
+/*
+ * The event loop's side: hand finished answers to their searches, one
+ * at a time, since answering one may cancel others (a connection that
+ * closes after this reply).
+ */
+static void
+local_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct local		*l = arg;
+	struct local_job	*j;
+	char			 buf[256];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	for (;;) {
+		pthread_mutex_lock(&l->lock);
+		if ((j = TAILQ_FIRST(&l->done)) != NULL)
+			TAILQ_REMOVE(&l->done, j, entry);
+		pthread_mutex_unlock(&l->lock);
+		if (j == NULL)
+			break;
+		if (j->s != NULL) {
+			places_done(j->s, j->answer);
+			j->answer = NULL;
+		}
+		local_job_free(j);
+	}
+}
+
+static void
+local_close(void *arg)
+{
+	struct local		*l = arg;
+	struct local_job	*j;
+	size_t			 i;
+
+	pthread_mutex_lock(&l->lock);
+	l->stop = 1;
+	pthread_cond_broadcast(&l->work);
+	pthread_mutex_unlock(&l->lock);
+	for (i = 0; i < LOCAL_WORKERS; i++) {
+		if (l->workers[i].started)
+			pthread_join(l->workers[i].thread, NULL);
+		local_db_close(&l->workers[i].db);
+	}
+
+	/* What is left is answered, so that its search is released. */
+	local_wake(l->pipe[0], EV_READ, l);
+	while ((j = TAILQ_FIRST(&l->todo)) != NULL) {
+		TAILQ_REMOVE(&l->todo, j, entry);
+		if (j->s != NULL)
+			places_done(j->s, placesjson_error("UNKNOWN_ERROR",
+			    "member shutting down"));
+		local_job_free(j);
+	}
+	if (l->wake != NULL)
+		event_free(l->wake);
+	close(l->pipe[0]);
+	close(l->pipe[1]);
+	pthread_cond_destroy(&l->work);
+	pthread_mutex_destroy(&l->lock);
+	free(l->path);
+	free(l);
+}
+
+/*
+ * Open the database once per worker, now, so that a missing or foreign
+ * file stops the member at start; then start the workers.
+ */
+static void *
+local_open(struct event_base *base, const struct topology *t, char **cause)
+{
+	struct local		*l;
+	struct local_worker	*w;
+	size_t			 i;
+
+	l = xcalloc(1, sizeof *l);
+	l->path = xstrdup(t->places_db);
+	TAILQ_INIT(&l->todo);
+	TAILQ_INIT(&l->done);
+	if (pthread_mutex_init(&l->lock, NULL) != 0 ||
+	    pthread_cond_init(&l->work, NULL) != 0)
+		fatalx("pthread_mutex_init failed");
+	if (pipe2(l->pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe2");
+	for (i = 0; i < LOCAL_WORKERS; i++) {
+		w = &l->workers[i];
+		w->l = l;
+		w->db.path = l->path;
+		if (local_db_open(&w->db, cause) != 0) {
+			local_close(l);
+			return (NULL);
+		}
+	}
+
+	/* Jansson's hash seed must be set before threads make objects. */
+	json_object_seed(0);
+	l->wake = event_new(base, l->pipe[0], EV_READ | EV_PERSIST,
+	    local_wake, l);
+	if (l->wake == NULL || event_add(l->wake, NULL) != 0)
+		fatalx("event_new failed");
+	for (i = 0; i < LOCAL_WORKERS; i++) {
+		w = &l->workers[i];
+		if ((errno = pthread_create(&w->thread, NULL,
+		    local_worker_main, w)) != 0)
+			fatal("pthread_create");
+		w->started = 1;
+	}
+	log_info("places: provider local, database %s, %d workers", l->path,
+	    LOCAL_WORKERS);
+	return (l);
+}
+
+/* Queue q for a worker: always returns the job, answered later. */
+static void *
+local_search(void *arg, const struct places_query *q,
+    struct places_search *s)
+{
+	struct local		*l = arg;
+	struct local_job	*j;
+
+	j = xcalloc(1, sizeof *j);
+	j->l = l;
+	j->state = LOCAL_QUEUED;
+	j->s = s;
+	j->client_id = log_escape(q->client_id, strlen(q->client_id));
+	j->latitude = q->latitude;
+	j->longitude = q->longitude;
+	j->radius_km = q->radius_km;
+	j->bound = q->bound;
+	pthread_mutex_lock(&l->lock);
+	TAILQ_INSERT_TAIL(&l->todo, j, entry);
+	pthread_cond_signal(&l->work);
+	pthread_mutex_unlock(&l->lock);
+	return (j);
+}
+
+/*
+ * The search of job j is no longer wanted.  A job that no worker has
+ * taken, or whose answer waits for the loop, goes at once; a running one
+ * is left to finish, and local_wake frees it.
+ */
 static void
 local_cancel(void *req)
 {
+	struct local_job	*j = req;
+	struct local		*l = j->l;
+	int			 gone = 1;
+
+	log_info("places: %s: cancelled, client gone", j->client_id);
+	pthread_mutex_lock(&l->lock);
+	switch (j->state) {
+	case LOCAL_QUEUED:
+		TAILQ_REMOVE(&l->todo, j, entry);
+		break;
+	case LOCAL_DONE:
+		TAILQ_REMOVE(&l->done, j, entry);
+		break;
+	case LOCAL_RUNNING:
+		j->s = NULL;
+		gone = 0;
+		break;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (gone)
+		local_job_free(j);
 }
 
 const struct places_row places_local = {

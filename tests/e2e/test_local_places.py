@@ -125,6 +125,34 @@ class Query(LocalCase):
         self.assertIn("local, ZERO_RESULTS", self.member.log())
 
 
+class InFlight(LocalCase):
+    """Searches run in worker threads: many at once, and clients that go
+    before their answers."""
+
+    def rows(self):
+        return [place("p%d" % i, "P%d" % i, 0.1 + i * 0.004, i % 360,
+                      prominence=i % 7) for i in range(5000)]
+
+    def test_many_pipelined_in_order(self):
+        self.start_member()
+        c = self.iamat()
+        c.send(b"".join(b"WHATSAT kiwi %d %d\n" % (1 + i % 20, i % 21)
+                        for i in range(300)))
+        for i in range(300):
+            o = split_whatsat(c.read_whatsat())[1]
+            self.assertEqual(len(o["results"]), i % 21)
+
+    def test_client_gone_mid_search(self):
+        self.start_member()
+        for _ in range(5):
+            c = self.iamat()
+            c.send(b"WHATSAT kiwi 20 20\n" * 200)
+            c.close()
+        o = self.whatsat(self.iamat(), b"1", b"3")
+        self.assertEqual(len(o["results"]), 3)
+        # Every member stops cleanly, no leak (checked in tearDown).
+
+
 class Ranking(LocalCase):
     """Most prominent first, then nearest; the legacy result shape."""
 
