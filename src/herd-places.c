@@ -51,7 +51,7 @@ struct place {
 	const char	*types;		/* ';' between types */
 	double		 lat;
 	double		 lng;
-	double		 prominence;
+	long		 prominence;
 };
 
 struct import {
@@ -255,11 +255,10 @@ import_begin(struct import *im, const char *path, const char *source,
 	    "source = ?2, name = ?3, vicinity = ?4, types = ?5, latitude = ?6, "
 	    "longitude = ?7, prominence = ?8 WHERE id = ?9") != 0 ||
 	    import_prepare(im, &im->rtree_insert, "INSERT INTO places_rtree "
-	    "VALUES (?1, ?2, ?2, ?3, ?3, ?2, ?3, ?4)") != 0 ||
+	    "VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?4)") != 0 ||
 	    import_prepare(im, &im->rtree_update, "UPDATE places_rtree SET "
 	    "min_lat = ?2, max_lat = ?2, min_lng = ?3, max_lng = ?3, "
-	    "latitude = ?2, longitude = ?3, prominence = ?4 WHERE id = ?1")
-	    != 0)
+	    "min_prom = ?4, max_prom = ?4 WHERE id = ?1") != 0)
 		goto fail;
 	return (0);
 fail:
@@ -286,7 +285,12 @@ import_place(struct import *im, const struct place *p)
 {
 	sqlite3_stmt	*st, *rt;
 	sqlite3_int64	 row = 0;
+	long		 lat7, lng7;
 	int		 rc;
+
+	/* The place is where its stored 1e-7 degree coordinates say. */
+	lat7 = lround(p->lat * PLACESDB_E7);
+	lng7 = lround(p->lng * PLACESDB_E7);
 
 	sqlite3_bind_text(im->find, 1, p->id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(im->find);
@@ -304,9 +308,9 @@ import_place(struct import *im, const struct place *p)
 	sqlite3_bind_text(st, 3, p->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, p->vicinity, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, p->types, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 6, p->lat);
-	sqlite3_bind_double(st, 7, p->lng);
-	sqlite3_bind_double(st, 8, p->prominence);
+	sqlite3_bind_double(st, 6, lat7 / PLACESDB_E7);
+	sqlite3_bind_double(st, 7, lng7 / PLACESDB_E7);
+	sqlite3_bind_int64(st, 8, p->prominence);
 	if (row != 0)
 		sqlite3_bind_int64(st, 9, row);
 	if (import_step(im, st) != 0)
@@ -320,9 +324,9 @@ import_place(struct import *im, const struct place *p)
 		im->replaced++;
 	}
 	sqlite3_bind_int64(rt, 1, row);
-	sqlite3_bind_double(rt, 2, p->lat);
-	sqlite3_bind_double(rt, 3, p->lng);
-	sqlite3_bind_double(rt, 4, p->prominence);
+	sqlite3_bind_int64(rt, 2, lat7);
+	sqlite3_bind_int64(rt, 3, lng7);
+	sqlite3_bind_int64(rt, 4, p->prominence);
 	return (import_step(im, rt));
 }
 
@@ -415,6 +419,8 @@ cmd_import_geonames(int argc, char **argv)
 		p.lat = geonames_city_get_latitude(c);
 		p.lng = geonames_city_get_longitude(c);
 		p.prominence = geonames_city_get_population(c);
+		if (p.prominence > PLACESDB_MAX_PROMINENCE)
+			p.prominence = PLACESDB_MAX_PROMINENCE;
 		p.types = "locality;political";
 		/* The library has no geonames id: hash what names a city. */
 		snprintf(lat, sizeof lat, "%.5f", p.lat);
@@ -510,6 +516,7 @@ csv_record(struct import *im, const char *file, unsigned long line,
 	struct place	 p;
 	const char	*v[NCOLUMNS];
 	char		*types, idbuf[64];
+	double		 prominence = 0;
 	int		 i, rc;
 
 	if (nf != nheader) {
@@ -541,12 +548,15 @@ csv_record(struct import *im, const char *file, unsigned long line,
 		    line, v[COL_LON]);
 		return (0);
 	}
-	if (*v[COL_PROMINENCE] != '\0' && parse_number(v[COL_PROMINENCE],
-	    -HUGE_VAL, HUGE_VAL, &p.prominence) != 0) {
-		log_warnx("%s:%lu: bad prominence '%s': skipped", file, line,
-		    v[COL_PROMINENCE]);
+	if (*v[COL_PROMINENCE] != '\0' && (parse_number(v[COL_PROMINENCE],
+	    0, PLACESDB_MAX_PROMINENCE, &prominence) != 0 ||
+	    prominence != floor(prominence))) {
+		log_warnx("%s:%lu: bad prominence '%s' (a whole number, 0 to "
+		    "%d): skipped", file, line, v[COL_PROMINENCE],
+		    PLACESDB_MAX_PROMINENCE);
 		return (0);
 	}
+	p.prominence = (long)prominence;
 	p.vicinity = v[COL_VICINITY];
 	if (*v[COL_ID] != '\0')
 		p.id = v[COL_ID];

@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -116,12 +117,12 @@ struct local {
 /* A place in the circle, before ranking. */
 struct local_hit {
 	sqlite3_int64	 id;
-	double		 prominence;
+	sqlite3_int64	 prominence;
 	double		 km;
 };
 
 static const char local_box_sql[] =
-	"SELECT id, latitude, longitude, prominence FROM places_rtree "
+	"SELECT id, min_lat, min_lng, min_prom FROM places_rtree "
 	"WHERE max_lat >= ?1 AND min_lat <= ?2 "
 	"AND max_lng >= ?3 AND min_lng <= ?4";
 static const char local_place_sql[] =
@@ -242,13 +243,19 @@ local_box(struct local_db *d, const struct geo_box *b, double lat,
 	double		 km;
 	int		 rc;
 
-	sqlite3_bind_double(st, 1, b->min_lat);
-	sqlite3_bind_double(st, 2, b->max_lat);
-	sqlite3_bind_double(st, 3, b->min_lng);
-	sqlite3_bind_double(st, 4, b->max_lng);
+	/* The box in the index's 1e-7 degree, rounded outwards. */
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)floor(b->min_lat *
+	    PLACESDB_E7));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ceil(b->max_lat *
+	    PLACESDB_E7));
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)floor(b->min_lng *
+	    PLACESDB_E7));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ceil(b->max_lng *
+	    PLACESDB_E7));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		km = geo_distance_km(lat, lng, sqlite3_column_double(st, 1),
-		    sqlite3_column_double(st, 2));
+		km = geo_distance_km(lat, lng,
+		    sqlite3_column_int64(st, 1) / PLACESDB_E7,
+		    sqlite3_column_int64(st, 2) / PLACESDB_E7);
 		if (km > radius_km)
 			continue;
 		if (*n == LOCAL_MAX_CANDIDATES) {
@@ -260,7 +267,7 @@ local_box(struct local_db *d, const struct geo_box *b, double lat,
 			*hits = xreallocarray(*hits, *size, sizeof **hits);
 		}
 		(*hits)[*n].id = sqlite3_column_int64(st, 0);
-		(*hits)[*n].prominence = sqlite3_column_double(st, 3);
+		(*hits)[*n].prominence = sqlite3_column_int64(st, 3);
 		(*hits)[*n].km = km;
 		(*n)++;
 	}

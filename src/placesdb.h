@@ -9,6 +9,14 @@
 
 /* PRAGMA application_id of a places database: "Herd" in ASCII. */
 #define PLACESDB_APPLICATION_ID	0x48657264
+/*
+ * Coordinates are stored as whole numbers of 1e-7 degree (about 1 cm, as
+ * OpenStreetMap stores them): the R*Tree then holds them exactly.
+ */
+#define PLACESDB_E7		1e7
+/* Prominence is a whole number, at most this. */
+#define PLACESDB_MAX_PROMINENCE	2147483647
+
 /* PRAGMA user_version: the format this code reads and writes. */
 #define PLACESDB_VERSION	1
 

@@ -406,7 +406,8 @@ class Import(LocalCase):
         self.assertIn("pois.csv:6: empty name: skipped", err)
         self.assertIn("pois.csv:9: quote inside an unquoted field: skipped",
                       err)
-        self.assertIn("pois.csv:10: bad prominence 'lots': skipped", err)
+        self.assertIn("pois.csv:10: bad prominence 'lots' (a whole number, "
+                      "0 to 2147483647): skipped", err)
         self.assertIn("6 bad records skipped", err)
         self.assertIn("4 places added, 0 replaced", err)
         self.assertEqual(self.count(), 4)
