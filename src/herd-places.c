@@ -69,7 +69,26 @@ struct import {
 	unsigned long	 replaced;
 };
 
+/* The options, shared by every command. */
+struct options {
+	const char	*attribution;
+	const char	*source;
+};
+
 static int	quiet;
+
+static int	cmd_import_geonames(char **, const struct options *);
+static int	cmd_import_csv(char **, const struct options *);
+
+/* The commands: name, number of arguments, handler. */
+static const struct command {
+	const char	*name;
+	int		 nargs;
+	int		 (*fn)(char **, const struct options *);
+} commands[] = {
+	{ "import-geonames", 1, cmd_import_geonames },
+	{ "import-csv", 2, cmd_import_csv },
+};
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -388,7 +407,7 @@ fail:
  * cities with more than 15,000 people), most prominent by population.
  */
 static int
-cmd_import_geonames(int argc, char **argv)
+cmd_import_geonames(char **argv, const struct options *o)
 {
 	struct import	 im;
 	struct place	 p;
@@ -399,8 +418,6 @@ cmd_import_geonames(int argc, char **argv)
 	uint64_t	 h;
 	char		 lat[32], lng[32];
 
-	if (argc != 1)
-		usage();
 	if ((n = geonames_get_n_cities()) <= 0) {
 		log_errorx("libgeonames has no cities");
 		return (1);
@@ -613,8 +630,7 @@ csv_header(const char *file, char **f, int nf, int *col)
  * are reported with their line number and skipped.
  */
 static int
-cmd_import_csv(int argc, char **argv, const char *source,
-    const char *attribution)
+cmd_import_csv(char **argv, const struct options *o)
 {
 	struct import	 im;
 	FILE		*fp;
@@ -625,8 +641,6 @@ cmd_import_csv(int argc, char **argv, const char *source,
 	unsigned long	 line = 0, start = 0, skipped = 0;
 	int		 col[NCOLUMNS], nf, nheader = -1, open = 0, rc = 1, r;
 
-	if (argc != 2)
-		usage();
 	file = argv[1];
 	if (strcmp(file, "-") == 0)
 		fp = stdin;
@@ -634,8 +648,8 @@ cmd_import_csv(int argc, char **argv, const char *source,
 		log_errorx("%s: %s", file, strerror(errno));
 		return (1);
 	}
-	if (import_begin(&im, argv[0], source != NULL ? source : "csv",
-	    attribution) != 0)
+	if (import_begin(&im, argv[0], o->source != NULL ? o->source : "csv",
+	    o->attribution) != 0)
 		goto out;
 
 	while ((len = getline(&buf, &bufsize, fp)) != -1) {
@@ -719,19 +733,20 @@ out:
 int
 main(int argc, char **argv)
 {
-	const char	*attribution = "", *source = NULL;
+	struct options	 o = { "", NULL };
+	size_t		 i;
 	int		 ch;
 
 	while ((ch = getopt(argc, argv, "a:qs:")) != -1) {
 		switch (ch) {
 		case 'a':
-			attribution = optarg;
+			o.attribution = optarg;
 			break;
 		case 'q':
 			quiet = 1;
 			break;
 		case 's':
-			source = optarg;
+			o.source = optarg;
 			break;
 		default:
 			usage();
@@ -743,10 +758,12 @@ main(int argc, char **argv)
 		usage();
 	log_init(0);
 
-	if (strcmp(argv[0], "import-geonames") == 0)
-		return (cmd_import_geonames(argc - 1, argv + 1));
-	if (strcmp(argv[0], "import-csv") == 0)
-		return (cmd_import_csv(argc - 1, argv + 1, source,
-		    attribution));
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		if (argc - 1 != commands[i].nargs)
+			usage();
+		return (commands[i].fn(argv + 1, &o));
+	}
 	usage();
 }

@@ -416,6 +416,12 @@ class Import(LocalCase):
         self.assertEqual(self.place_names(o), ["Good", "Multi\nline", "Last",
                                          "Caf\xe9, quoted"])
 
+    def test_usage(self):
+        for args in ((), ("import-csv", "db"), ("export", "db")):
+            out = herd_places(*args, check=False)
+            self.assertEqual(out.returncode, 64)
+            self.assertIn("usage: herd-places", out.stderr)
+
     def test_not_utf8(self):
         os.makedirs(os.path.dirname(self.herd.places_db))
         path = os.path.join(self.herd.dir, "latin1.csv")
