@@ -251,7 +251,11 @@ import_begin(struct import *im, const char *path, const char *source,
 		goto fail;
 	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, attribution, -1, SQLITE_STATIC);
-	sqlite3_step(st);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_errorx("%s: %s", im->tmp, sqlite3_errmsg(im->db));
+		sqlite3_finalize(st);
+		goto fail;
+	}
 	sqlite3_finalize(st);
 	if (import_prepare(im, &st, "SELECT id FROM sources WHERE name = ?1")
 	    != 0)
