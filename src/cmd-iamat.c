@@ -65,7 +65,7 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 	l.latitude = in.latitude;
 	l.longitude = in.longitude;
 
-	applied = store_put(ctx->srv->store, &l, &cause);
+	applied = store_put(ctx->srv->store, &l, NULL, &cause);
 	if (applied == -1) {
 		log_errorx("%s", cause);
 		free(cause);

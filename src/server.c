@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "log.h"
+#include "peer.h"
 #include "places.h"
 #include "server.h"
 #include "store.h"
@@ -177,6 +178,10 @@ server_run(const struct topology *t, const struct topo_member *me)
 		status = EXIT_CONFIG;
 		goto out;
 	}
+	if ((srv.peers = peers_start(&srv, &cause)) == NULL) {
+		status = EXIT_CONFIG;
+		goto out;
+	}
 	if (server_listen(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
@@ -197,9 +202,11 @@ out:
 	}
 	server_unsignals(&srv);
 	server_unlisten(&srv);
+	peers_stop(srv.peers);
 	client_close_all();
 	places_free(srv.places);
 	store_close(srv.store);
+	peers_free(srv.peers);
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
 	event_base_free(srv.base);

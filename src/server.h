@@ -9,6 +9,7 @@
 
 #include "topology.h"
 
+struct peers;
 struct places;
 struct store;
 
@@ -18,6 +19,7 @@ struct server {
 	const struct topo_member	*me;
 	struct store			*store;
 	struct places			*places;	/* NULL: no provider */
+	struct peers			*peers;
 	char				*line;		/* max_line + 2: the line
 							   being run */
 

@@ -81,6 +81,7 @@ static const struct directive directives[] = {
 	{ "places_timeout", 1, dir_time, F(places_timeout), 0.001, DAY },
 	{ "peer_retry_min", 1, dir_time, F(peer_retry_min), 0.001, DAY },
 	{ "peer_retry_max", 1, dir_time, F(peer_retry_max), 0.001, DAY },
+	{ "peer_timeout", 1, dir_time, F(peer_timeout), 0.1, DAY },
 	{ "restart_delay_min", 1, dir_time, F(restart_delay_min), 0.001, DAY },
 	{ "restart_delay_max", 1, dir_time, F(restart_delay_max), 0.001, DAY },
 	{ "stop_timeout", 1, dir_time, F(stop_timeout), 0.001, DAY },
@@ -504,6 +505,7 @@ topo_defaults(struct topology *t)
 	t->places_timeout = 5;
 	t->peer_retry_min = 0.1;
 	t->peer_retry_max = 5;
+	t->peer_timeout = 10;
 	t->restart_delay_min = 0.1;
 	t->restart_delay_max = 30;
 	t->stop_timeout = 10;

@@ -60,6 +60,7 @@ struct topology {
 	double			 places_timeout;
 	double			 peer_retry_min;
 	double			 peer_retry_max;
+	double			 peer_timeout;
 	double			 restart_delay_min;
 	double			 restart_delay_max;
 	double			 stop_timeout;

@@ -5,7 +5,7 @@ import re
 import sqlite3
 import subprocess
 
-from herdtest import EXIT_CONFIG, KIWI, HerdTestCase, main
+from herdtest import EXIT_CONFIG, KIWI, SRCDIR, HerdTestCase, main
 
 
 class Database(HerdTestCase):
@@ -20,7 +20,7 @@ class Database(HerdTestCase):
             "kiwi.cs.ucla.edu", "Alpha", fields[2], "+34.068930-118.445127",
             "34.06893", "-118.445127", "1520023934.918963997"])
         self.assertEqual(m.sqlite("pragma journal_mode").strip(), "wal")
-        self.assertEqual(m.sqlite("pragma user_version").strip(), "1")
+        self.assertEqual(m.sqlite("pragma user_version").strip(), "2")
 
     def test_reply_only_after_commit(self):
         """Whenever an AT reply arrives, another connection already sees
@@ -181,7 +181,7 @@ class Schema(HerdTestCase):
         m.start(wait=False)
         self.assertEqual(m.wait_exit(), EXIT_CONFIG)
         self.assertIn("database schema version 99 is newer than this "
-                      "herd-server supports (1); refusing to use it",
+                      "herd-server supports (2); refusing to use it",
                       m.log())
         # Nothing was changed.
         self.assertEqual(m.sqlite("pragma user_version").strip(), "99")
@@ -192,10 +192,33 @@ class Schema(HerdTestCase):
         m = self.herd["Alpha"]
         m.start()
         self.assertIn("migrating schema to version 1", m.log())
-        self.assertEqual(m.sqlite("pragma user_version").strip(), "1")
+        self.assertIn("migrating schema to version 2", m.log())
+        self.assertEqual(m.sqlite("pragma user_version").strip(), "2")
         m.stop()
         m.start()
+        self.assertEqual(m.log().count("migrating schema"), 2)
+
+    def test_version_1_database_migrated(self):
+        """A database of the first schema keeps its rows, which get
+        change numbers so that peers can be sent them."""
+        m = self.herd["Alpha"]
+        os.makedirs(os.path.dirname(m.db))
+        with open(os.path.join(SRCDIR, "schema", "001-locations.sql")) as f:
+            v1 = f.read()
+        db = sqlite3.connect(m.db)
+        db.executescript(v1 + "PRAGMA user_version = 1;")
+        db.execute("INSERT INTO locations VALUES ('old', 'Alpha', "
+                   "'+1.000000000', '+1+1', 1, 1, '5')")
+        db.commit()
+        db.close()
+        m.start()
         self.assertEqual(m.log().count("migrating schema"), 1)
+        self.assertEqual(m.sqlite("select client_id, seq, via is null "
+                                  "from locations"), "old|1|1\n")
+        self.assertRegex(m.sqlite("select db_id from member"),
+                         r"^[0-9a-f]{32}\n$")
+        self.assertRegex(m.ask(b"WHATSAT old 1 0\n"),
+                         rb"^AT Alpha \+1.000000000 old \+1\+1 5\n")
 
     def test_directories_created(self):
         m = self.herd["Alpha"]
