@@ -80,7 +80,7 @@ cmd_hello_exec(struct cmd_ctx *ctx)
 		cmd_peer_refuse(ctx, "not a member linked to this one");
 		return;
 	}
-	if (peer_accept_hello(p, &why) != 0) {
+	if (peer_accept_dial(p, &why) != 0) {
 		cmd_peer_refuse(ctx, why);
 		return;
 	}
@@ -119,6 +119,7 @@ cmd_auth_exec(struct cmd_ctx *ctx)
 	const unsigned char	*key;
 	struct peer		*p;
 	size_t			 keylen;
+	const char		*why;
 	char			 want[PEERPROTO_HEX_SIZE];
 	char			 got[PEERPROTO_HEX_SIZE];
 	char			 db[PEERPROTO_DBID_LEN + 1];
@@ -146,6 +147,11 @@ cmd_auth_exec(struct cmd_ctx *ctx)
 	if (replies_count(client_replies(ctx->c)) != 0) {
 		client_set_handshake(ctx->c, NULL, NULL);
 		cmd_peer_refuse(ctx, "replies still owed");
+		return;
+	}
+	if (peer_accept_dial(p, &why) != 0) {
+		client_set_handshake(ctx->c, NULL, NULL);
+		cmd_peer_refuse(ctx, why);
 		return;
 	}
 	strcpy(db, h->hs.dialer_db);

@@ -818,13 +818,14 @@ peers_key(const struct peers *ps, size_t *len)
 }
 
 /*
- * p dials us while we may be dialling it.  When both dial at once, the
- * dial of the member whose name sorts first wins, on both sides.  Returns
- * 0 to go on with p's dial (ours, if any, is dropped when it proves
- * itself), -1 and *why to refuse it.
+ * p dials us (at its HELLO, and again at its AUTH) while we may be
+ * dialling it.  When both dial at once, the dial of the member whose name
+ * sorts first wins, on both sides, whichever step each side has reached.
+ * Returns 0 to go on with p's dial (ours, if any, is dropped), -1 and
+ * *why to refuse it.
  */
 int
-peer_accept_hello(struct peer *p, const char **why)
+peer_accept_dial(struct peer *p, const char **why)
 {
 	if (p->state != PEER_CONNECTING && p->state != PEER_HELLO &&
 	    p->state != PEER_AUTH)

@@ -18,9 +18,11 @@ main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return (99);
 	suite_decimal();
+	suite_herdkey();
 	suite_iso6709();
 	suite_location();
 	suite_log();
+	suite_peerproto();
 	suite_placesjson();
 	suite_proto();
 	suite_topology();
