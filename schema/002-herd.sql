@@ -24,7 +24,7 @@ INSERT INTO member (db_id) VALUES (lower(hex(randomblob(16))));
 CREATE TABLE peers (
 	name		TEXT PRIMARY KEY,
 	address		TEXT NOT NULL,
-	state		TEXT NOT NULL,	-- down, connecting, handshake, up
+	state		TEXT NOT NULL,	-- up, or down (and being redialled)
 	since		TEXT NOT NULL,	-- last state change, UTC
 	acked		INTEGER NOT NULL DEFAULT 0, -- our seq the peer has
 	peer_db		TEXT,		-- its database identity

@@ -80,7 +80,7 @@ cmd_hello_exec(struct cmd_ctx *ctx)
 		cmd_peer_refuse(ctx, "not a member linked to this one");
 		return;
 	}
-	if (peer_accept_dial(p, &why) != 0) {
+	if (peer_accept_dial(p, 0, &why) != 0) {
 		cmd_peer_refuse(ctx, why);
 		return;
 	}
@@ -149,7 +149,7 @@ cmd_auth_exec(struct cmd_ctx *ctx)
 		cmd_peer_refuse(ctx, "replies still owed");
 		return;
 	}
-	if (peer_accept_dial(p, &why) != 0) {
+	if (peer_accept_dial(p, 1, &why) != 0) {
 		client_set_handshake(ctx->c, NULL, NULL);
 		cmd_peer_refuse(ctx, why);
 		return;

@@ -42,6 +42,25 @@ write_all(int fd, const unsigned char *p, size_t len)
 	return (0);
 }
 
+/* Make the new name durable too: a key that vanishes on power loss would split the herd. */
+static void
+herdkey_sync_dir(const char *path)
+{
+	char	*dir, *slash;
+	int	 fd;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 /* Make a new key at path; 0 when made, 1 when another program made it first, -1 and *cause on error. */
 static int
 herdkey_create(const char *path, char **cause)
@@ -67,8 +86,10 @@ herdkey_create(const char *path, char **cause)
 		goto out;
 	}
 	close(fd);
-	if (link(tmp, path) == 0)
+	if (link(tmp, path) == 0) {
 		r = 0;
+		herdkey_sync_dir(path);
+	}
 	else if (errno == EEXIST)
 		r = 1;
 	else
@@ -85,12 +106,21 @@ herdkey_read(const char *path, unsigned char **key, size_t *len,
     char **cause)
 {
 	unsigned char	 buf[HERDKEY_MAX_SIZE + 1];
+	struct stat	 st;
 	size_t		 n = 0;
 	ssize_t		 r;
 	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (-1);
+	/* As ssh does with private keys: a secret anyone can read is none. */
+	if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH)) {
+		xasprintf(cause, "%s: readable by everyone (mode %04o); "
+		    "chmod o-r it, and make a new key if it may have leaked",
+		    path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return (-2);
+	}
 	while (n < sizeof buf) {
 		if ((r = read(fd, buf + n, sizeof buf - n)) == -1) {
 			if (errno == EINTR)

@@ -3,7 +3,7 @@
  *
  * A member runs in the foreground and writes its log to stderr; the
  * supervisor reads that pipe and adds the timestamp, member name and pid
- * (DESIGN §8), so a line here carries only its level and its text.  Each
+ * (an ISO 8601 UTC time with milliseconds, then "NAME[PID]"), so a line here carries only its level and its text.  Each
  * line goes out in a single write(2) so that lines never interleave.
  *
  * A log line must stay one line of printable text whatever the bytes

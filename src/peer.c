@@ -475,24 +475,45 @@ peer_synced(void *arg, int ok)
 	peer_send(p, "ACK %" PRIu64 "\n", p->recv);
 }
 
-/* UPD from an up link: apply it if it is newer, as a client's IAMAT. */
+/* Acknowledge, after the commit under way, everything received so far. */
+static void
+peer_want_ack(struct peer *p)
+{
+	if (p->ack_gen == 0) {
+		p->ack_gen = p->gen;
+		store_sync(peer_store(p), peer_synced, p);
+	}
+}
+
+/*
+ * UPD from an up link: apply it if it is newer, as a client's IAMAT.  The
+ * numbers on a link only go up; a bad update with a good number is
+ * skipped and acknowledged, so that it is not sent again for ever.
+ */
 static void
 peer_update(struct peer *p, struct proto_field *f, int n)
 {
 	struct peerproto_upd	 u;
 	struct location		 l;
+	uint64_t		 seq;
 	const char		*why;
 	char			*cause = NULL, *esc;
 	int			 r;
 
+	if (n < 2 || peerproto_parse_seq(&f[1], &seq) != 0 ||
+	    seq <= p->recv) {
+		log_warnx("peer %s: update without a new number ignored",
+		    peer_name(p));
+		return;
+	}
 	if (peerproto_parse_upd(f, n, &u, &why) != 0) {
 		esc = log_escape(f[0].p, (size_t)(f[n - 1].p + f[n - 1].len -
 		    f[0].p));
 		log_warnx("peer %s: bad update skipped (%s): %s", peer_name(p),
 		    why, esc);
 		free(esc);
-		if (n > 1)
-			peerproto_parse_seq(&f[1], &p->recv);
+		p->recv = seq;
+		peer_want_ack(p);
 		return;
 	}
 	l.client_id = xstrndup(u.client_id.p, u.client_id.len);
@@ -519,10 +540,7 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 	if (r)
 		p->row.applied++;
 	p->dirty = 1;
-	if (p->ack_gen == 0) {
-		p->ack_gen = p->gen;
-		store_sync(peer_store(p), peer_synced, p);
-	}
+	peer_want_ack(p);
 }
 
 static void
@@ -633,6 +651,8 @@ peer_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_EOF)
 		peer_down(p, "closed by the peer");
+	else if ((what & BEV_EVENT_TIMEOUT) && p->state == PEER_CONNECTING)
+		peer_down(p, "connect timed out after peer_timeout");
 	else if (what & BEV_EVENT_TIMEOUT)
 		peer_down(p, (what & BEV_EVENT_READING) ?
 		    "nothing heard for peer_timeout" :
@@ -818,14 +838,15 @@ peers_key(const struct peers *ps, size_t *len)
 }
 
 /*
- * p dials us (at its HELLO, and again at its AUTH) while we may be
- * dialling it.  When both dial at once, the dial of the member whose name
- * sorts first wins, on both sides, whichever step each side has reached.
- * Returns 0 to go on with p's dial (ours, if any, is dropped), -1 and
- * *why to refuse it.
+ * p dials us (at its HELLO, and again at its AUTH, once it has proved
+ * the key) while we may be dialling it.  When both dial at once, the dial
+ * of the member whose name sorts first wins, on both sides, whichever
+ * step each side has reached.  Our own dial is dropped only for a dial
+ * that has proved itself, so that a stranger's HELLO cannot keep a link
+ * down.  Returns 0 to go on with p's dial, -1 and *why to refuse it.
  */
 int
-peer_accept_dial(struct peer *p, const char **why)
+peer_accept_dial(struct peer *p, int proven, const char **why)
 {
 	if (p->state != PEER_CONNECTING && p->state != PEER_HELLO &&
 	    p->state != PEER_AUTH)
@@ -834,12 +855,12 @@ peer_accept_dial(struct peer *p, const char **why)
 		*why = "both dialled at once; our dial wins";
 		return (-1);
 	}
+	if (!proven)
+		return (0);
 	log_info("peer %s: both dialled at once; its dial wins",
 	    peer_name(p));
 	peer_close(p);
 	peer_set_state(p, PEER_DOWN);
-	/* Should its dial fail after all, the redial timer brings us back. */
-	peer_schedule(p, peer_backoff(p));
 	return (0);
 }
 

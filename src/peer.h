@@ -20,7 +20,7 @@ void		 peers_free(struct peers *);
 struct peer	*peers_find(struct peers *, const struct proto_field *);
 const unsigned char *peers_key(const struct peers *, size_t *);
 const char	*peer_name(const struct peer *);
-int		 peer_accept_dial(struct peer *, const char **);
+int		 peer_accept_dial(struct peer *, int, const char **);
 void		 peer_attach(struct peer *, struct bufferevent *,
 		     const char *);
 

@@ -25,6 +25,7 @@
 #include <openssl/hmac.h>
 
 #include "iso6709.h"
+#include "log.h"
 #include "peerproto.h"
 #include "proto.h"
 #include "tstamp.h"
@@ -73,7 +74,7 @@ peerproto_mac(const unsigned char *key, size_t keylen,
 	    "listener", hs->dialer, hs->listener, hs->dialer_nonce,
 	    hs->listener_nonce, hs->dialer_db, hs->listener_db);
 	if (len < 0 || (size_t)len >= sizeof msg)
-		len = 0;	/* names are capped well below this */
+		fatalx("handshake message too long");	/* names are capped */
 	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
 	    (size_t)len, mac, &maclen);
 	hex(mac, maclen > PEERPROTO_NONCE_SIZE ? PEERPROTO_NONCE_SIZE : maclen,

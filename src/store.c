@@ -538,10 +538,11 @@ store_scan(struct store *s, uint64_t after, unsigned limit, store_scan_cb cb,
 		l.time_diff = (char *)sqlite3_column_text(s->scan, 4);
 		l.location = (char *)sqlite3_column_text(s->scan, 5);
 		l.client_time = (char *)sqlite3_column_text(s->scan, 6);
+		/* The columns are NOT NULL; out of memory is fatal. */
 		if (l.client_id == NULL || l.server_id == NULL ||
 		    l.time_diff == NULL || l.location == NULL ||
 		    l.client_time == NULL)
-			continue;
+			fatalx("%s: scan: %s", s->path, sqlite3_errmsg(s->db));
 		cb(arg, seq, via, &l);
 		n++;
 	}

@@ -1,5 +1,5 @@
 /*
- * topology.c: parse herd.conf, the topology file of DESIGN §6.
+ * topology.c: parse herd.conf, the topology file of a herd.
  *
  * One directive a line, '#' starts a comment, tokens are separated by white
  * space.  Every mistake is reported as "file:line: message" so that an

@@ -1,5 +1,5 @@
 /*
- * topology.h: the herd's topology file (herd.conf, DESIGN §6), parsed once
+ * topology.h: the herd's topology file (herd.conf), parsed once
  * by the same code in every program.
  */
 #ifndef HERD_TOPOLOGY_H

@@ -28,7 +28,7 @@ SERVER = os.path.join(BUILDDIR, "herd-server")
 FAKE_PLACES = os.path.join(SRCDIR, "tests", "fake_places.py")
 EXIT_CONFIG = 78
 
-# IAMAT example of DESIGN §2.
+# The IAMAT example of the protocol's documentation.
 KIWI = b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997"
 
 

@@ -1,4 +1,4 @@
-"""The client protocol of DESIGN §2, over real sockets to a real member."""
+"""The client protocol, over real sockets to a real member."""
 
 import json
 import re
@@ -14,7 +14,7 @@ KIWI_WHATSAT = b"WHATSAT kiwi.cs.ucla.edu 10 5"
 
 
 class Examples(HerdTestCase):
-    """The examples of DESIGN §2, byte for byte."""
+    """The documented examples, byte for byte."""
 
     def test_iamat(self):
         c = self.herd["Alpha"].connect()
@@ -184,7 +184,7 @@ class Invalid(HerdTestCase):
 
 
 class Ordering(HerdTestCase):
-    """An older IAMAT never replaces a newer one (DESIGN §4's order)."""
+    """An older IAMAT never replaces a newer one (the herd's order of updates)."""
 
     def whatsat(self, cid):
         reply = self.herd["Alpha"].ask(b"WHATSAT %s 1 0\n" % cid)

@@ -1,4 +1,4 @@
-"""Storage (DESIGN §5): the database an operator reads with sqlite3."""
+"""Storage: the database an operator reads with sqlite3."""
 
 import os
 import re

@@ -115,6 +115,7 @@ test_errors(void)
 	snprintf(path, sizeof path, "%s/empty.key", dir);
 	f = fopen(path, "w");
 	fclose(f);
+	chmod(path, 0600);
 	CU_ASSERT_EQUAL(herdkey_load(path, &key, &len, &cause), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "must hold 1 to 4096 bytes"));
 	free(cause);
@@ -124,9 +125,18 @@ test_errors(void)
 	f = fopen(path, "w");
 	fwrite("\0\n", 1, 2, f);
 	fclose(f);
+	chmod(path, 0640);
 	CU_ASSERT_EQUAL(herdkey_load(path, &key, &len, &cause), 0);
 	CU_ASSERT_EQUAL(len, 2);
 	free(key);
+
+	/* A key everyone can read is refused. */
+	chmod(path, 0644);
+	CU_ASSERT_EQUAL(herdkey_load(path, &key, &len, &cause), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "readable by everyone (mode "
+	    "0644)"));
+	free(cause);
+	cause = NULL;
 
 	/* A folder that does not exist cannot hold a new key. */
 	snprintf(path, sizeof path, "%s/nowhere/herd.key", dir);
