@@ -57,6 +57,25 @@ server_accept_retry_cb(evutil_socket_t fd, short events, void *arg)
 	evconnlistener_enable(srv->listener);
 }
 
+/*
+ * The lines logged during a loop turn go out in one write, from an event
+ * that the first of them activates: it runs once the events already
+ * active in this turn have run.
+ */
+static struct event	*server_log_ev;
+
+static void
+server_log_wake(void)
+{
+	event_active(server_log_ev, EV_TIMEOUT, 0);
+}
+
+static void
+server_log_cb(evutil_socket_t fd, short events, void *arg)
+{
+	log_flush();
+}
+
 static void
 server_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
@@ -161,6 +180,10 @@ server_run(const struct topology *t, const struct topo_member *me)
 	signal(SIGPIPE, SIG_IGN);
 	if ((srv.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if ((server_log_ev = event_new(srv.base, -1, 0, server_log_cb,
+	    NULL)) == NULL)
+		fatalx("event_new failed");
+	log_set_gather(server_log_wake);
 
 	if (topology_make_dirs(t, &cause) != 0) {
 		status = 1;
@@ -209,6 +232,8 @@ out:
 	peers_free(srv.peers);
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	log_set_gather(NULL);
+	event_free(server_log_ev);
 	event_base_free(srv.base);
 	free(srv.line);
 	if (status == 0)
