@@ -169,15 +169,9 @@ peer_set_state(struct peer *p, enum peer_state state)
 static void
 peer_save(struct peer *p)
 {
-	char	*cause = NULL;
-
 	p->row.state = p->state == PEER_UP ? "up" : "down";
 	p->row.acked = p->acked;
-	if (store_peer_put(peer_store(p), &p->row, &cause) != 0) {
-		log_errorx("peer %s: %s", peer_name(p), cause);
-		free(cause);
-		return;
-	}
+	store_peer_put(peer_store(p), &p->row);
 	p->dirty = 0;
 }
 
@@ -497,8 +491,7 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 	struct location		 l;
 	uint64_t		 seq;
 	const char		*why;
-	char			*cause = NULL, *esc;
-	int			 r;
+	char			*esc;
 
 	if (n < 2 || peerproto_parse_seq(&f[1], &seq) != 0 ||
 	    seq <= p->recv) {
@@ -524,21 +517,10 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 	l.latitude = u.latitude;
 	l.longitude = u.longitude;
 
-	r = store_put(peer_store(p), &l, peer_name(p), &cause);
-	if (r == -1) {
-		log_errorx("peer %s: %s", peer_name(p), cause);
-		free(cause);
-		location_clear(&l);
-		peer_down(p, "database error");
-		return;
-	}
-	log_debug("peer %s: update %" PRIu64 " of %s from %s %s", peer_name(p),
-	    u.seq, l.client_id, l.server_id, r ? "applied" : "not newer");
+	store_put(peer_store(p), &l, peer_name(p));
 	location_clear(&l);
 	p->recv = u.seq;
 	p->row.received++;
-	if (r)
-		p->row.applied++;
 	p->dirty = 1;
 	peer_want_ack(p);
 }
@@ -684,6 +666,25 @@ peers_tick_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+/* An update from peer via was newer and written: count it. */
+static void
+peers_applied(void *arg, const char *via, const struct location *l,
+    int applied)
+{
+	struct peers		*ps = arg;
+	struct proto_field	 f;
+	struct peer		*p;
+
+	if (via == NULL || !applied)
+		return;
+	f.p = via;
+	f.len = strlen(via);
+	if ((p = peers_find(ps, &f)) != NULL) {
+		p->row.applied++;
+		p->dirty = 1;
+	}
+}
+
 /* After every commit: send what it made visible, or take back what it lost. */
 static void
 peers_committed(void *arg, int ok)
@@ -757,7 +758,7 @@ peers_start(struct server *srv, char **cause)
 		peer_set_row_state(p);
 		peer_schedule(p, 0);
 	}
-	store_set_commit_hook(srv->store, peers_committed, ps);
+	store_set_hooks(srv->store, peers_committed, peers_applied, ps);
 
 	tick = t->peer_timeout / 3 < 1 ? t->peer_timeout / 3 : 1;
 	tv = seconds(tick);
@@ -778,7 +779,7 @@ peers_stop(struct peers *ps)
 
 	if (ps == NULL)
 		return;
-	store_set_commit_hook(ps->srv->store, NULL, NULL);
+	store_set_hooks(ps->srv->store, NULL, NULL, NULL);
 	if (ps->tick != NULL)
 		event_del(ps->tick);
 	for (i = 0; i < ps->n; i++) {

@@ -312,7 +312,8 @@ class LogEscaping(HerdTestCase):
         log = m.log()
         # The debug line that names the client id, escaped by the logger.
         self.assertRegex(log, r"(?m)^debug: .*update of "
-                         r"red\\x1b\[31m\\x7f\\xc3\\xa9 stored$")
+                         r"red\\x1b\[31m\\x7f\\xc3\\xa9 from Alpha "
+                         r"via a client stored$")
         for bad in ("\x1b", "\x7f", "\xc3"):
             self.assertNotIn(bad, log)
 
