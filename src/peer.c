@@ -110,6 +110,7 @@ struct peers {
 	struct peer		*list;
 	size_t			 n;
 	struct event		*tick;
+	int			 stopped;
 };
 
 static void	peer_dial(struct peer *);
@@ -770,15 +771,19 @@ peers_start(struct server *srv, char **cause)
 	return (ps);
 }
 
-/* Close every link and save where each stands; the struct stays for late callbacks. */
+/*
+ * Close every link and save where each stands; the struct stays for late
+ * callbacks.  Calling it again does nothing.
+ */
 void
 peers_stop(struct peers *ps)
 {
 	struct peer	*p;
 	size_t		 i;
 
-	if (ps == NULL)
+	if (ps == NULL || ps->stopped)
 		return;
+	ps->stopped = 1;
 	store_set_hooks(ps->srv->store, NULL, NULL, NULL);
 	if (ps->tick != NULL)
 		event_del(ps->tick);

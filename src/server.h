@@ -4,6 +4,8 @@
 #ifndef HERD_SERVER_H
 #define HERD_SERVER_H
 
+#include <time.h>
+
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -28,6 +30,8 @@ struct server {
 	struct event			*sigterm;
 	struct event			*sigint;
 	struct event			*sighup;
+	struct event			*stop_ev;	/* stopping */
+	struct timespec			 stop_start;
 };
 
 int	server_run(const struct topology *, const struct topo_member *);

@@ -589,6 +589,14 @@ store_set_hooks(struct store *s, store_commit_cb hook,
 	s->hook_arg = arg;
 }
 
+/* Is nothing waiting to be committed, or being committed? */
+int
+store_idle(const struct store *s)
+{
+	return (s->inflight == NULL && s->filling->nops == 0 &&
+	    TAILQ_EMPTY(&s->filling->waiters));
+}
+
 /* The last number of the change sequence that is committed. */
 uint64_t
 store_committed(const struct store *s)

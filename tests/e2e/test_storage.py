@@ -2,8 +2,11 @@
 
 import os
 import re
+import signal
 import sqlite3
 import subprocess
+import threading
+import time
 
 from herdtest import EXIT_CONFIG, KIWI, SRCDIR, HerdTestCase, main
 
@@ -153,6 +156,37 @@ class FullDisk(HerdTestCase):
                          str(acked))
         os.unlink(filler)
         self.assertRegex(m.ask(b"IAMAT after +2+2 7\n"), rb"^AT Alpha ")
+
+
+class Shutdown(HerdTestCase):
+    """SIGTERM under load: the member stops reading, commits what it read,
+    answers every committed update, then closes."""
+
+    def test_every_committed_update_answered(self):
+        m = self.herd["Alpha"]
+        conns = [m.connect(timeout=30) for _ in range(4)]
+        replies = [0] * len(conns)
+
+        def run(k):
+            c = conns[k]
+            try:
+                c.send(b"".join(b"IAMAT z%d-%d +1+1 5\n" % (k, i)
+                                for i in range(20000)))
+            except OSError:
+                pass        # the member stopped reading: expected
+            replies[k] = c.read_all().count(b"\n")
+        threads = [threading.Thread(target=run, args=(k,))
+                   for k in range(len(conns))]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        m.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(m.wait_exit(), 0)
+        for t in threads:
+            t.join(30)
+        stored = int(m.sqlite("select count(*) from locations").strip())
+        self.assertGreater(stored, 0)
+        self.assertEqual(sum(replies), stored)
 
 
 class GroupCommit(HerdTestCase):
