@@ -1,4 +1,4 @@
--- Version 1: the locations table that operators query (DESIGN §5).
+-- Version 1: the locations table that operators query.
 -- Text columns hold the exact wire text; latitude and longitude are
 -- decoded from location for queries such as "who is near here".
 CREATE TABLE locations (

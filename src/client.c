@@ -10,6 +10,10 @@
  *   CLIENT_OPEN      reading commands
  *   CLIENT_DRAINING  EOF read; finishing the replies still owed
  *   CLIENT_CLOSING   a reply asked to close: writing what is before it
+ *   CLIENT_LINGER    replies written and FIN sent, but the client may
+ *                    still be sending: its input is read and thrown away
+ *                    for a moment, so that closing does not reset the
+ *                    connection under replies it has not read yet
  *   CLIENT_CLOSED    socket gone; the struct is freed on a later loop turn
  * Replies still in flight when the socket goes belong to reply.c, not to
  * the client, so the client never waits for them.
@@ -19,10 +23,14 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <sys/ioctl.h>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +42,10 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "compat.h"
 #include "line.h"
 #include "log.h"
+#include "proto.h"
 #include "reply.h"
 #include "server.h"
 #include "xmalloc.h"
@@ -49,6 +59,7 @@ enum client_state {
 	CLIENT_OPEN,
 	CLIENT_DRAINING,
 	CLIENT_CLOSING,
+	CLIENT_LINGER,
 	CLIENT_CLOSED,
 };
 
@@ -56,6 +67,7 @@ static const char *client_states[] = {
 	[CLIENT_OPEN] = "open",
 	[CLIENT_DRAINING] = "draining",
 	[CLIENT_CLOSING] = "closing",
+	[CLIENT_LINGER] = "linger",
 	[CLIENT_CLOSED] = "closed",
 };
 
@@ -63,7 +75,7 @@ struct client {
 	struct server		*srv;
 	char			 name[96];	/* "client 7 127.0.0.1:40000" */
 	char			 addr[INET6_ADDRSTRLEN + 16];
-	char			 close_why[64];	/* CLIENT_CLOSING */
+	char			 close_why[64];	/* CLIENT_CLOSING, LINGER */
 	enum client_state	 state;
 	struct bufferevent	*bev;
 	struct event		*free_ev;
@@ -71,6 +83,9 @@ struct client {
 	int			 paused;	/* reading stopped: backpressure */
 	unsigned long long	 lines;		/* lines read */
 	struct replies		*replies;
+	struct timespec		 partial;	/* first byte of a line yet
+						   incomplete; 0: none */
+	struct client_addr	*per_addr;	/* NULL: no cap */
 
 	void			*hs;		/* peer handshake under way */
 	void			(*hs_free)(void *);
@@ -83,11 +98,24 @@ static TAILQ_HEAD(client_list, client) clients =
 static unsigned		 nclients;
 static unsigned long long next_id = 1;
 
+/*
+ * Connections per client address, for max_clients_per_address: a small
+ * hash table, kept only while the cap is set.
+ */
+struct client_addr {
+	char			 host[INET6_ADDRSTRLEN];
+	unsigned		 n;
+	LIST_ENTRY(client_addr)	 entry;
+};
+#define CLIENT_ADDR_BUCKETS	1024
+static LIST_HEAD(, client_addr)	 client_addrs[CLIENT_ADDR_BUCKETS];
+
 static void	client_read_cb(struct bufferevent *, void *);
 static void	client_write_cb(struct bufferevent *, void *);
 static void	client_event_cb(struct bufferevent *, short, void *);
 static void	client_free_cb(evutil_socket_t, short, void *);
 static void	client_flush(void *);
+static void	client_finish(struct client *, const char *);
 
 static void
 client_set_state(struct client *c, enum client_state state)
@@ -123,23 +151,71 @@ client_lines(const struct client *c)
 	return (c->lines);
 }
 
+/* "host:port" of sa into buf, and the bare host into host. */
 static void
-format_peer(struct sockaddr *sa, char *buf, size_t len)
+format_peer(struct sockaddr *sa, char *buf, size_t len, char *host)
 {
-	char	host[INET6_ADDRSTRLEN];
-
 	if (sa->sa_family == AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
 
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, INET6_ADDRSTRLEN);
 		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
 	} else if (sa->sa_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
 
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		inet_ntop(AF_INET, &sin->sin_addr, host, INET6_ADDRSTRLEN);
 		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
-	} else
+	} else {
 		snprintf(buf, len, "unknown");
+		snprintf(host, INET6_ADDRSTRLEN, "unknown");
+	}
+}
+
+static unsigned
+client_addr_hash(const char *host)
+{
+	unsigned	h = 5381;
+
+	while (*host != '\0')
+		h = h * 33 + (unsigned char)*host++;
+	return (h % CLIENT_ADDR_BUCKETS);
+}
+
+/*
+ * Count one more connection from host; NULL when the address already has
+ * max connections (slow clients from one address cannot lock out the
+ * rest, as web servers' per-address limits do).
+ */
+static struct client_addr *
+client_addr_ref(const char *host, unsigned max)
+{
+	struct client_addr	*a;
+	unsigned		 h = client_addr_hash(host);
+
+	LIST_FOREACH(a, &client_addrs[h], entry) {
+		if (strcmp(a->host, host) == 0)
+			break;
+	}
+	if (a == NULL) {
+		a = xcalloc(1, sizeof *a);
+		snprintf(a->host, sizeof a->host, "%s", host);
+		LIST_INSERT_HEAD(&client_addrs[h], a, entry);
+	}
+	if (a->n >= max)
+		return (NULL);
+	a->n++;
+	return (a);
+}
+
+static void
+client_addr_unref(struct client_addr *a)
+{
+	if (a == NULL)
+		return;
+	if (--a->n == 0) {
+		LIST_REMOVE(a, entry);
+		free(a);
+	}
 }
 
 /*
@@ -151,22 +227,33 @@ void
 client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
     int salen)
 {
-	struct client	*c;
-	struct timeval	 tv;
-	char		 peer[INET6_ADDRSTRLEN + 16];
-	double		 idle = srv->topo->client_idle_timeout;
-	int		 one = 1;
+	struct client		*c;
+	struct client_addr	*a = NULL;
+	struct timeval		 tv;
+	char			 peer[INET6_ADDRSTRLEN + 16];
+	char			 host[INET6_ADDRSTRLEN];
+	double			 idle = srv->topo->client_idle_timeout;
+	unsigned		 per_addr = srv->topo->max_clients_per_address;
+	int			 one = 1;
 
-	format_peer(sa, peer, sizeof peer);
+	format_peer(sa, peer, sizeof peer, host);
 	if (nclients >= srv->topo->max_clients) {
 		log_warnx("refusing connection from %s: %u clients already "
 		    "(max_clients)", peer, nclients);
 		evutil_closesocket(fd);
 		return;
 	}
+	if (per_addr != 0 && (a = client_addr_ref(host, per_addr)) == NULL) {
+		log_warnx("refusing connection from %s: %u clients from that "
+		    "address already (max_clients_per_address)", peer,
+		    per_addr);
+		evutil_closesocket(fd);
+		return;
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
 	c = xcalloc(1, sizeof *c);
+	c->per_addr = a;
 	c->srv = srv;
 	snprintf(c->name, sizeof c->name, "client %llu %s", next_id++, peer);
 	snprintf(c->addr, sizeof c->addr, "%s", peer);
@@ -206,6 +293,8 @@ client_unlink(struct client *c)
 	client_set_state(c, CLIENT_CLOSED);
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
+	client_addr_unref(c->per_addr);
+	c->per_addr = NULL;
 	replies_free(c->replies);
 	c->replies = NULL;
 	if (c->hs_free != NULL)
@@ -224,7 +313,10 @@ client_drop(struct client *c, const char *why)
 {
 	if (c->state == CLIENT_CLOSED)
 		return;
-	log_info("%s: disconnected (%s)", c->name, why);
+	if (c->state == CLIENT_LINGER)
+		log_debug("%s: linger over (%s)", c->name, why);
+	else
+		log_info("%s: disconnected (%s)", c->name, why);
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	client_unlink(c);
@@ -265,7 +357,7 @@ client_set_handshake(struct client *c, void *hs, void (*hs_free)(void *))
 	c->hs_free = hs_free;
 }
 
-/* Close every client, at shutdown. */
+/* Close every client now, at the end of a shutdown. */
 void
 client_close_all(void)
 {
@@ -273,6 +365,59 @@ client_close_all(void)
 
 	while ((c = TAILQ_FIRST(&clients)) != NULL)
 		client_drop(c, "member shutting down");
+}
+
+/*
+ * Start a shutdown: read no more commands from anybody, and close each
+ * client once the replies it is owed are written.
+ */
+void
+client_drain_all(void)
+{
+	struct client	*c, *c1;
+
+	TAILQ_FOREACH_SAFE(c, &clients, entry, c1) {
+		if (c->state != CLIENT_OPEN)
+			continue;
+		bufferevent_disable(c->bev, EV_READ);
+		client_set_state(c, CLIENT_DRAINING);
+		client_flush(c);
+	}
+}
+
+/* How many clients are connected: shutdown waits for none. */
+unsigned
+client_count(void)
+{
+	return (nclients);
+}
+
+/* How long a closing client's late input is read and thrown away. */
+#define CLIENT_LINGER_TIME	2
+
+/*
+ * Everything owed is written: close.  A client that has not sent EOF may
+ * have more input on the way, and closing a socket with unread input
+ * resets the connection, which can destroy replies the client has not
+ * read yet; so send FIN first and linger (Apache's lingering close).
+ */
+static void
+client_finish(struct client *c, const char *why)
+{
+	struct timeval	tv = { CLIENT_LINGER_TIME, 0 };
+
+	if (c->eof) {
+		client_drop(c, why);
+		return;
+	}
+	log_info("%s: disconnected (%s)", c->name, why);
+	client_set_state(c, CLIENT_LINGER);
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
 }
 
 /* Write the replies that are ready; finish a client that is done. */
@@ -295,9 +440,22 @@ client_flush(void *arg)
 	if (evbuffer_get_length(out) != 0)
 		return;
 	if (c->state == CLIENT_CLOSING)
-		client_drop(c, c->close_why);
+		client_finish(c, c->close_why);
 	else if (c->state == CLIENT_DRAINING && replies_count(c->replies) == 0)
-		client_drop(c, "end of input, all replies sent");
+		client_finish(c, c->eof ? "end of input, all replies sent" :
+		    "all replies sent");
+}
+
+static int
+is_blank(const char *line, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (!proto_is_space(line[i]))
+			return (0);
+	}
+	return (1);
 }
 
 /* Hand one complete line (terminator removed) to the command table. */
@@ -311,6 +469,43 @@ client_line(struct client *c, const char *line, size_t len)
 	log_info("%s < %s", c->name, esc);
 	free(esc);
 	cmd_dispatch(c->srv, c, line, len);
+
+	/* One-shot clients: answer the first command, then close. */
+	if (c->srv->topo->close_after_reply && c->state == CLIENT_OPEN &&
+	    !is_blank(line, len)) {
+		bufferevent_disable(c->bev, EV_READ);
+		client_set_state(c, CLIENT_DRAINING);
+		client_flush(c);
+	}
+}
+
+static double
+since(const struct timespec *t)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((double)(now.tv_sec - t->tv_sec) +
+	    (double)(now.tv_nsec - t->tv_nsec) / 1e9);
+}
+
+/*
+ * Is the line now arriving late?  A line must be complete within
+ * line_timeout of its first byte, or a client sending a byte a second
+ * would hold its connection for ever (slowloris).
+ */
+static int
+client_line_late(struct client *c, size_t buffered)
+{
+	if (buffered == 0) {
+		c->partial.tv_sec = c->partial.tv_nsec = 0;
+		return (0);
+	}
+	if (c->partial.tv_sec == 0 && c->partial.tv_nsec == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &c->partial);
+		return (0);
+	}
+	return (since(&c->partial) > c->srv->topo->line_timeout);
 }
 
 /*
@@ -346,9 +541,13 @@ client_read(struct client *c)
 			if (c->eof) {
 				client_set_state(c, CLIENT_DRAINING);
 				client_flush(c);
-			}
+			} else if (client_line_late(c,
+			    evbuffer_get_length(in)))
+				client_drop(c, "line not complete within "
+				    "line_timeout");
 			return;
 		}
+		c->partial.tv_sec = c->partial.tv_nsec = 0;
 		client_line(c, c->srv->line, (size_t)len);
 	}
 }
@@ -356,7 +555,14 @@ client_read(struct client *c)
 static void
 client_read_cb(struct bufferevent *bev, void *arg)
 {
-	client_read(arg);
+	struct client	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	if (c->state == CLIENT_LINGER) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	client_read(c);
 }
 
 /*
@@ -379,18 +585,64 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	client_flush(c);
 }
 
+/*
+ * A timeout fired, but was the client idle, or was the member?  A client
+ * that is owed replies is waiting for us (a slow Places request, a stall
+ * of the member), not idle.  After a stall (stopped, a long fsync, a busy
+ * loop) every timer is late at once: input waiting in the socket means
+ * the client did send, and a socket that takes output now means the
+ * client did read.  Then the timer starts again and the connection goes
+ * on.
+ */
+static int
+client_still_active(struct client *c, short what)
+{
+	evutil_socket_t	 fd = bufferevent_getfd(c->bev);
+	struct pollfd	 pfd;
+	int		 pending = 0;
+
+	if (what & BEV_EVENT_READING) {
+		if (replies_count(c->replies) > 0) {
+			log_debug("%s: read timer, but %u replies owed: not "
+			    "idle", c->name, replies_count(c->replies));
+			bufferevent_enable(c->bev, EV_READ);
+			return (1);
+		}
+		if (ioctl(fd, FIONREAD, &pending) == -1 || pending <= 0)
+			return (0);
+		log_debug("%s: read timer late, %d bytes waiting: not idle",
+		    c->name, pending);
+		bufferevent_enable(c->bev, EV_READ);
+		return (1);
+	}
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT))
+		return (0);
+	log_debug("%s: write timer late, socket writable: not stuck", c->name);
+	bufferevent_enable(c->bev, EV_WRITE);
+	return (1);
+}
+
 static void
 client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*c = arg;
 	char		 why[128];
 
+	if (c->state == CLIENT_LINGER) {
+		client_drop(c, (what & BEV_EVENT_EOF) ? "end of input" :
+		    "linger time over");
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		c->eof = 1;
 		client_read(c);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
+		if (client_still_active(c, what))
+			return;
 		client_drop(c, (what & BEV_EVENT_READING) ? "idle timeout" :
 		    "write timeout");
 		return;

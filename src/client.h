@@ -16,6 +16,8 @@ struct replies;
 void		 client_accept(struct server *, evutil_socket_t,
 		     struct sockaddr *, int);
 void		 client_close_all(void);
+void		 client_drain_all(void);
+unsigned	 client_count(void);
 void		 client_drop(struct client *, const char *);
 const char	*client_name(const struct client *);
 const char	*client_addr(const struct client *);

@@ -48,8 +48,7 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 	struct location		 l;
 	struct reply		*r;
 	const char		*why;
-	char			*cause = NULL, diff[TSTAMP_DIFF_SIZE];
-	int			 applied;
+	char			 diff[TSTAMP_DIFF_SIZE];
 
 	if (proto_parse_iamat(ctx->f, ctx->n, &in, &why) != 0) {
 		cmd_invalid(ctx, why);
@@ -65,18 +64,7 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 	l.latitude = in.latitude;
 	l.longitude = in.longitude;
 
-	applied = store_put(ctx->srv->store, &l, &cause);
-	if (applied == -1) {
-		log_errorx("%s", cause);
-		free(cause);
-		reply_close(reply_new(client_replies(ctx->c)),
-		    "database error");
-		location_clear(&l);
-		return;
-	}
-	log_debug("%s: update of %s %s", client_name(ctx->c), l.client_id,
-	    applied ? "stored" : "not newer, ignored");
-
+	store_put(ctx->srv->store, &l, NULL);
 	r = reply_new(client_replies(ctx->c));
 	reply_printf(r, "AT %s %s %s %s %s\n", l.server_id, l.time_diff,
 	    l.client_id, l.location, l.client_time);

@@ -19,6 +19,8 @@
 static const struct cmd_entry *cmd_table[] = {
 	&cmd_iamat_entry,
 	&cmd_whatsat_entry,
+	&cmd_hello_entry,
+	&cmd_auth_entry,
 	NULL
 };
 

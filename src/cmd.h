@@ -30,6 +30,8 @@ struct cmd_entry {
 
 extern const struct cmd_entry cmd_iamat_entry;
 extern const struct cmd_entry cmd_whatsat_entry;
+extern const struct cmd_entry cmd_hello_entry;
+extern const struct cmd_entry cmd_auth_entry;
 
 void	cmd_dispatch(struct server *, struct client *, const char *, size_t);
 void	cmd_invalid(struct cmd_ctx *, const char *);

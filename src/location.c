@@ -3,7 +3,7 @@
  *
  * Every member must pick the same winner between two updates of one client
  * whatever order they arrive in, or the herd would never converge.  The
- * order (DESIGN §4) is total over distinct updates: client time, compared
+ * order is total over distinct updates: client time, compared
  * exactly as decimals, then origin member name, then location text.
  */
 #include "config.h"

@@ -2,9 +2,10 @@
  * log.c: level-tagged log lines on stderr.
  *
  * A member runs in the foreground and writes its log to stderr; the
- * supervisor reads that pipe and adds the timestamp, member name and pid
- * (DESIGN §8), so a line here carries only its level and its text.  Each
- * line goes out in a single write(2) so that lines never interleave.
+ * supervisor reads that pipe and adds the timestamp, member name and pid,
+ * so a line here carries only its level and its text.  Lines go out whole
+ * in a write(2), so that they never interleave; a member gathers the lines
+ * of one loop turn into one write.
  *
  * A log line must stay one line of printable text whatever the bytes
  * were, or a client could forge lines (a newline in a client id) or send
@@ -66,60 +67,111 @@ log_escape_byte(char *o, unsigned char c)
 }
 
 /*
- * The printable form of a formatted message: every byte that is not
- * printable ASCII becomes a C escape.  Backslashes stay as they are, so
- * that text already escaped by log_escape() is not escaped twice.
+ * Lines waiting for log_flush() when the program gathers them, so that a
+ * busy member makes one write(2) per loop turn rather than one per line.
  */
-static char *
-log_vis(const char *msg)
-{
-	const unsigned char	*p;
-	char			*out, *o;
+static char	*log_buf;
+static size_t	 log_len, log_size;
+static void	(*log_wake)(void);	/* NULL: write each line at once */
 
-	o = out = xmalloc(strlen(msg) * 4 + 1);
-	for (p = (const unsigned char *)msg; *p != '\0'; p++) {
-		if (*p >= 0x20 && *p < 0x7f)
-			*o++ = *p;
-		else
-			o = log_escape_byte(o, *p);
-	}
-	*o = '\0';
-	return (out);
+/* Beyond this much waiting, write at once whatever the mode. */
+#define LOG_BUF_MAX	(256 * 1024)
+
+/*
+ * Gather lines from now on, calling wake when the first line waits, so
+ * that the caller arranges a log_flush() soon (a member does it once per
+ * loop turn).  NULL goes back to writing each line at once.
+ */
+void
+log_set_gather(void (*wake)(void))
+{
+	log_flush();
+	log_wake = wake;
 }
 
-static void
-log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
+/* Write every line that waits. */
+void
+log_flush(void)
 {
-	char	*raw, *msg, *line;
-	int	 len, off;
-	ssize_t	 w;
+	size_t	off;
+	ssize_t	w;
 
-	if (level == LOG_LEVEL_DEBUG && !log_verbose)
-		return;
-
-	if (vasprintf(&raw, fmt, ap) == -1)
-		return;
-	msg = log_vis(raw);
-	free(raw);
-	if (suffix != NULL)
-		len = asprintf(&line, "%s: %s: %s\n", log_names[level], msg, suffix);
-	else
-		len = asprintf(&line, "%s: %s\n", log_names[level], msg);
-	free(msg);
-	if (len == -1)
-		return;
-
-	for (off = 0; off < len; off += w) {
-		w = write(STDERR_FILENO, line + off, len - off);
+	for (off = 0; off < log_len; off += (size_t)w) {
+		w = write(STDERR_FILENO, log_buf + off, log_len - off);
 		if (w == -1) {
 			if (errno == EINTR) {
 				w = 0;
 				continue;
 			}
-			break;
+			break;	/* nowhere to say it */
 		}
 	}
-	free(line);
+	log_len = 0;
+}
+
+static void
+log_reserve(size_t more)
+{
+	if (log_len + more <= log_size)
+		return;
+	log_size = log_len + more > log_size * 2 ? log_len + more :
+	    log_size * 2;
+	log_buf = xreallocarray(log_buf, 1, log_size);
+}
+
+/*
+ * Append "level: message[: suffix]\n" to the buffer, the message made
+ * printable: every byte that is not printable ASCII becomes a C escape.
+ * Backslashes stay as they are, so that text already escaped by
+ * log_escape() is not escaped twice.
+ */
+static void
+log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
+{
+	char			 stack[1024], *msg = stack, *o;
+	const unsigned char	*p;
+	va_list			 ap2;
+	int			 n;
+	size_t			 len, was = log_len;
+
+	if (level == LOG_LEVEL_DEBUG && !log_verbose)
+		return;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(stack, sizeof stack, fmt, ap);
+	if (n < 0) {
+		va_end(ap2);
+		return;
+	}
+	if ((size_t)n >= sizeof stack) {
+		msg = xmalloc((size_t)n + 1);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap2);
+	}
+	va_end(ap2);
+	len = (size_t)n;
+
+	log_reserve(strlen(log_names[level]) + 2 + len * 4 +
+	    (suffix != NULL ? strlen(suffix) + 2 : 0) + 1);
+	o = log_buf + log_len;
+	o += sprintf(o, "%s: ", log_names[level]);
+	for (p = (const unsigned char *)msg; p < (const unsigned char *)msg +
+	    len; p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			*o++ = (char)*p;
+		else
+			o = log_escape_byte(o, *p);
+	}
+	if (suffix != NULL)
+		o += sprintf(o, ": %s", suffix);
+	*o++ = '\n';
+	log_len = (size_t)(o - log_buf);
+	if (msg != stack)
+		free(msg);
+
+	if (log_wake == NULL || log_len >= LOG_BUF_MAX)
+		log_flush();
+	else if (was == 0)
+		log_wake();
 }
 
 #define LOG_FUNC(name, level)				\
@@ -147,6 +199,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, strerror(saved));
 	va_end(ap);
+	log_flush();
 	exit(1);
 }
 
@@ -158,6 +211,7 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, NULL);
 	va_end(ap);
+	log_flush();
 	exit(1);
 }
 

@@ -14,6 +14,8 @@ enum log_level {
 };
 
 void	 log_init(int);
+void	 log_set_gather(void (*)(void));
+void	 log_flush(void);
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

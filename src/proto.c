@@ -15,7 +15,7 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-/* The white space of DESIGN §2: space, tab, CR, LF, FF and VT, whatever the locale. */
+/* The white space of the protocol: space, tab, CR, LF, FF and VT, whatever the locale. */
 int
 proto_is_space(char c)
 {

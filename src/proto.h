@@ -1,5 +1,5 @@
 /*
- * proto.h: the client protocol's lines (DESIGN §2), parsed and validated
+ * proto.h: the client protocol's lines, parsed and validated
  * without any I/O.
  */
 #ifndef HERD_PROTO_H

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "client.h"
 #include "log.h"
+#include "peer.h"
 #include "places.h"
 #include "server.h"
 #include "store.h"
@@ -56,6 +58,80 @@ server_accept_retry_cb(evutil_socket_t fd, short events, void *arg)
 	evconnlistener_enable(srv->listener);
 }
 
+/*
+ * The lines logged during a loop turn go out in one write, from an event
+ * that the first of them activates: it runs once the events already
+ * active in this turn have run.
+ */
+static struct event	*server_log_ev;
+
+static void
+server_log_wake(void)
+{
+	event_active(server_log_ev, EV_TIMEOUT, 0);
+}
+
+static void
+server_log_cb(evutil_socket_t fd, short events, void *arg)
+{
+	log_flush();
+}
+
+/* How long a stopping member waits for its last replies to be written. */
+#define SERVER_STOP_GRACE	5.0
+/* How often it looks. */
+#define SERVER_STOP_POLL	20000	/* microseconds */
+
+static void	server_unlisten(struct server *);
+
+/*
+ * While stopping: done once every client has had its replies and gone,
+ * and every write has committed, or when the grace time is over.
+ */
+static void
+server_stop_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*srv = arg;
+	struct timeval	 tv = { 0, SERVER_STOP_POLL };
+	struct timespec	 now;
+	double		 waited;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	waited = (double)(now.tv_sec - srv->stop_start.tv_sec) +
+	    (double)(now.tv_nsec - srv->stop_start.tv_nsec) / 1e9;
+	if ((client_count() == 0 && store_idle(srv->store)) ||
+	    waited > SERVER_STOP_GRACE) {
+		if (client_count() != 0)
+			log_warnx("%u clients still owed replies after %.0f s; "
+			    "closing them", client_count(), SERVER_STOP_GRACE);
+		event_base_loopbreak(srv->base);
+		return;
+	}
+	evtimer_add(srv->stop_ev, &tv);
+}
+
+/*
+ * Stop in the order that keeps every promise: take no new connections
+ * and no new commands, let what was read commit and be answered, then
+ * close.  An update that committed always gets its AT line.
+ */
+static void
+server_stop(struct server *srv)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (srv->stop_ev != NULL)
+		return;		/* a second signal changes nothing */
+	server_unlisten(srv);
+	peers_stop(srv->peers);
+	client_drain_all();
+	clock_gettime(CLOCK_MONOTONIC, &srv->stop_start);
+	if ((srv->stop_ev = evtimer_new(srv->base, server_stop_cb,
+	    srv)) == NULL)
+		fatalx("evtimer_new failed");
+	evtimer_add(srv->stop_ev, &tv);
+}
+
 static void
 server_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
@@ -65,7 +141,7 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("%s received, shutting down", strsignal(sig));
-		event_base_loopbreak(srv->base);
+		server_stop(srv);
 		break;
 	case SIGHUP:
 		log_info("SIGHUP ignored: restart the member to change its "
@@ -160,6 +236,10 @@ server_run(const struct topology *t, const struct topo_member *me)
 	signal(SIGPIPE, SIG_IGN);
 	if ((srv.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if ((server_log_ev = event_new(srv.base, -1, 0, server_log_cb,
+	    NULL)) == NULL)
+		fatalx("event_new failed");
+	log_set_gather(server_log_wake);
 
 	if (topology_make_dirs(t, &cause) != 0) {
 		status = 1;
@@ -174,6 +254,10 @@ server_run(const struct topology *t, const struct topo_member *me)
 	}
 	srv.places = places_new(srv.base, t, &cause);
 	if (srv.places == NULL && cause != NULL) {
+		status = EXIT_CONFIG;
+		goto out;
+	}
+	if ((srv.peers = peers_start(&srv, &cause)) == NULL) {
 		status = EXIT_CONFIG;
 		goto out;
 	}
@@ -196,12 +280,18 @@ out:
 		free(cause);
 	}
 	server_unsignals(&srv);
+	if (srv.stop_ev != NULL)
+		event_free(srv.stop_ev);
 	server_unlisten(&srv);
+	peers_stop(srv.peers);
 	client_close_all();
 	places_free(srv.places);
 	store_close(srv.store);
+	peers_free(srv.peers);
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	log_set_gather(NULL);
+	event_free(server_log_ev);
 	event_base_free(srv.base);
 	free(srv.line);
 	if (status == 0)

@@ -4,11 +4,14 @@
 #ifndef HERD_SERVER_H
 #define HERD_SERVER_H
 
+#include <time.h>
+
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "topology.h"
 
+struct peers;
 struct places;
 struct store;
 
@@ -18,6 +21,7 @@ struct server {
 	const struct topo_member	*me;
 	struct store			*store;
 	struct places			*places;	/* NULL: no provider */
+	struct peers			*peers;
 	char				*line;		/* max_line + 2: the line
 							   being run */
 
@@ -26,6 +30,8 @@ struct server {
 	struct event			*sigterm;
 	struct event			*sigint;
 	struct event			*sighup;
+	struct event			*stop_ev;	/* stopping */
+	struct timespec			 stop_start;
 };
 
 int	server_run(const struct topology *, const struct topo_member *);

@@ -1,55 +1,72 @@
 /*
- * store.c: client locations in SQLite, with group commit.
+ * store.c: client locations in SQLite, with group commit off the loop.
  *
  * The database is opened in WAL mode so that an operator's sqlite3 shell
  * can read while the member writes.  An IAMAT may only be answered once
  * its update is durable, but an fsync per IAMAT would cap a member at a
- * few hundred updates a second; so writes go into one open transaction,
- * and a commit event, activated by the first write, commits it after
- * every event already pending in this loop turn has run.  Everybody who
- * asked store_sync() during that turn is then told together.
+ * few hundred updates a second; so writes are gathered into batches, one
+ * transaction each, and everybody who asked store_sync() while a batch
+ * was filling is told together when it has committed.
  *
- * A failed write or commit rolls the whole transaction back and tells
- * every waiter: a member never acknowledges an update it did not keep.
- * The busy timeout is zero, because waiting for a lock would block the
- * event loop: a writer that holds the database fails our transaction.
+ * Commits run on a writer thread (store-writer.c) with its own connection,
+ * so the loop never waits for the disk: while the writer commits one
+ * batch, the loop serves clients and fills the next, handed over the
+ * moment the writer is done.  The loop reads through a connection of its
+ * own, which sees committed data only: WHATSAT never answers from, and a
+ * peer is never sent, an update that could still be rolled back.
+ *
+ * A failed write or commit rolls the whole batch back and fails every
+ * waiter: a member never acknowledges an update it did not keep.  The
+ * busy timeout is zero: a writer that holds the database fails our batch
+ * at once rather than stalling every acknowledgement behind it.
+ *
+ * Every write takes the next number of a change sequence, which peer
+ * links read rows by (store_scan), up to the last commit.
  */
 #include "config.h"
 
 #include <sys/queue.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <sqlite3.h>
 
 #include "log.h"
 #include "schema.h"
+#include "store-int.h"
 #include "store.h"
 #include "xmalloc.h"
 
-struct store_waiter {
-	store_cb			 cb;
-	void				*arg;
-	TAILQ_ENTRY(store_waiter)	 entry;
-};
-TAILQ_HEAD(store_waiters, store_waiter);
-
 struct store {
 	char			*path;
-	sqlite3			*db;
+	sqlite3			*db;		/* the loop's, for reading */
 	sqlite3_stmt		*get;
-	sqlite3_stmt		*put;
-	struct event		*commit_ev;
+	sqlite3_stmt		*scan;
+	sqlite3_stmt		*peer_get;
+	char			 db_id[64];
 
-	int			 in_txn;	/* BEGIN done, COMMIT not yet */
-	int			 failed;	/* this turn's transaction is lost */
-	struct store_waiters	 waiters;
-	unsigned		 nwrites;	/* in the open transaction */
+	struct store_writer	*writer;
+	int			 pipe[2];	/* writer -> loop: a batch done */
+	struct event		*done_ev;
+	struct event		*commit_ev;	/* end of a turn: hand over */
+	struct store_batch	*filling;
+	struct store_batch	*inflight;	/* with the writer */
+
+	uint64_t		 committed;	/* last change number committed */
+	store_commit_cb		 hook;
+	store_applied_cb	 applied;
+	void			*hook_arg;
 };
 
-static void	store_commit(evutil_socket_t, short, void *);
+static void	store_commit_cb_(evutil_socket_t, short, void *);
+static void	store_done_cb(evutil_socket_t, short, void *);
 
 static int
 store_exec(struct store *s, const char *sql, char **cause)
@@ -142,27 +159,91 @@ store_migrate(struct store *s, int version, char **cause)
 	return (0);
 }
 
-/*
- * Open (creating it if needed) and migrate the database at path.  Returns
- * the store, or NULL and *cause.
- */
-struct store *
-store_open(struct event_base *base, const char *path, char **cause)
+static struct store_batch *
+store_batch_new(void)
 {
-	struct store	*s;
+	struct store_batch	*b;
+
+	b = xcalloc(1, sizeof *b);
+	TAILQ_INIT(&b->ops);
+	TAILQ_INIT(&b->waiters);
+	return (b);
+}
+
+static void
+store_op_free(struct store_op *op)
+{
+	location_clear(&op->l);
+	free(op->via);
+	free((char *)op->p.name);
+	free((char *)op->p.address);
+	free((char *)op->p.state);
+	free(op);
+}
+
+static void
+store_batch_free(struct store_batch *b)
+{
+	struct store_op		*op;
+	struct store_waiter	*w;
+
+	while ((op = TAILQ_FIRST(&b->ops)) != NULL) {
+		TAILQ_REMOVE(&b->ops, op, entry);
+		store_op_free(op);
+	}
+	while ((w = TAILQ_FIRST(&b->waiters)) != NULL) {
+		TAILQ_REMOVE(&b->waiters, w, entry);
+		free(w);
+	}
+	free(b->error);
+	free(b);
+}
+
+/* This database's identity and the last number of its change sequence. */
+static int
+store_read_ids(struct store *s, sqlite3 *db, char **cause)
+{
+	sqlite3_stmt	*st;
+	const char	*id;
+	int		 r = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT db_id FROM member), "
+	    "(SELECT coalesce(max(seq), 0) FROM locations)", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(db));
+		goto out;
+	}
+	id = (const char *)sqlite3_column_text(st, 0);
+	if (id == NULL || strlen(id) >= sizeof s->db_id) {
+		xasprintf(cause, "%s: no database identity in table member",
+		    s->path);
+		goto out;
+	}
+	strcpy(s->db_id, id);
+	s->committed = (uint64_t)sqlite3_column_int64(st, 1);
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return (r);
+}
+
+/*
+ * Open the database at path for writing (creating it if needed), check
+ * and migrate its schema, and set it up for WAL and durable commits: the
+ * connection the writer thread will own.
+ */
+static int
+store_open_writer(struct store *s, char **cause)
+{
 	sqlite3_stmt	*st;
 	const char	*mode;
 	int		 version;
 
-	s = xcalloc(1, sizeof *s);
-	s->path = xstrdup(path);
-	TAILQ_INIT(&s->waiters);
-
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		xasprintf(cause, "%s: %s", path, s->db ?
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", s->path, s->db ?
 		    sqlite3_errmsg(s->db) : "cannot open");
-		goto fail;
+		return (-1);
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 
@@ -171,66 +252,220 @@ store_open(struct event_base *base, const char *path, char **cause)
 	 * journal mode writes to the file.
 	 */
 	if (store_check_version(s, &version, cause) != 0)
-		goto fail;
+		return (-1);
 	/* WAL for concurrent readers; FULL so a commit survives power loss. */
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		xasprintf(cause, "%s: %s", path, sqlite3_errmsg(s->db));
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
 		sqlite3_finalize(st);
-		goto fail;
+		return (-1);
 	}
 	mode = (const char *)sqlite3_column_text(st, 0);
 	if (mode == NULL || strcmp(mode, "wal") != 0) {
-		xasprintf(cause, "%s: cannot switch to WAL mode (got %s)", path,
-		    mode ? mode : "nothing");
+		xasprintf(cause, "%s: cannot switch to WAL mode (got %s)",
+		    s->path, mode ? mode : "nothing");
 		sqlite3_finalize(st);
-		goto fail;
+		return (-1);
 	}
 	sqlite3_finalize(st);
 	if (store_exec(s, "PRAGMA synchronous = FULL", cause) != 0)
-		goto fail;
-	if (store_migrate(s, version, cause) != 0)
-		goto fail;
+		return (-1);
+	return (store_migrate(s, version, cause));
+}
 
+/* The loop's own connection, for reads of committed data only. */
+static int
+store_open_reader(struct store *s, char **cause)
+{
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", s->path, s->db ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+		return (-1);
+	}
+	sqlite3_extended_result_codes(s->db, 1);
 	if (sqlite3_prepare_v3(s->db, "SELECT server_id, time_diff, location, "
 	    "client_time, latitude, longitude FROM locations WHERE "
 	    "client_id = ?", -1, SQLITE_PREPARE_PERSISTENT, &s->get,
 	    NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, "INSERT INTO locations (client_id, "
-	    "server_id, time_diff, location, latitude, longitude, client_time) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET "
-	    "server_id = excluded.server_id, time_diff = excluded.time_diff, "
-	    "location = excluded.location, latitude = excluded.latitude, "
-	    "longitude = excluded.longitude, client_time = excluded.client_time",
-	    -1, SQLITE_PREPARE_PERSISTENT, &s->put, NULL) != SQLITE_OK) {
-		xasprintf(cause, "%s: %s", path, sqlite3_errmsg(s->db));
+	    sqlite3_prepare_v3(s->db, "SELECT seq, via, client_id, server_id, "
+	    "time_diff, location, client_time FROM locations WHERE seq > ? "
+	    "AND seq <= ? ORDER BY seq LIMIT ?", -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->scan, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, "SELECT acked, peer_db, received, "
+	    "applied FROM peers WHERE name = ?", -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->peer_get, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+store_close_reader(struct store *s)
+{
+	sqlite3_finalize(s->get);
+	sqlite3_finalize(s->scan);
+	sqlite3_finalize(s->peer_get);
+	s->get = s->scan = s->peer_get = NULL;
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		log_warnx("%s: close: %s", s->path, sqlite3_errmsg(s->db));
+	s->db = NULL;
+}
+
+/*
+ * Open (creating it if needed) and migrate the database at path, and start
+ * its writer.  Returns the store, or NULL and *cause.
+ */
+struct store *
+store_open(struct event_base *base, const char *path, char **cause)
+{
+	struct store	*s;
+	sqlite3		*wdb;
+
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	s->pipe[0] = s->pipe[1] = -1;
+
+	if (sqlite3_threadsafe() == 0) {
+		xasprintf(cause, "SQLite is built without threads");
 		goto fail;
 	}
+	if (store_open_writer(s, cause) != 0)
+		goto fail;
+	if (store_read_ids(s, s->db, cause) != 0)
+		goto fail;
+	wdb = s->db;
+	s->db = NULL;
+	if (pipe2(s->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		fatal("pipe2");
+	if ((s->writer = store_writer_start(wdb, path, s->committed,
+	    s->pipe[1], cause)) == NULL) {
+		sqlite3_close(wdb);
+		goto fail;
+	}
+	if (store_open_reader(s, cause) != 0)
+		goto fail;
 
-	s->commit_ev = event_new(base, -1, 0, store_commit, s);
+	s->filling = store_batch_new();
+	if ((s->commit_ev = event_new(base, -1, 0, store_commit_cb_,
+	    s)) == NULL || (s->done_ev = event_new(base, s->pipe[0],
+	    EV_READ | EV_PERSIST, store_done_cb, s)) == NULL)
+		fatalx("event_new failed");
+	event_add(s->done_ev, NULL);
 	return (s);
 
 fail:
-	sqlite3_finalize(s->get);
-	sqlite3_finalize(s->put);
-	sqlite3_close(s->db);
+	store_close_reader(s);
+	if (s->writer != NULL)
+		store_writer_stop(s->writer);
+	if (s->pipe[0] != -1) {
+		close(s->pipe[0]);
+		close(s->pipe[1]);
+	}
 	free(s->path);
 	free(s);
 	return (NULL);
+}
+
+/* Hand the filling batch to the writer, if it is idle and there is work. */
+static void
+store_submit(struct store *s)
+{
+	if (s->inflight != NULL)
+		return;		/* handed over when the writer is done */
+	if (s->filling->nops == 0 && TAILQ_EMPTY(&s->filling->waiters))
+		return;
+	s->inflight = s->filling;
+	s->filling = store_batch_new();
+	store_writer_submit(s->writer, s->inflight);
+}
+
+/* End of a turn's writes: start a commit if the writer is free. */
+static void
+store_commit_cb_(evutil_socket_t fd, short events, void *arg)
+{
+	store_submit(arg);
+}
+
+/* Tell everybody about batch b, which the writer has finished. */
+static void
+store_finish(struct store *s, struct store_batch *b)
+{
+	struct store_op		*op;
+	struct store_waiter	*w;
+
+	if (b->ok) {
+		s->committed = b->seq;
+		if (b->nops != 0)
+			log_debug("%s: committed %u writes, change %" PRIu64,
+			    s->path, b->nops, b->seq);
+	} else
+		log_errorx("%s (batch of %u writes rolled back)", b->error ?
+		    b->error : "unknown error", b->nops);
+	TAILQ_FOREACH(op, &b->ops, entry) {
+		if (op->kind != STORE_OP_LOCATION)
+			continue;
+		log_debug("update of %s from %s via %s %s", op->l.client_id,
+		    op->l.server_id, op->via ? op->via : "a client",
+		    op->applied ? "stored" : b->ok ? "not newer, ignored" :
+		    "lost");
+		if (s->applied != NULL)
+			s->applied(s->hook_arg, op->via, &op->l, op->applied);
+	}
+	if (s->hook != NULL && b->nops != 0)
+		s->hook(s->hook_arg, b->ok);
+	/* Waiters may write again: they belong to the next batch. */
+	while ((w = TAILQ_FIRST(&b->waiters)) != NULL) {
+		TAILQ_REMOVE(&b->waiters, w, entry);
+		w->cb(w->arg, b->ok);
+		free(w);
+	}
+	store_batch_free(b);
+}
+
+static void
+store_done_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct store		*s = arg;
+	struct store_batch	*b;
+	char			 buf[64];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	if ((b = store_writer_take(s->writer)) == NULL)
+		return;
+	s->inflight = NULL;
+	/* The next batch goes at once: the disk is never idle for us. */
+	store_submit(s);
+	store_finish(s, b);
 }
 
 /* Commit what is pending, tell its waiters, and close the database. */
 void
 store_close(struct store *s)
 {
+	struct store_batch	*b;
+
 	if (s == NULL)
 		return;
-	store_commit(-1, 0, s);
+	/* Run every batch to the end, waiting for the writer: we are stopping. */
+	for (;;) {
+		store_submit(s);
+		if (s->inflight == NULL)
+			break;
+		while ((b = store_writer_take(s->writer)) == NULL)
+			usleep(1000);
+		s->inflight = NULL;
+		store_finish(s, b);
+	}
+	store_writer_stop(s->writer);
+	event_free(s->done_ev);
 	event_free(s->commit_ev);
-	sqlite3_finalize(s->get);
-	sqlite3_finalize(s->put);
-	if (sqlite3_close(s->db) != SQLITE_OK)
-		log_warnx("%s: close: %s", s->path, sqlite3_errmsg(s->db));
+	close(s->pipe[0]);
+	close(s->pipe[1]);
+	store_batch_free(s->filling);
+	store_close_reader(s);
 	free(s->path);
 	free(s);
 }
@@ -244,9 +479,9 @@ column_dup(sqlite3_stmt *st, int i)
 }
 
 /*
- * Look client_id up.  Returns 1 and fills l (the caller clears it), 0 when
- * the client is unknown, -1 and *cause on a database error.  Uncommitted
- * writes of this member are seen.
+ * Look client_id up in the committed data.  Returns 1 and fills l (the
+ * caller clears it), 0 when the client is unknown, -1 and *cause on a
+ * database error.
  */
 int
 store_get(struct store *s, const char *client_id, struct location *l,
@@ -276,82 +511,57 @@ store_get(struct store *s, const char *client_id, struct location *l,
 	return (r);
 }
 
-/* Give up this turn's transaction: roll back and fail every waiter at commit. */
 static void
-store_abort(struct store *s)
+store_add(struct store *s, struct store_op *op)
 {
-	if (s->in_txn)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	s->in_txn = 0;
-	s->failed = 1;
+	TAILQ_INSERT_TAIL(&s->filling->ops, op, entry);
+	s->filling->nops++;
 	event_active(s->commit_ev, EV_TIMEOUT, 0);
 }
 
 /*
- * Store l if it is newer than the record held for its client (DESIGN §4).
- * Returns 1 when it was written (durable once store_sync says so), 0 when
- * it is not newer and nothing changed, -1 and *cause on a database error
- * (then this turn's whole transaction is rolled back).
+ * Store l, which came from peer via (NULL: from a client of this member),
+ * if it is newer than the record held for its client in the herd's order
+ * of updates.  The write goes into the filling batch: store_sync() says
+ * when it is durable, and the applied hook whether it was newer.
  */
-int
-store_put(struct store *s, const struct location *l, char **cause)
+void
+store_put(struct store *s, const struct location *l, const char *via)
 {
-	struct location	 old;
-	int		 r;
+	struct store_op	*op;
 
-	if (s->failed) {
-		xasprintf(cause, "%s: transaction already failed", s->path);
-		return (-1);
-	}
-	if (!s->in_txn) {
-		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL,
-		    NULL) != SQLITE_OK) {
-			xasprintf(cause, "%s: begin: %s", s->path,
-			    sqlite3_errmsg(s->db));
-			store_abort(s);
-			return (-1);
-		}
-		s->in_txn = 1;
-		s->nwrites = 0;
-		event_active(s->commit_ev, EV_TIMEOUT, 0);
-	}
+	op = xcalloc(1, sizeof *op);
+	op->kind = STORE_OP_LOCATION;
+	op->l.client_id = xstrdup(l->client_id);
+	op->l.server_id = xstrdup(l->server_id);
+	op->l.time_diff = xstrdup(l->time_diff);
+	op->l.location = xstrdup(l->location);
+	op->l.client_time = xstrdup(l->client_time);
+	op->l.latitude = l->latitude;
+	op->l.longitude = l->longitude;
+	op->via = via != NULL ? xstrdup(via) : NULL;
+	store_add(s, op);
+}
 
-	memset(&old, 0, sizeof old);
-	r = store_get(s, l->client_id, &old, cause);
-	if (r == -1) {
-		store_abort(s);
-		return (-1);
-	}
-	if (r == 1) {
-		r = location_newer(l, &old);
-		location_clear(&old);
-		if (!r)
-			return (0);
-	}
+/* Write p's row of the peers table in the filling batch. */
+void
+store_peer_put(struct store *s, const struct store_peer *p)
+{
+	struct store_op	*op;
 
-	sqlite3_bind_text(s->put, 1, l->client_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->put, 2, l->server_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->put, 3, l->time_diff, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->put, 4, l->location, -1, SQLITE_STATIC);
-	sqlite3_bind_double(s->put, 5, l->latitude);
-	sqlite3_bind_double(s->put, 6, l->longitude);
-	sqlite3_bind_text(s->put, 7, l->client_time, -1, SQLITE_STATIC);
-	r = sqlite3_step(s->put);
-	sqlite3_reset(s->put);
-	sqlite3_clear_bindings(s->put);
-	if (r != SQLITE_DONE) {
-		xasprintf(cause, "%s: write: %s", s->path,
-		    sqlite3_errmsg(s->db));
-		store_abort(s);
-		return (-1);
-	}
-	s->nwrites++;
-	return (1);
+	op = xcalloc(1, sizeof *op);
+	op->kind = STORE_OP_PEER;
+	op->p = *p;
+	op->p.name = xstrdup(p->name);
+	op->p.address = xstrdup(p->address);
+	op->p.state = xstrdup(p->state);
+	store_add(s, op);
 }
 
 /*
- * Call cb once everything written so far is durable, from the commit
- * event: never from inside this call, so callers need not be re-entrant.
+ * Call cb once everything written so far is durable (ok 1) or lost
+ * (ok 0), from the loop: never from inside this call, so callers need not
+ * be re-entrant.
  */
 void
 store_sync(struct store *s, store_cb cb, void *arg)
@@ -361,40 +571,114 @@ store_sync(struct store *s, store_cb cb, void *arg)
 	w = xmalloc(sizeof *w);
 	w->cb = cb;
 	w->arg = arg;
-	TAILQ_INSERT_TAIL(&s->waiters, w, entry);
+	TAILQ_INSERT_TAIL(&s->filling->waiters, w, entry);
 	event_active(s->commit_ev, EV_TIMEOUT, 0);
 }
 
-/* The commit event: one COMMIT for everything this loop turn wrote. */
-static void
-store_commit(evutil_socket_t fd, short events, void *arg)
+/*
+ * Whom to tell after every batch of writes: hook after its commit (ok 1)
+ * or its failure (ok 0), applied for each update in it, with whether it
+ * was newer and written.
+ */
+void
+store_set_hooks(struct store *s, store_commit_cb hook,
+    store_applied_cb applied, void *arg)
 {
-	struct store		*s = arg;
-	struct store_waiters	 waiters;
-	struct store_waiter	*w;
-	int			 ok;
+	s->hook = hook;
+	s->applied = applied;
+	s->hook_arg = arg;
+}
 
-	if (s->in_txn) {
-		if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
-		    SQLITE_OK) {
-			log_errorx("%s: commit of %u updates failed: %s",
-			    s->path, s->nwrites, sqlite3_errmsg(s->db));
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			s->failed = 1;
-		} else
-			log_debug("%s: committed %u updates", s->path,
-			    s->nwrites);
-		s->in_txn = 0;
-	}
-	ok = !s->failed;
-	s->failed = 0;
+/* Is nothing waiting to be committed, or being committed? */
+int
+store_idle(const struct store *s)
+{
+	return (s->inflight == NULL && s->filling->nops == 0 &&
+	    TAILQ_EMPTY(&s->filling->waiters));
+}
 
-	/* Waiters may write again: they belong to the next transaction. */
-	TAILQ_INIT(&waiters);
-	TAILQ_CONCAT(&waiters, &s->waiters, entry);
-	while ((w = TAILQ_FIRST(&waiters)) != NULL) {
-		TAILQ_REMOVE(&waiters, w, entry);
-		w->cb(w->arg, ok);
-		free(w);
+/* The last number of the change sequence that is committed. */
+uint64_t
+store_committed(const struct store *s)
+{
+	return (s->committed);
+}
+
+/* This database's identity, 32 hex digits made when it was created. */
+const char *
+store_db_id(const struct store *s)
+{
+	return (s->db_id);
+}
+
+/*
+ * Call cb for each committed row whose change number is above after, in
+ * change order, at most limit of them.  Returns the number of rows, or -1
+ * and *cause.
+ */
+int
+store_scan(struct store *s, uint64_t after, unsigned limit, store_scan_cb cb,
+    void *arg, char **cause)
+{
+	struct location	 l;
+	const char	*via;
+	uint64_t	 seq;
+	int		 r, n = 0;
+
+	sqlite3_bind_int64(s->scan, 1, (sqlite3_int64)after);
+	sqlite3_bind_int64(s->scan, 2, (sqlite3_int64)s->committed);
+	sqlite3_bind_int(s->scan, 3, (int)limit);
+	while ((r = sqlite3_step(s->scan)) == SQLITE_ROW) {
+		seq = (uint64_t)sqlite3_column_int64(s->scan, 0);
+		via = (const char *)sqlite3_column_text(s->scan, 1);
+		memset(&l, 0, sizeof l);
+		l.client_id = (char *)sqlite3_column_text(s->scan, 2);
+		l.server_id = (char *)sqlite3_column_text(s->scan, 3);
+		l.time_diff = (char *)sqlite3_column_text(s->scan, 4);
+		l.location = (char *)sqlite3_column_text(s->scan, 5);
+		l.client_time = (char *)sqlite3_column_text(s->scan, 6);
+		/* The columns are NOT NULL; out of memory is fatal. */
+		if (l.client_id == NULL || l.server_id == NULL ||
+		    l.time_diff == NULL || l.location == NULL ||
+		    l.client_time == NULL)
+			fatalx("%s: scan: %s", s->path, sqlite3_errmsg(s->db));
+		cb(arg, seq, via, &l);
+		n++;
 	}
+	if (r != SQLITE_DONE) {
+		xasprintf(cause, "%s: scan: %s", s->path, sqlite3_errmsg(s->db));
+		n = -1;
+	}
+	sqlite3_reset(s->scan);
+	return (n);
+}
+
+/*
+ * What the peers table holds for peer p->name: fills p's acked, peer_db,
+ * received and applied.  Returns 1 when found, 0 when not, -1 and *cause.
+ */
+int
+store_peer_get(struct store *s, struct store_peer *p, char **cause)
+{
+	const char	*db;
+	int		 r;
+
+	sqlite3_bind_text(s->peer_get, 1, p->name, -1, SQLITE_STATIC);
+	r = sqlite3_step(s->peer_get);
+	if (r == SQLITE_ROW) {
+		p->acked = (uint64_t)sqlite3_column_int64(s->peer_get, 0);
+		db = (const char *)sqlite3_column_text(s->peer_get, 1);
+		snprintf(p->peer_db, sizeof p->peer_db, "%s", db ? db : "");
+		p->received = (uint64_t)sqlite3_column_int64(s->peer_get, 2);
+		p->applied = (uint64_t)sqlite3_column_int64(s->peer_get, 3);
+		r = 1;
+	} else if (r == SQLITE_DONE)
+		r = 0;
+	else {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		r = -1;
+	}
+	sqlite3_reset(s->peer_get);
+	sqlite3_clear_bindings(s->peer_get);
+	return (r);
 }

@@ -1,8 +1,10 @@
 /*
- * store.h: a member's SQLite database of client locations.
+ * store.h: a member's SQLite database of client locations and peers.
  */
 #ifndef HERD_STORE_H
 #define HERD_STORE_H
+
+#include <stdint.h>
 
 #include <event2/event.h>
 
@@ -12,13 +14,44 @@ struct store;
 
 /* Called once the transaction holding an update has committed (ok 1) or failed (ok 0). */
 typedef void (*store_cb)(void *, int);
+/* Called after every batch of writes, before its waiters: ok or not. */
+typedef void (*store_commit_cb)(void *, int);
+/* Called for each update of a batch: the peer it came from, whether it was written. */
+typedef void (*store_applied_cb)(void *, const char *,
+    const struct location *, int);
+/* One row of a scan: change number, peer it came from (or NULL), record. */
+typedef void (*store_scan_cb)(void *, uint64_t, const char *,
+    const struct location *);
+
+/* A row of the peers table. */
+struct store_peer {
+	const char	*name;
+	const char	*address;
+	const char	*state;
+	double		 since;		/* POSIX time of the last change */
+	uint64_t	 acked;
+	char		 peer_db[64];
+	uint64_t	 received;
+	uint64_t	 applied;
+};
 
 struct store	*store_open(struct event_base *, const char *, char **);
 void		 store_close(struct store *);
 int		 store_get(struct store *, const char *, struct location *,
 		     char **);
-int		 store_put(struct store *, const struct location *, char **);
+void		 store_put(struct store *, const struct location *,
+		     const char *);
 void		 store_sync(struct store *, store_cb, void *);
 int		 store_schema_version(void);
+
+void		 store_set_hooks(struct store *, store_commit_cb,
+		     store_applied_cb, void *);
+uint64_t	 store_committed(const struct store *);
+int		 store_idle(const struct store *);
+const char	*store_db_id(const struct store *);
+int		 store_scan(struct store *, uint64_t, unsigned, store_scan_cb,
+		     void *, char **);
+int		 store_peer_get(struct store *, struct store_peer *, char **);
+void		 store_peer_put(struct store *, const struct store_peer *);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * topology.c: parse herd.conf, the topology file every herd program reads.
+ * topology.c: parse herd.conf, the topology file of a herd.
  *
  * One directive a line, '#' starts a comment, tokens are separated by white
  * space.  Every mistake is reported as "file:line: message" so that an
@@ -63,6 +63,8 @@ static int	dir_size(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_count(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_bool(struct topo_parser *, const struct directive *,
+		    char **, int);
 
 #define F(field) offsetof(struct topology, field)
 #define DAY 86400.0
@@ -81,10 +83,14 @@ static const struct directive directives[] = {
 	{ "max_line", 1, dir_size, F(max_line), 256, 16 * 1024 * 1024 },
 	{ "max_clients", 1, dir_count, F(max_clients), 1, 1000000 },
 	{ "client_idle_timeout", 1, dir_time, F(client_idle_timeout), 0.001, 365 * DAY },
+	{ "line_timeout", 1, dir_time, F(line_timeout), 0.001, 365 * DAY },
+	{ "max_clients_per_address", 1, dir_count, F(max_clients_per_address), 0, 1000000 },
+	{ "close_after_reply", 1, dir_bool, F(close_after_reply), 0, 0 },
 	{ "places_connect_timeout", 1, dir_time, F(places_connect_timeout), 0.001, DAY },
 	{ "places_timeout", 1, dir_time, F(places_timeout), 0.001, DAY },
 	{ "peer_retry_min", 1, dir_time, F(peer_retry_min), 0.001, DAY },
 	{ "peer_retry_max", 1, dir_time, F(peer_retry_max), 0.001, DAY },
+	{ "peer_timeout", 1, dir_time, F(peer_timeout), 0.1, DAY },
 	{ "restart_delay_min", 1, dir_time, F(restart_delay_min), 0.001, DAY },
 	{ "restart_delay_max", 1, dir_time, F(restart_delay_max), 0.001, DAY },
 	{ "stop_timeout", 1, dir_time, F(stop_timeout), 0.001, DAY },
@@ -445,6 +451,23 @@ bad:
 	    "or M suffix)", d->name, s));
 }
 
+/* yes or no. */
+static int
+dir_bool(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	int	*v = (int *)((char *)p->t + d->off);
+
+	if (strcmp(argv[0], "yes") == 0)
+		*v = 1;
+	else if (strcmp(argv[0], "no") == 0)
+		*v = 0;
+	else
+		return (topo_error(p, "%s: want yes or no, not '%s'", d->name,
+		    argv[0]));
+	return (0);
+}
+
 static int
 dir_count(struct topo_parser *p, const struct directive *d, char **argv,
     int argc)
@@ -520,10 +543,12 @@ topo_defaults(struct topology *t)
 	t->max_line = 8192;
 	t->max_clients = 10000;
 	t->client_idle_timeout = 300;
+	t->line_timeout = 30;
 	t->places_connect_timeout = 2;
 	t->places_timeout = 5;
 	t->peer_retry_min = 0.1;
 	t->peer_retry_max = 5;
+	t->peer_timeout = 10;
 	t->restart_delay_min = 0.1;
 	t->restart_delay_max = 30;
 	t->stop_timeout = 10;

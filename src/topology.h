@@ -59,10 +59,14 @@ struct topology {
 	size_t			 max_line;
 	unsigned		 max_clients;
 	double			 client_idle_timeout;
+	double			 line_timeout;
+	unsigned		 max_clients_per_address; /* 0: no cap */
+	int			 close_after_reply;
 	double			 places_connect_timeout;
 	double			 places_timeout;
 	double			 peer_retry_min;
 	double			 peer_retry_max;
+	double			 peer_timeout;
 	double			 restart_delay_min;
 	double			 restart_delay_max;
 	double			 stop_timeout;

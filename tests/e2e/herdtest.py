@@ -29,7 +29,7 @@ PLACES = os.path.join(BUILDDIR, "herd-places")
 FAKE_PLACES = os.path.join(SRCDIR, "tests", "fake_places.py")
 EXIT_CONFIG = 78
 
-# IAMAT example of DESIGN §2.
+# The IAMAT example of the protocol's documentation.
 KIWI = b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997"
 
 
@@ -58,9 +58,10 @@ class Member:
         self.reaped = False     # the test itself waited for the exit
         self.log_path = os.path.join(herd.dir, name + ".stderr")
 
-    def start(self, wait=True, args=(), env=None):
+    def start(self, wait=True, args=(), env=None, conf=None):
         """Start the member; env adds to (None values remove from) the
-        environment, which never carries a Places key unless asked."""
+        environment, which never carries a Places key unless asked;
+        conf replaces the herd's topology file."""
         self.reaped = False
         e = dict(os.environ)
         e.pop("HERD_PLACES_KEY", None)
@@ -71,7 +72,7 @@ class Member:
                 e[k] = v
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [SERVER, "-c", self.herd.conf, *args, self.name],
+            [SERVER, "-c", conf or self.herd.conf, *args, self.name],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=e)
         log.close()
         if wait:

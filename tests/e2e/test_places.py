@@ -45,6 +45,7 @@ class PlacesCase(HerdTestCase):
     provider = "google"
     timeout = "2"
     key_env = {"HERD_PLACES_KEY": KEY}   # the member's environment
+    extra_conf = ""
 
     def setUp(self):
         self.fake = FakePlaces(KEY)
@@ -53,7 +54,7 @@ class PlacesCase(HerdTestCase):
                else self.fake.legacy_url)
         self.extra = ("places_provider %s\nplaces_url %s\n"
                       "places_timeout %s\nplaces_connect_timeout 1\n" %
-                      (self.provider, url, self.timeout))
+                      (self.provider, url, self.timeout)) + self.extra_conf
         self.env = self.key_env
         super().setUp()
         self.hello()
@@ -252,6 +253,19 @@ class Google(PlacesCase):
         reply = self.herd["Alpha"].ask(b"WHATSAT kiwi.cs.ucla.edu 10 4")
         at, o = split_whatsat(reply)
         self.assertEqual(len(o["results"]), 4)
+
+
+class SlowProviderIdle(PlacesCase):
+    """A client waiting for a slow provider is not idle: it waits for the
+    member, and client_idle_timeout is about the client."""
+    extra_conf = "client_idle_timeout 1\n"
+    timeout = "5"
+
+    def test_waiting_is_not_idle(self):
+        self.fake.mode(delay=2.5)
+        o = self.whatsat(b"10", b"2")
+        self.assertEqual(o["status"], "OK")
+        self.assertNotIn("idle timeout", self.herd["Alpha"].log())
 
 
 class WrongKey(PlacesCase):

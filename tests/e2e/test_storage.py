@@ -1,11 +1,14 @@
-"""Storage (DESIGN §5): the database an operator reads with sqlite3."""
+"""Storage: the database an operator reads with sqlite3."""
 
 import os
 import re
+import signal
 import sqlite3
 import subprocess
+import threading
+import time
 
-from herdtest import EXIT_CONFIG, KIWI, HerdTestCase, main
+from herdtest import EXIT_CONFIG, KIWI, SRCDIR, HerdTestCase, main
 
 
 class Database(HerdTestCase):
@@ -20,7 +23,7 @@ class Database(HerdTestCase):
             "kiwi.cs.ucla.edu", "Alpha", fields[2], "+34.068930-118.445127",
             "34.06893", "-118.445127", "1520023934.918963997"])
         self.assertEqual(m.sqlite("pragma journal_mode").strip(), "wal")
-        self.assertEqual(m.sqlite("pragma user_version").strip(), "1")
+        self.assertEqual(m.sqlite("pragma user_version").strip(), "2")
 
     def test_reply_only_after_commit(self):
         """Whenever an AT reply arrives, another connection already sees
@@ -92,7 +95,8 @@ class Database(HerdTestCase):
             shell.stdin.close()
             shell.wait(10)
             shell.stdout.close()
-        self.assertIn("disconnected (database error)", m.log())
+        self.assertIn("begin: database is locked", m.log())
+        self.assertIn("disconnected (update not committed)", m.log())
         self.assertRegex(m.ask(b"IAMAT lost +2+2 6\n"), rb"^AT Alpha ")
 
 
@@ -141,10 +145,9 @@ class FullDisk(HerdTestCase):
             acked = 0
         self.assertLess(acked, n)
         log = m.log()
-        self.assertRegex(log, r"(commit of \d+ updates failed|write: "
-                         r"database or disk is full)")
-        self.assertRegex(log, r"disconnected \((update not committed|"
-                         r"database error)\)")
+        self.assertRegex(log, r"(commit|write): database or disk is full "
+                         r"\(batch of \d+ writes rolled back\)")
+        self.assertIn("disconnected (update not committed)", log)
         # Still serving, from what it kept.
         self.assertTrue(m.ask(b"WHATSAT kept 1 0\n").startswith(kept))
         # Every acknowledged update is in the database, and only those.
@@ -153,6 +156,37 @@ class FullDisk(HerdTestCase):
                          str(acked))
         os.unlink(filler)
         self.assertRegex(m.ask(b"IAMAT after +2+2 7\n"), rb"^AT Alpha ")
+
+
+class Shutdown(HerdTestCase):
+    """SIGTERM under load: the member stops reading, commits what it read,
+    answers every committed update, then closes."""
+
+    def test_every_committed_update_answered(self):
+        m = self.herd["Alpha"]
+        conns = [m.connect(timeout=30) for _ in range(4)]
+        replies = [0] * len(conns)
+
+        def run(k):
+            c = conns[k]
+            try:
+                c.send(b"".join(b"IAMAT z%d-%d +1+1 5\n" % (k, i)
+                                for i in range(20000)))
+            except OSError:
+                pass        # the member stopped reading: expected
+            replies[k] = c.read_all().count(b"\n")
+        threads = [threading.Thread(target=run, args=(k,))
+                   for k in range(len(conns))]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        m.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(m.wait_exit(), 0)
+        for t in threads:
+            t.join(30)
+        stored = int(m.sqlite("select count(*) from locations").strip())
+        self.assertGreater(stored, 0)
+        self.assertEqual(sum(replies), stored)
 
 
 class GroupCommit(HerdTestCase):
@@ -164,7 +198,7 @@ class GroupCommit(HerdTestCase):
         data = b"".join(b"IAMAT g%d +1+1 %d\n" % (i, i) for i in range(n))
         self.assertEqual(len(m.ask(data).split(b"\n")) - 1, n)
         commits = [int(x) for x in
-                   re.findall(r"committed (\d+) updates", m.log())]
+                   re.findall(r"committed (\d+) writes", m.log())]
         self.assertEqual(sum(commits), n)
         self.assertLess(len(commits), n / 2, commits)
 
@@ -181,7 +215,7 @@ class Schema(HerdTestCase):
         m.start(wait=False)
         self.assertEqual(m.wait_exit(), EXIT_CONFIG)
         self.assertIn("database schema version 99 is newer than this "
-                      "herd-server supports (1); refusing to use it",
+                      "herd-server supports (2); refusing to use it",
                       m.log())
         # Nothing was changed.
         self.assertEqual(m.sqlite("pragma user_version").strip(), "99")
@@ -192,10 +226,33 @@ class Schema(HerdTestCase):
         m = self.herd["Alpha"]
         m.start()
         self.assertIn("migrating schema to version 1", m.log())
-        self.assertEqual(m.sqlite("pragma user_version").strip(), "1")
+        self.assertIn("migrating schema to version 2", m.log())
+        self.assertEqual(m.sqlite("pragma user_version").strip(), "2")
         m.stop()
         m.start()
+        self.assertEqual(m.log().count("migrating schema"), 2)
+
+    def test_version_1_database_migrated(self):
+        """A database of the first schema keeps its rows, which get
+        change numbers so that peers can be sent them."""
+        m = self.herd["Alpha"]
+        os.makedirs(os.path.dirname(m.db))
+        with open(os.path.join(SRCDIR, "schema", "001-locations.sql")) as f:
+            v1 = f.read()
+        db = sqlite3.connect(m.db)
+        db.executescript(v1 + "PRAGMA user_version = 1;")
+        db.execute("INSERT INTO locations VALUES ('old', 'Alpha', "
+                   "'+1.000000000', '+1+1', 1, 1, '5')")
+        db.commit()
+        db.close()
+        m.start()
         self.assertEqual(m.log().count("migrating schema"), 1)
+        self.assertEqual(m.sqlite("select client_id, seq, via is null "
+                                  "from locations"), "old|1|1\n")
+        self.assertRegex(m.sqlite("select db_id from member"),
+                         r"^[0-9a-f]{32}\n$")
+        self.assertRegex(m.ask(b"WHATSAT old 1 0\n"),
+                         rb"^AT Alpha \+1.000000000 old \+1\+1 5\n")
 
     def test_directories_created(self):
         m = self.herd["Alpha"]

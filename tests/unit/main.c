@@ -20,9 +20,11 @@ main(void)
 	suite_csv();
 	suite_decimal();
 	suite_geo();
+	suite_herdkey();
 	suite_iso6709();
 	suite_location();
 	suite_log();
+	suite_peerproto();
 	suite_placesjson();
 	suite_proto();
 	suite_topology();

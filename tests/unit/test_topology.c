@@ -87,6 +87,46 @@ test_example(void)
 	topology_free(t);
 }
 
+/* Every tunable set to its documented maximum is accepted. */
+static void
+test_maxima(void)
+{
+	struct topology	*t;
+	char		*cause = NULL;
+
+	t = parse("member A 0.0.0.0:1\n"
+	    "max_line 16M\n"
+	    "max_clients 1000000\n"
+	    "max_clients_per_address 1000000\n"
+	    "client_idle_timeout 31536000\n"
+	    "line_timeout 31536000\n"
+	    "places_connect_timeout 86400\n"
+	    "places_timeout 86400\n"
+	    "peer_retry_min 86400\n"
+	    "peer_retry_max 86400\n"
+	    "peer_timeout 86400\n"
+	    "restart_delay_min 86400\n"
+	    "restart_delay_max 86400\n"
+	    "stop_timeout 86400\n"
+	    "log_max_size 1024M\n"
+	    "log_keep 1000\n"
+	    "close_after_reply yes\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->max_line, 16 * 1024 * 1024);
+	CU_ASSERT_EQUAL(t->max_clients_per_address, 1000000);
+	CU_ASSERT_DOUBLE_EQUAL(t->line_timeout, 31536000, 0);
+	CU_ASSERT_DOUBLE_EQUAL(t->peer_timeout, 86400, 0);
+	CU_ASSERT_EQUAL(t->log_max_size, 1024 * 1024 * 1024);
+	CU_ASSERT_EQUAL(t->close_after_reply, 1);
+	topology_free(t);
+
+	/* One past is refused, and so is a flag that is not yes or no. */
+	check_error(MEMBERS "line_timeout 31536001\n",
+	    "/etc/herd/herd.conf:3: line_timeout 31536001 out of range (0.001 to 3.1536e+07)");
+	check_error(MEMBERS "close_after_reply maybe\n",
+	    "/etc/herd/herd.conf:3: close_after_reply: want yes or no, not 'maybe'");
+}
+
 static void
 test_defaults(void)
 {
@@ -225,6 +265,7 @@ suite_topology(void)
 	    { "example", test_example },
 	    { "defaults", test_defaults },
 	    { "local", test_local },
+	    { "maxima", test_maxima },
 	    { "errors", test_errors },
 	    { "load_missing", test_load_missing });
 }

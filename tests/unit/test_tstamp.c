@@ -56,7 +56,7 @@ test_parse(void)
 static void
 test_diff(void)
 {
-	/* The DESIGN §2 example. */
+	/* The protocol's documented example. */
 	check_diff("1520023935.182837383", "1520023934.918963997",
 	    "+0.263873386");
 	check_diff("10", "10", "+0.000000000");

@@ -15,6 +15,8 @@ void	suite_log(void);
 void	suite_placesjson(void);
 void	suite_proto(void);
 void	suite_topology(void);
+void	suite_herdkey(void);
+void	suite_peerproto(void);
 void	suite_tstamp(void);
 
 /* Add a suite of tests given as { "name", fn } pairs. */

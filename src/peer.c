@@ -1,0 +1,880 @@
+/*
+ * peer.c: the persistent links of a member to the members it is linked
+ * with, and the flooding of updates over them.
+ *
+ * Each linked pair keeps one TCP connection, made to the members' normal
+ * ports.  Both sides dial when the link is down, redialling with capped
+ * exponential backoff and jitter.  A dial starts as a client connection
+ * on the other side and becomes a link once each side has proved that it
+ * holds the herd key (cmd-peer.c has the listening side's half of that
+ * handshake).  When both dial at once, the dial of the member whose name
+ * sorts first wins on both sides; a new link that proves itself while an
+ * old one still looks up replaces it, since the other side would not
+ * have dialled unless it had lost the old one.
+ *
+ * Updates are not queued in memory.  Every write to a member's database
+ * takes the next number of a change sequence; a link sends the committed
+ * rows above what it has sent, in order, read from the database a batch
+ * at a time while the socket's output stays under a high-water mark.
+ * The other side acknowledges a number once everything up to it is
+ * committed there; acknowledged numbers are kept in the peers table, so
+ * that a link that comes back up, after a restart of either side, sends
+ * exactly what the other side has not acknowledged.  A peer that stops
+ * reading costs one output buffer, and is cut off after peer_timeout.
+ *
+ * Link states (memcached's conn_states):
+ *   PEER_DOWN        no link; the redial timer runs
+ *   PEER_CONNECTING  our dial: TCP connect under way
+ *   PEER_HELLO       our dial: HELLO sent, waiting for CHALLENGE
+ *   PEER_AUTH        our dial: AUTH sent, waiting for READY
+ *   PEER_UP          the link carries updates (whoever dialled)
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "herdkey.h"
+#include "line.h"
+#include "location.h"
+#include "log.h"
+#include "peer.h"
+#include "peerproto.h"
+#include "proto.h"
+#include "server.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* Stop reading the database for a link whose output holds this much ... */
+#define PEER_HIGH_WATER		(256 * 1024)
+/* ... and read again once it is down to this. */
+#define PEER_LOW_WATER		(64 * 1024)
+/* Rows read from the database at a time. */
+#define PEER_BATCH		512
+
+enum peer_state {
+	PEER_DOWN,
+	PEER_CONNECTING,
+	PEER_HELLO,
+	PEER_AUTH,
+	PEER_UP,
+};
+
+static const char *peer_states[] = {
+	[PEER_DOWN] = "down",
+	[PEER_CONNECTING] = "connecting",
+	[PEER_HELLO] = "hello sent",
+	[PEER_AUTH] = "auth sent",
+	[PEER_UP] = "up",
+};
+
+struct peer {
+	struct peers			*peers;
+	const struct topo_member	*m;
+	enum peer_state			 state;
+	struct bufferevent		*bev;	/* our dial, or the link */
+	int				 dialled; /* the link is our dial */
+	struct event			*retry;
+	unsigned			 attempts; /* dials since last up */
+	unsigned			 gen;	/* links so far */
+	struct peerproto_hs		 hs;	/* our dial's handshake */
+
+	uint64_t			 sent;	/* our seq sent on this link */
+	uint64_t			 acked;	/* our seq the peer has */
+	uint64_t			 resend;  /* send its own updates too,
+						     up to here */
+	uint64_t			 recv;	/* its seq received */
+	unsigned			 ack_gen; /* an ACK waits on a commit */
+	int				 wrote;	/* since the last tick */
+	int				 dirty;	/* row not yet saved */
+	struct store_peer		 row;
+};
+
+struct peers {
+	struct server		*srv;
+	unsigned char		*key;
+	size_t			 keylen;
+	struct peer		*list;
+	size_t			 n;
+	struct event		*tick;
+	int			 stopped;
+};
+
+static void	peer_dial(struct peer *);
+static void	peer_down(struct peer *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	peer_fill(struct peer *);
+static void	peer_read_cb(struct bufferevent *, void *);
+static void	peer_write_cb(struct bufferevent *, void *);
+static void	peer_event_cb(struct bufferevent *, short, void *);
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+static struct timeval
+seconds(double s)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)s;
+	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+	return (tv);
+}
+
+const char *
+peer_name(const struct peer *p)
+{
+	return (p->m->name);
+}
+
+static const char *
+my_name(const struct peer *p)
+{
+	return (p->peers->srv->me->name);
+}
+
+static struct store *
+peer_store(const struct peer *p)
+{
+	return (p->peers->srv->store);
+}
+
+static void
+peer_set_state(struct peer *p, enum peer_state state)
+{
+	log_debug("peer %s: %s -> %s", peer_name(p), peer_states[p->state],
+	    peer_states[state]);
+	p->state = state;
+}
+
+/* Write p's row of the peers table; its state there is up or down. */
+static void
+peer_save(struct peer *p)
+{
+	p->row.state = p->state == PEER_UP ? "up" : "down";
+	p->row.acked = p->acked;
+	store_peer_put(peer_store(p), &p->row);
+	p->dirty = 0;
+}
+
+static void
+peer_set_row_state(struct peer *p)
+{
+	p->row.since = now();
+	peer_save(p);
+}
+
+/* The redial delay: doubling from peer_retry_min to peer_retry_max, then
+ * a random point in its upper half, so that members do not dial in step. */
+static double
+peer_backoff(struct peer *p)
+{
+	const struct topology	*t = p->peers->srv->topo;
+	double			 d = t->peer_retry_min;
+	unsigned		 i;
+
+	for (i = 0; i < p->attempts && d < t->peer_retry_max; i++)
+		d *= 2;
+	if (d > t->peer_retry_max)
+		d = t->peer_retry_max;
+	return (d / 2 + d / 2 * ((double)arc4random_uniform(1000001) / 1e6));
+}
+
+static void
+peer_schedule(struct peer *p, double delay)
+{
+	struct timeval	tv = seconds(delay);
+
+	evtimer_add(p->retry, &tv);
+}
+
+static void
+peer_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct peer	*p = arg;
+
+	if (p->state == PEER_DOWN)
+		peer_dial(p);
+}
+
+/* Close whatever connection p has, without logging or redialling. */
+static void
+peer_close(struct peer *p)
+{
+	if (p->bev != NULL) {
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+	}
+}
+
+/*
+ * The link or dial is gone: log why, and redial after the backoff.  A
+ * link that was up is saved as down.
+ */
+static void
+peer_down(struct peer *p, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*why;
+	double	 delay;
+	int	 was_up = p->state == PEER_UP;
+
+	va_start(ap, fmt);
+	if (vasprintf(&why, fmt, ap) == -1)
+		fatalx("vasprintf failed");
+	va_end(ap);
+
+	peer_close(p);
+	peer_set_state(p, PEER_DOWN);
+	delay = peer_backoff(p);
+	p->attempts++;
+	if (was_up) {
+		log_warnx("peer %s: link down (%s); redialling in %.2f s",
+		    peer_name(p), why, delay);
+		peer_set_row_state(p);
+	} else
+		log_info("peer %s: dial failed (%s); redialling in %.2f s",
+		    peer_name(p), why, delay);
+	free(why);
+	peer_schedule(p, delay);
+}
+
+static void
+peer_new_bev(struct peer *p, struct bufferevent *bev)
+{
+	const struct topology	*t = p->peers->srv->topo;
+	struct timeval		 tv = seconds(t->peer_timeout);
+
+	p->bev = bev;
+	bufferevent_setcb(bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_setwatermark(bev, EV_WRITE, PEER_LOW_WATER, 0);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void
+peer_dial(struct peer *p)
+{
+	struct bufferevent	*bev;
+	const struct topo_member *m = p->m;
+
+	bev = bufferevent_socket_new(p->peers->srv->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("bufferevent_socket_new failed");
+	peer_new_bev(p, bev);
+	peer_set_state(p, PEER_CONNECTING);
+	log_info("peer %s: dialling %s (attempt %u)", peer_name(p), m->address,
+	    p->attempts + 1);
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&m->sa,
+	    (int)m->salen) != 0)
+		peer_down(p, "cannot connect");
+}
+
+static void
+peer_send(struct peer *p, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (evbuffer_add_vprintf(bufferevent_get_output(p->bev), fmt,
+	    ap) == -1)
+		fatalx("evbuffer_add_vprintf failed");
+	va_end(ap);
+	p->wrote = 1;
+}
+
+/* Our dial has connected: say who we are, with a fresh nonce. */
+static void
+peer_connected(struct peer *p)
+{
+	evutil_socket_t	fd = bufferevent_getfd(p->bev);
+	int		one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	memset(&p->hs, 0, sizeof p->hs);
+	p->hs.dialer = my_name(p);
+	p->hs.listener = peer_name(p);
+	if (peerproto_nonce(p->hs.dialer_nonce) != 0)
+		fatal("getrandom");
+	snprintf(p->hs.dialer_db, sizeof p->hs.dialer_db, "%s",
+	    store_db_id(peer_store(p)));
+	peer_set_state(p, PEER_HELLO);
+	peer_send(p, "HELLO %s %s %s %s %s\n", PEERPROTO_VERSION, my_name(p),
+	    peer_name(p), p->hs.dialer_nonce, p->hs.dialer_db);
+}
+
+/*
+ * CHALLENGE <nonce> <db-id> <proof>: the listener proved it holds the key
+ * over our nonce; prove it back over its nonce.
+ */
+static void
+peer_challenge(struct peer *p, struct proto_field *f, int n)
+{
+	char	want[PEERPROTO_HEX_SIZE], mine[PEERPROTO_HEX_SIZE];
+	char	proof[PEERPROTO_HEX_SIZE];
+
+	if (n != 4 || f[0].len != 9 || memcmp(f[0].p, "CHALLENGE", 9) != 0 ||
+	    !peerproto_is_hex(&f[1], PEERPROTO_HEX_SIZE - 1) ||
+	    !peerproto_is_hex(&f[2], PEERPROTO_DBID_LEN) ||
+	    !peerproto_is_hex(&f[3], PEERPROTO_HEX_SIZE - 1)) {
+		log_warnx("peer %s: handshake refused", peer_name(p));
+		peer_down(p, "handshake refused");
+		return;
+	}
+	memcpy(p->hs.listener_nonce, f[1].p, f[1].len);
+	p->hs.listener_nonce[f[1].len] = '\0';
+	memcpy(p->hs.listener_db, f[2].p, f[2].len);
+	p->hs.listener_db[f[2].len] = '\0';
+	memcpy(proof, f[3].p, f[3].len);
+	proof[f[3].len] = '\0';
+
+	peerproto_mac(p->peers->key, p->peers->keylen, &p->hs,
+	    PEERPROTO_LISTENER, want);
+	if (!peerproto_mac_equal(want, proof)) {
+		log_warnx("peer %s: handshake failed: its proof does not "
+		    "match the herd key", peer_name(p));
+		peer_down(p, "wrong herd key");
+		return;
+	}
+	peerproto_mac(p->peers->key, p->peers->keylen, &p->hs,
+	    PEERPROTO_DIALER, mine);
+	peer_set_state(p, PEER_AUTH);
+	peer_send(p, "AUTH %s\n", mine);
+}
+
+/*
+ * p's link is up on bev, dialled by us or accepted; peer_db is the other
+ * side's database identity.  Catch up from what it acknowledged.
+ */
+static void
+peer_up(struct peer *p, struct bufferevent *bev, int dialled,
+    const char *peer_db)
+{
+	struct store	*s = peer_store(p);
+
+	if (p->state == PEER_UP && p->bev != bev) {
+		log_info("peer %s: a new link replaces the old one",
+		    peer_name(p));
+		peer_close(p);
+	} else if (p->bev != NULL && p->bev != bev) {
+		log_info("peer %s: dropping our own dial for its link",
+		    peer_name(p));
+		peer_close(p);
+	}
+	evtimer_del(p->retry);
+	if (p->bev != bev)
+		peer_new_bev(p, bev);
+
+	p->resend = 0;
+	if (strcmp(p->row.peer_db, peer_db) != 0) {
+		if (p->row.peer_db[0] != '\0')
+			log_warnx("peer %s: its database is new (%s, was %s): "
+			    "sending it everything", peer_name(p), peer_db,
+			    p->row.peer_db);
+		p->acked = 0;
+		p->resend = store_committed(s);
+		snprintf(p->row.peer_db, sizeof p->row.peer_db, "%s", peer_db);
+	}
+	p->dialled = dialled;
+	p->gen++;
+	p->sent = p->acked;
+	p->recv = 0;
+	p->attempts = 0;
+	peer_set_state(p, PEER_UP);
+	log_info("peer %s: link up (%s), sending from change %" PRIu64
+	    " to %" PRIu64, peer_name(p), dialled ? "dialled" : "accepted",
+	    p->sent, store_committed(s));
+	peer_set_row_state(p);
+	if (!dialled)
+		peer_send(p, "READY\n");
+	peer_fill(p);
+}
+
+/* One committed row for the link, unless it came from that peer. */
+static void
+peer_send_row(void *arg, uint64_t seq, const char *via,
+    const struct location *l)
+{
+	struct peer	*p = arg;
+
+	p->sent = seq;
+	if (via != NULL && strcmp(via, peer_name(p)) == 0 && seq > p->resend)
+		return;
+	peer_send(p, "UPD %" PRIu64 " %s %s %s %s %s\n", seq, l->client_id,
+	    l->server_id, l->time_diff, l->location, l->client_time);
+}
+
+/*
+ * Send what the link has not sent yet, from the database, while the
+ * output stays under the high-water mark.
+ */
+static void
+peer_fill(struct peer *p)
+{
+	struct store	*s = peer_store(p);
+	struct evbuffer	*out;
+	char		*cause = NULL;
+	int		 n;
+
+	while (p->state == PEER_UP && p->sent < store_committed(s)) {
+		out = bufferevent_get_output(p->bev);
+		if (evbuffer_get_length(out) >= PEER_HIGH_WATER)
+			return;
+		n = store_scan(s, p->sent, PEER_BATCH, peer_send_row, p,
+		    &cause);
+		if (n == -1) {
+			log_errorx("peer %s: %s", peer_name(p), cause);
+			free(cause);
+			peer_down(p, "database error");
+			return;
+		}
+		if (n == 0)
+			p->sent = store_committed(s);
+	}
+}
+
+/* The commit that held a batch of its updates is done: acknowledge it. */
+static void
+peer_synced(void *arg, int ok)
+{
+	struct peer	*p = arg;
+	unsigned	 gen = p->ack_gen;
+
+	p->ack_gen = 0;
+	if (p->state != PEER_UP || gen != p->gen)
+		return;		/* that link is gone; the next resends */
+	if (!ok) {
+		peer_down(p, "its updates did not commit");
+		return;
+	}
+	peer_send(p, "ACK %" PRIu64 "\n", p->recv);
+}
+
+/* Acknowledge, after the commit under way, everything received so far. */
+static void
+peer_want_ack(struct peer *p)
+{
+	if (p->ack_gen == 0) {
+		p->ack_gen = p->gen;
+		store_sync(peer_store(p), peer_synced, p);
+	}
+}
+
+/*
+ * UPD from an up link: apply it if it is newer, as a client's IAMAT.  The
+ * numbers on a link only go up; a bad update with a good number is
+ * skipped and acknowledged, so that it is not sent again for ever.
+ */
+static void
+peer_update(struct peer *p, struct proto_field *f, int n)
+{
+	struct peerproto_upd	 u;
+	struct location		 l;
+	uint64_t		 seq;
+	const char		*why;
+	char			*esc;
+
+	if (n < 2 || peerproto_parse_seq(&f[1], &seq) != 0 ||
+	    seq <= p->recv) {
+		log_warnx("peer %s: update without a new number ignored",
+		    peer_name(p));
+		return;
+	}
+	if (peerproto_parse_upd(f, n, &u, &why) != 0) {
+		esc = log_escape(f[0].p, (size_t)(f[n - 1].p + f[n - 1].len -
+		    f[0].p));
+		log_warnx("peer %s: bad update skipped (%s): %s", peer_name(p),
+		    why, esc);
+		free(esc);
+		p->recv = seq;
+		peer_want_ack(p);
+		return;
+	}
+	l.client_id = xstrndup(u.client_id.p, u.client_id.len);
+	l.server_id = xstrndup(u.origin.p, u.origin.len);
+	l.time_diff = xstrndup(u.time_diff.p, u.time_diff.len);
+	l.location = xstrndup(u.location.p, u.location.len);
+	l.client_time = xstrndup(u.client_time.p, u.client_time.len);
+	l.latitude = u.latitude;
+	l.longitude = u.longitude;
+
+	store_put(peer_store(p), &l, peer_name(p));
+	location_clear(&l);
+	p->recv = u.seq;
+	p->row.received++;
+	p->dirty = 1;
+	peer_want_ack(p);
+}
+
+static void
+peer_ack(struct peer *p, struct proto_field *f, int n)
+{
+	uint64_t	seq;
+
+	if (n != 2 || peerproto_parse_seq(&f[1], &seq) != 0) {
+		log_warnx("peer %s: bad ACK ignored", peer_name(p));
+		return;
+	}
+	if (seq > p->sent) {
+		log_warnx("peer %s: ACK %" PRIu64 " beyond what was sent (%"
+		    PRIu64 ") ignored", peer_name(p), seq, p->sent);
+		return;
+	}
+	if (seq > p->acked) {
+		p->acked = seq;
+		p->dirty = 1;
+	}
+}
+
+static int
+is_verb(const struct proto_field *f, const char *verb)
+{
+	return (f->len == strlen(verb) && memcmp(f->p, verb, f->len) == 0);
+}
+
+/* One line from p's connection, in whatever state it is. */
+static void
+peer_line(struct peer *p, const char *line, size_t len)
+{
+	struct proto_field	 f[PROTO_MAX_FIELDS];
+	int			 n;
+	char			*esc;
+
+	n = proto_split(line, len, f, PROTO_MAX_FIELDS);
+	if (n == 0)
+		return;
+	if (n > PROTO_MAX_FIELDS || memchr(line, '\0', len) != NULL) {
+		esc = log_escape(line, len);
+		log_warnx("peer %s: bad line: %s", peer_name(p), esc);
+		free(esc);
+		peer_down(p, "protocol error");
+		return;
+	}
+	switch (p->state) {
+	case PEER_HELLO:
+		peer_challenge(p, f, n);
+		break;
+	case PEER_AUTH:
+		if (n == 1 && is_verb(&f[0], "READY"))
+			peer_up(p, p->bev, 1, p->hs.listener_db);
+		else {
+			log_warnx("peer %s: handshake refused: our proof "
+			    "was not accepted", peer_name(p));
+			peer_down(p, "handshake refused");
+		}
+		break;
+	case PEER_UP:
+		if (is_verb(&f[0], "UPD"))
+			peer_update(p, f, n);
+		else if (is_verb(&f[0], "ACK"))
+			peer_ack(p, f, n);
+		else if (!is_verb(&f[0], "PING")) {
+			esc = log_escape(line, len);
+			log_warnx("peer %s: unknown message ignored: %s",
+			    peer_name(p), esc);
+			free(esc);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+peer_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct peer		*p = arg;
+	struct server		*srv = p->peers->srv;
+	ssize_t			 len;
+
+	while (p->bev == bev && (len = line_next(bufferevent_get_input(bev),
+	    srv->line, srv->topo->max_line, 0)) != LINE_NONE) {
+		if (len == LINE_TOO_LONG) {
+			peer_down(p, "line too long");
+			return;
+		}
+		peer_line(p, srv->line, (size_t)len);
+	}
+}
+
+static void
+peer_write_cb(struct bufferevent *bev, void *arg)
+{
+	peer_fill(arg);
+}
+
+static void
+peer_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct peer	*p = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		peer_connected(p);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		peer_down(p, "closed by the peer");
+	else if ((what & BEV_EVENT_TIMEOUT) && p->state == PEER_CONNECTING)
+		peer_down(p, "connect timed out after peer_timeout");
+	else if (what & BEV_EVENT_TIMEOUT)
+		peer_down(p, (what & BEV_EVENT_READING) ?
+		    "nothing heard for peer_timeout" :
+		    "the peer stopped reading for peer_timeout");
+	else if (what & BEV_EVENT_ERROR)
+		peer_down(p, "%s", evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+}
+
+/*
+ * Once a second or so: a PING on links that carried nothing (so that
+ * the other side's read timeout means a dead link), and the peers table
+ * brought up to date.
+ */
+static void
+peers_tick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct peers	*ps = arg;
+	struct peer	*p;
+	size_t		 i;
+
+	for (i = 0; i < ps->n; i++) {
+		p = &ps->list[i];
+		if (p->state == PEER_UP && !p->wrote)
+			peer_send(p, "PING\n");
+		p->wrote = 0;
+		if (p->dirty)
+			peer_save(p);
+	}
+}
+
+/* An update from peer via was newer and written: count it. */
+static void
+peers_applied(void *arg, const char *via, const struct location *l,
+    int applied)
+{
+	struct peers		*ps = arg;
+	struct proto_field	 f;
+	struct peer		*p;
+
+	if (via == NULL || !applied)
+		return;
+	f.p = via;
+	f.len = strlen(via);
+	if ((p = peers_find(ps, &f)) != NULL) {
+		p->row.applied++;
+		p->dirty = 1;
+	}
+}
+
+/* After every commit: send what it made visible, or take back what it lost. */
+static void
+peers_committed(void *arg, int ok)
+{
+	struct peers	*ps = arg;
+	struct peer	*p;
+	size_t		 i;
+
+	for (i = 0; i < ps->n; i++) {
+		p = &ps->list[i];
+		if (p->state != PEER_UP)
+			continue;
+		/* Rows sent from a failed transaction's view may be gone. */
+		if (!ok)
+			p->sent = p->acked;
+		peer_fill(p);
+	}
+}
+
+/*
+ * Start the links of this member: load the herd key (made if missing),
+ * read each peer's row, and dial them all.  Returns NULL and *cause when
+ * the key cannot be had.
+ */
+struct peers *
+peers_start(struct server *srv, char **cause)
+{
+	const struct topology	*t = srv->topo;
+	struct peers		*ps;
+	struct peer		*p;
+	struct timeval		 tv;
+	size_t			 i, other;
+	double			 tick;
+
+	ps = xcalloc(1, sizeof *ps);
+	ps->srv = srv;
+	for (i = 0; i < t->nlinks; i++) {
+		if (&t->members[t->links[i].a] == srv->me)
+			other = t->links[i].b;
+		else if (&t->members[t->links[i].b] == srv->me)
+			other = t->links[i].a;
+		else
+			continue;
+		ps->list = xreallocarray(ps->list, ps->n + 1, sizeof *ps->list);
+		p = &ps->list[ps->n++];
+		memset(p, 0, sizeof *p);
+		p->m = &t->members[other];
+	}
+	if (ps->n == 0)
+		return (ps);
+
+	if (herdkey_load(t->herd_key_file, &ps->key, &ps->keylen,
+	    cause) != 0) {
+		free(ps->list);
+		free(ps);
+		return (NULL);
+	}
+	for (i = 0; i < ps->n; i++) {
+		p = &ps->list[i];
+		p->peers = ps;
+		p->row.name = p->m->name;
+		p->row.address = p->m->address;
+		if (store_peer_get(srv->store, &p->row, cause) == -1) {
+			peers_free(ps);
+			return (NULL);
+		}
+		p->acked = p->row.acked;
+		if ((p->retry = evtimer_new(srv->base, peer_retry_cb,
+		    p)) == NULL)
+			fatalx("evtimer_new failed");
+		peer_set_row_state(p);
+		peer_schedule(p, 0);
+	}
+	store_set_hooks(srv->store, peers_committed, peers_applied, ps);
+
+	tick = t->peer_timeout / 3 < 1 ? t->peer_timeout / 3 : 1;
+	tv = seconds(tick);
+	if ((ps->tick = event_new(srv->base, -1, EV_PERSIST, peers_tick_cb,
+	    ps)) == NULL)
+		fatalx("event_new failed");
+	evtimer_add(ps->tick, &tv);
+	log_info("%zu peer links; herd key from %s", ps->n, t->herd_key_file);
+	return (ps);
+}
+
+/*
+ * Close every link and save where each stands; the struct stays for late
+ * callbacks.  Calling it again does nothing.
+ */
+void
+peers_stop(struct peers *ps)
+{
+	struct peer	*p;
+	size_t		 i;
+
+	if (ps == NULL || ps->stopped)
+		return;
+	ps->stopped = 1;
+	store_set_hooks(ps->srv->store, NULL, NULL, NULL);
+	if (ps->tick != NULL)
+		event_del(ps->tick);
+	for (i = 0; i < ps->n; i++) {
+		p = &ps->list[i];
+		if (p->retry != NULL)
+			evtimer_del(p->retry);
+		peer_close(p);
+		if (p->peers != NULL) {
+			peer_set_state(p, PEER_DOWN);
+			peer_set_row_state(p);
+		}
+	}
+}
+
+void
+peers_free(struct peers *ps)
+{
+	size_t	i;
+
+	if (ps == NULL)
+		return;
+	for (i = 0; i < ps->n; i++) {
+		if (ps->list[i].retry != NULL)
+			event_free(ps->list[i].retry);
+		peer_close(&ps->list[i]);
+	}
+	if (ps->tick != NULL)
+		event_free(ps->tick);
+	if (ps->key != NULL)
+		explicit_bzero(ps->key, ps->keylen);
+	free(ps->key);
+	free(ps->list);
+	free(ps);
+}
+
+/* The linked peer of that name, or NULL. */
+struct peer *
+peers_find(struct peers *ps, const struct proto_field *name)
+{
+	size_t	i;
+
+	if (ps == NULL)
+		return (NULL);
+	for (i = 0; i < ps->n; i++) {
+		if (strlen(ps->list[i].m->name) == name->len &&
+		    memcmp(ps->list[i].m->name, name->p, name->len) == 0)
+			return (&ps->list[i]);
+	}
+	return (NULL);
+}
+
+const unsigned char *
+peers_key(const struct peers *ps, size_t *len)
+{
+	*len = ps->keylen;
+	return (ps->key);
+}
+
+/*
+ * p dials us (at its HELLO, and again at its AUTH, once it has proved
+ * the key) while we may be dialling it.  When both dial at once, the dial
+ * of the member whose name sorts first wins, on both sides, whichever
+ * step each side has reached.  Our own dial is dropped only for a dial
+ * that has proved itself, so that a stranger's HELLO cannot keep a link
+ * down.  Returns 0 to go on with p's dial, -1 and *why to refuse it.
+ */
+int
+peer_accept_dial(struct peer *p, int proven, const char **why)
+{
+	if (p->state != PEER_CONNECTING && p->state != PEER_HELLO &&
+	    p->state != PEER_AUTH)
+		return (0);
+	if (strcmp(my_name(p), peer_name(p)) < 0) {
+		*why = "both dialled at once; our dial wins";
+		return (-1);
+	}
+	if (!proven)
+		return (0);
+	log_info("peer %s: both dialled at once; its dial wins",
+	    peer_name(p));
+	peer_close(p);
+	peer_set_state(p, PEER_DOWN);
+	return (0);
+}
+
+/* A connection from p has proved itself (cmd-peer.c): it is the link now. */
+void
+peer_attach(struct peer *p, struct bufferevent *bev, const char *peer_db)
+{
+	peer_up(p, bev, 0, peer_db);
+	/* Lines that came behind AUTH are already waiting. */
+	peer_read_cb(bev, p);
+}

@@ -1,0 +1,218 @@
+/*
+ * peerproto.c: the peer protocol's handshake proofs and update lines.
+ *
+ * Peer links speak text lines like clients do.  A link starts with a
+ * handshake in which each side proves it holds the herd key: both send a
+ * fresh random nonce, and each answers with HMAC-SHA256 over both nonces,
+ * both member names and both database identities, with a label for its
+ * role so that one side's proof can never be reflected as the other's.
+ * A recorded handshake is useless later, since the other side's nonce is
+ * new each time.
+ *
+ * An update carries the origin member and its time-diff, so that every
+ * member stores the same row and answers WHATSAT with the same AT line.
+ */
+#include "config.h"
+
+#include <sys/random.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "iso6709.h"
+#include "log.h"
+#include "peerproto.h"
+#include "proto.h"
+#include "tstamp.h"
+
+static void
+hex(const unsigned char *in, size_t len, char *out)
+{
+	static const char	digits[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < len; i++) {
+		out[i * 2] = digits[in[i] >> 4];
+		out[i * 2 + 1] = digits[in[i] & 0xf];
+	}
+	out[len * 2] = '\0';
+}
+
+/* A fresh nonce, as hex, into out (PEERPROTO_HEX_SIZE bytes).  0 or -1. */
+int
+peerproto_nonce(char *out)
+{
+	unsigned char	n[PEERPROTO_NONCE_SIZE];
+
+	if (getrandom(n, sizeof n, 0) != (ssize_t)sizeof n)
+		return (-1);
+	hex(n, sizeof n, out);
+	return (0);
+}
+
+/*
+ * The proof of role over handshake hs, as hex into out
+ * (PEERPROTO_HEX_SIZE bytes).  The message names every field, each on
+ * its own line, so that no two handshakes share one.
+ */
+void
+peerproto_mac(const unsigned char *key, size_t keylen,
+    const struct peerproto_hs *hs, enum peerproto_role role, char *out)
+{
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen = 0;
+	char		 msg[1024];
+	int		 len;
+
+	len = snprintf(msg, sizeof msg, "%s %s\n%s\n%s\n%s\n%s\n%s\n%s\n",
+	    PEERPROTO_VERSION, role == PEERPROTO_DIALER ? "dialer" :
+	    "listener", hs->dialer, hs->listener, hs->dialer_nonce,
+	    hs->listener_nonce, hs->dialer_db, hs->listener_db);
+	if (len < 0 || (size_t)len >= sizeof msg)
+		fatalx("handshake message too long");	/* names are capped */
+	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
+	    (size_t)len, mac, &maclen);
+	hex(mac, maclen > PEERPROTO_NONCE_SIZE ? PEERPROTO_NONCE_SIZE : maclen,
+	    out);
+}
+
+/* Compare two proofs in constant time. */
+int
+peerproto_mac_equal(const char *a, const char *b)
+{
+	if (strlen(a) != PEERPROTO_HEX_SIZE - 1 ||
+	    strlen(b) != PEERPROTO_HEX_SIZE - 1)
+		return (0);
+	return (CRYPTO_memcmp(a, b, PEERPROTO_HEX_SIZE - 1) == 0);
+}
+
+/* Is f exactly len lower-case hex digits? */
+int
+peerproto_is_hex(const struct proto_field *f, size_t len)
+{
+	size_t	i;
+
+	if (f->len != len)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (!((f->p[i] >= '0' && f->p[i] <= '9') ||
+		    (f->p[i] >= 'a' && f->p[i] <= 'f')))
+			return (0);
+	}
+	return (1);
+}
+
+/* Is f a member name: [A-Za-z0-9_.-], 1 to 64 bytes? */
+int
+peerproto_is_name(const struct proto_field *f)
+{
+	size_t	i;
+	char	c;
+
+	if (f->len == 0 || f->len > 64)
+		return (0);
+	for (i = 0; i < f->len; i++) {
+		c = f->p[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return (0);
+	}
+	return (1);
+}
+
+/* A change sequence number: decimal digits, no sign, fits 63 bits. */
+int
+peerproto_parse_seq(const struct proto_field *f, uint64_t *out)
+{
+	uint64_t	v = 0;
+	size_t		i;
+
+	if (f->len == 0 || f->len > 18)
+		return (-1);
+	for (i = 0; i < f->len; i++) {
+		if (f->p[i] < '0' || f->p[i] > '9')
+			return (-1);
+		v = v * 10 + (uint64_t)(f->p[i] - '0');
+	}
+	*out = v;
+	return (0);
+}
+
+/* A time-diff as an AT line has it: [+-]D+.DDDDDDDDD */
+static int
+valid_time_diff(const struct proto_field *f)
+{
+	size_t	i, dot = 0;
+
+	if (f->len < 12 || f->len > TSTAMP_DIFF_SIZE - 1 ||
+	    (f->p[0] != '+' && f->p[0] != '-'))
+		return (0);
+	for (i = 1; i < f->len; i++) {
+		if (f->p[i] == '.' && dot == 0 && i > 1)
+			dot = i;
+		else if (f->p[i] < '0' || f->p[i] > '9')
+			return (0);
+	}
+	return (dot != 0 && f->len - dot - 1 == 9);
+}
+
+/*
+ * UPD <seq> <client-id> <origin> <time-diff> <location> <client-time>:
+ * every field is checked as strictly as a client's IAMAT, since a peer's
+ * bug must not put into the database what no client could.  Returns 0, or
+ * -1 with *why set.
+ */
+int
+peerproto_parse_upd(const struct proto_field *f, int n,
+    struct peerproto_upd *u, const char **why)
+{
+	struct tstamp	t;
+	size_t		i;
+
+	if (n != 7) {
+		*why = "UPD takes 6 arguments";
+		return (-1);
+	}
+	if (peerproto_parse_seq(&f[1], &u->seq) != 0) {
+		*why = "bad sequence number";
+		return (-1);
+	}
+	if (f[2].len > PROTO_MAX_CLIENT_ID) {
+		*why = "client id too long";
+		return (-1);
+	}
+	for (i = 0; i < f[2].len; i++) {
+		if (f[2].p[i] == '\0') {
+			*why = "NUL in client id";
+			return (-1);
+		}
+	}
+	if (!peerproto_is_name(&f[3])) {
+		*why = "bad origin member name";
+		return (-1);
+	}
+	if (!valid_time_diff(&f[4])) {
+		*why = "bad time-diff";
+		return (-1);
+	}
+	if (iso6709_parse(f[5].p, f[5].len, &u->latitude,
+	    &u->longitude) != 0) {
+		*why = "bad location";
+		return (-1);
+	}
+	if (tstamp_parse(f[6].p, f[6].len, &t) != 0) {
+		*why = "bad client time";
+		return (-1);
+	}
+	u->client_id = f[2];
+	u->origin = f[3];
+	u->time_diff = f[4];
+	u->location = f[5];
+	u->client_time = f[6];
+	return (0);
+}

@@ -1,0 +1,79 @@
+/*
+ * store-int.h: what store.c and store-writer.c share, and nobody else.
+ */
+#ifndef HERD_STORE_INT_H
+#define HERD_STORE_INT_H
+
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "location.h"
+#include "store.h"
+
+enum store_op_kind {
+	STORE_OP_LOCATION,
+	STORE_OP_PEER,
+};
+
+/* One write, as the loop hands it to the writer: every string is a copy. */
+struct store_op {
+	enum store_op_kind	 kind;
+	struct location		 l;		/* STORE_OP_LOCATION */
+	char			*via;
+	struct store_peer	 p;		/* STORE_OP_PEER */
+	int			 applied;	/* result: the row was written */
+	TAILQ_ENTRY(store_op)	 entry;
+};
+TAILQ_HEAD(store_ops, store_op);
+
+struct store_waiter {
+	store_cb			 cb;
+	void				*arg;
+	TAILQ_ENTRY(store_waiter)	 entry;
+};
+TAILQ_HEAD(store_waiters, store_waiter);
+
+/*
+ * The writes of one transaction, and who waits for it.  The loop fills a
+ * batch while the writer commits the one before; the writer touches only
+ * ops and the results, the loop only the waiters.
+ */
+struct store_batch {
+	struct store_ops	 ops;
+	unsigned		 nops;
+	struct store_waiters	 waiters;
+	int			 ok;		/* result */
+	uint64_t		 seq;		/* result: last number used */
+	char			*error;		/* result, when not ok */
+};
+
+/* The writer thread and its own connection to the database. */
+struct store_writer {
+	char			*path;
+	sqlite3			*db;
+	sqlite3_stmt		*get;
+	sqlite3_stmt		*put;
+	sqlite3_stmt		*peer_put;
+	uint64_t		 seq;		/* last number committed */
+
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct store_batch	*todo;		/* handed over, not started */
+	struct store_batch	*done;		/* finished, not yet taken */
+	int			 quit;
+	int			 notify;	/* write end: a batch is done */
+};
+
+struct store_writer *store_writer_start(sqlite3 *, const char *, uint64_t,
+		    int, char **);
+void		 store_writer_submit(struct store_writer *,
+		    struct store_batch *);
+struct store_batch *store_writer_take(struct store_writer *);
+void		 store_writer_stop(struct store_writer *);
+
+#endif

@@ -1,0 +1,293 @@
+/*
+ * store-writer.c: the thread that commits a member's writes.
+ *
+ * An IAMAT may be answered only once its update is durable, and a commit
+ * waits for the disk (fsync).  Done on the event loop, that wait would
+ * stop every client and peer; so commits run here, on a thread with its
+ * own connection to the database, while the loop serves clients, answers
+ * reads from a connection of its own (WAL lets readers go on while a
+ * writer commits) and fills the next batch.
+ *
+ * The loop hands over one batch at a time and is told through a pipe
+ * when it is done.  A batch is one transaction: each update is compared
+ * with the stored record in the herd's order of updates and written only
+ * if newer, taking the next number of the change sequence.  If anything
+ * fails the whole batch is rolled back and reported failed, so that no
+ * update is acknowledged that was not kept.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "location.h"
+#include "log.h"
+#include "store-int.h"
+#include "xmalloc.h"
+
+static void	*store_writer_main(void *);
+
+/*
+ * Start the writer on db (already open and migrated, now its own), whose
+ * change sequence ends at seq; notify is the pipe it writes to when a
+ * batch is done.  Returns NULL and *cause on failure.
+ */
+struct store_writer *
+store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
+    char **cause)
+{
+	struct store_writer	*w;
+
+	w = xcalloc(1, sizeof *w);
+	w->db = db;
+	w->path = xstrdup(path);
+	w->seq = seq;
+	w->notify = notify;
+	if (sqlite3_prepare_v3(db, "SELECT server_id, time_diff, location, "
+	    "client_time FROM locations WHERE client_id = ?", -1,
+	    SQLITE_PREPARE_PERSISTENT, &w->get, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db, "INSERT INTO locations (client_id, "
+	    "server_id, time_diff, location, latitude, longitude, client_time, "
+	    "seq, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+	    "(client_id) DO UPDATE SET server_id = excluded.server_id, "
+	    "time_diff = excluded.time_diff, location = excluded.location, "
+	    "latitude = excluded.latitude, longitude = excluded.longitude, "
+	    "client_time = excluded.client_time, seq = excluded.seq, "
+	    "via = excluded.via", -1, SQLITE_PREPARE_PERSISTENT, &w->put,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db, "INSERT INTO peers (name, address, "
+	    "state, since, acked, peer_db, received, applied) VALUES (?, ?, ?, "
+	    "strftime('%Y-%m-%dT%H:%M:%fZ', ?, 'unixepoch'), ?, ?, ?, ?) "
+	    "ON CONFLICT (name) DO UPDATE SET address = excluded.address, "
+	    "state = excluded.state, since = excluded.since, acked = "
+	    "excluded.acked, peer_db = excluded.peer_db, received = "
+	    "excluded.received, applied = excluded.applied", -1,
+	    SQLITE_PREPARE_PERSISTENT, &w->peer_put, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", path, sqlite3_errmsg(db));
+		goto fail;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if ((errno = pthread_create(&w->thread, NULL, store_writer_main,
+	    w)) != 0) {
+		xasprintf(cause, "%s: writer thread: %s", path,
+		    strerror(errno));
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		goto fail;
+	}
+	return (w);
+
+fail:
+	sqlite3_finalize(w->get);
+	sqlite3_finalize(w->put);
+	sqlite3_finalize(w->peer_put);
+	free(w->path);
+	free(w);
+	return (NULL);
+}
+
+/* Hand b to the writer, which must have nothing else to do. */
+void
+store_writer_submit(struct store_writer *w, struct store_batch *b)
+{
+	pthread_mutex_lock(&w->lock);
+	w->todo = b;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* The batch the writer has finished, or NULL. */
+struct store_batch *
+store_writer_take(struct store_writer *w)
+{
+	struct store_batch	*b;
+
+	pthread_mutex_lock(&w->lock);
+	b = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return (b);
+}
+
+/* Stop the thread (after the batch it has, if any) and close its connection. */
+void
+store_writer_stop(struct store_writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->quit = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	sqlite3_finalize(w->get);
+	sqlite3_finalize(w->put);
+	sqlite3_finalize(w->peer_put);
+	if (sqlite3_close(w->db) != SQLITE_OK)
+		log_warnx("%s: close: %s", w->path, sqlite3_errmsg(w->db));
+	free(w->path);
+	free(w);
+}
+
+static int
+store_writer_fail(struct store_writer *w, struct store_batch *b,
+    const char *what)
+{
+	xasprintf(&b->error, "%s: %s: %s", w->path, what,
+	    sqlite3_errmsg(w->db));
+	return (-1);
+}
+
+/* Is l newer than the stored record of its client (or is there none)? */
+static int
+store_writer_newer(struct store_writer *w, const struct location *l)
+{
+	struct location	old;
+	int		r;
+
+	sqlite3_bind_text(w->get, 1, l->client_id, -1, SQLITE_STATIC);
+	r = sqlite3_step(w->get);
+	if (r == SQLITE_ROW) {
+		old.client_id = l->client_id;
+		old.server_id = (char *)sqlite3_column_text(w->get, 0);
+		old.time_diff = (char *)sqlite3_column_text(w->get, 1);
+		old.location = (char *)sqlite3_column_text(w->get, 2);
+		old.client_time = (char *)sqlite3_column_text(w->get, 3);
+		if (old.server_id == NULL || old.location == NULL ||
+		    old.client_time == NULL)
+			r = -1;
+		else
+			r = location_newer(l, &old);
+	} else
+		r = r == SQLITE_DONE ? 1 : -1;
+	sqlite3_reset(w->get);
+	sqlite3_clear_bindings(w->get);
+	return (r);
+}
+
+static int
+store_writer_location(struct store_writer *w, struct store_batch *b,
+    struct store_op *op, uint64_t *seq)
+{
+	const struct location	*l = &op->l;
+	int			 r;
+
+	if ((r = store_writer_newer(w, l)) == -1)
+		return (store_writer_fail(w, b, "read"));
+	if (r == 0)
+		return (0);
+	sqlite3_bind_text(w->put, 1, l->client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->put, 2, l->server_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->put, 3, l->time_diff, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->put, 4, l->location, -1, SQLITE_STATIC);
+	sqlite3_bind_double(w->put, 5, l->latitude);
+	sqlite3_bind_double(w->put, 6, l->longitude);
+	sqlite3_bind_text(w->put, 7, l->client_time, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(w->put, 8, (sqlite3_int64)(*seq + 1));
+	if (op->via != NULL)
+		sqlite3_bind_text(w->put, 9, op->via, -1, SQLITE_STATIC);
+	r = sqlite3_step(w->put);
+	sqlite3_reset(w->put);
+	sqlite3_clear_bindings(w->put);
+	if (r != SQLITE_DONE)
+		return (store_writer_fail(w, b, "write"));
+	(*seq)++;
+	op->applied = 1;
+	return (0);
+}
+
+static int
+store_writer_peer(struct store_writer *w, struct store_batch *b,
+    const struct store_peer *p)
+{
+	int	r;
+
+	sqlite3_bind_text(w->peer_put, 1, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->peer_put, 2, p->address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->peer_put, 3, p->state, -1, SQLITE_STATIC);
+	sqlite3_bind_double(w->peer_put, 4, p->since);
+	sqlite3_bind_int64(w->peer_put, 5, (sqlite3_int64)p->acked);
+	if (p->peer_db[0] != '\0')
+		sqlite3_bind_text(w->peer_put, 6, p->peer_db, -1,
+		    SQLITE_STATIC);
+	sqlite3_bind_int64(w->peer_put, 7, (sqlite3_int64)p->received);
+	sqlite3_bind_int64(w->peer_put, 8, (sqlite3_int64)p->applied);
+	r = sqlite3_step(w->peer_put);
+	sqlite3_reset(w->peer_put);
+	sqlite3_clear_bindings(w->peer_put);
+	if (r != SQLITE_DONE)
+		return (store_writer_fail(w, b, "peers"));
+	return (0);
+}
+
+/* One batch, one transaction: all of it is kept, or none of it. */
+static void
+store_writer_run(struct store_writer *w, struct store_batch *b)
+{
+	struct store_op	*op;
+	uint64_t	 seq = w->seq;
+	int		 r = 0;
+
+	b->ok = 1;
+	if (b->nops == 0) {
+		b->seq = w->seq;
+		return;
+	}
+	if (sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		store_writer_fail(w, b, "begin");
+		b->ok = 0;
+		b->seq = w->seq;
+		return;
+	}
+	TAILQ_FOREACH(op, &b->ops, entry) {
+		if (op->kind == STORE_OP_LOCATION)
+			r = store_writer_location(w, b, op, &seq);
+		else
+			r = store_writer_peer(w, b, &op->p);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && sqlite3_exec(w->db, "COMMIT", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		r = store_writer_fail(w, b, "commit");
+	if (r != 0) {
+		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+		TAILQ_FOREACH(op, &b->ops, entry)
+			op->applied = 0;
+		b->ok = 0;
+	} else
+		w->seq = seq;
+	b->seq = w->seq;
+}
+
+static void *
+store_writer_main(void *arg)
+{
+	struct store_writer	*w = arg;
+	struct store_batch	*b;
+	char			 c = 1;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->todo == NULL && !w->quit)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->todo == NULL)
+			break;
+		b = w->todo;
+		w->todo = NULL;
+		pthread_mutex_unlock(&w->lock);
+
+		store_writer_run(w, b);
+
+		pthread_mutex_lock(&w->lock);
+		w->done = b;
+		while (write(w->notify, &c, 1) == -1 && errno == EINTR)
+			;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return (NULL);
+}

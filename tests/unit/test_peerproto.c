@@ -1,0 +1,119 @@
+/* test_peerproto.c: handshake proofs and update lines of the peer protocol. */
+#include "config.h"
+
+#include <string.h>
+
+#include "peerproto.h"
+#include "proto.h"
+#include "unit.h"
+
+static void
+fill_hs(struct peerproto_hs *hs)
+{
+	memset(hs, 0, sizeof *hs);
+	hs->dialer = "A";
+	hs->listener = "B";
+	memset(hs->dialer_nonce, '1', 64);
+	memset(hs->listener_nonce, '2', 64);
+	memset(hs->dialer_db, '3', 32);
+	memset(hs->listener_db, '4', 32);
+}
+
+/* The proofs match Python's hmac module over the documented message. */
+static void
+test_mac(void)
+{
+	struct peerproto_hs	hs;
+	char			out[PEERPROTO_HEX_SIZE];
+	char			other[PEERPROTO_HEX_SIZE];
+
+	fill_hs(&hs);
+	peerproto_mac((const unsigned char *)"k3y", 3, &hs, PEERPROTO_DIALER,
+	    out);
+	CU_ASSERT_STRING_EQUAL(out, "d707c5818da26820bfd6e09eb0d4fe9c"
+	    "72fce4b6b921fccd31c6482c52880bc5");
+	peerproto_mac((const unsigned char *)"k3y", 3, &hs,
+	    PEERPROTO_LISTENER, out);
+	CU_ASSERT_STRING_EQUAL(out, "c8e580368b2945fc16fe077858890ad5"
+	    "8ba4357e062ed3599fb46d8887d6283a");
+
+	/* Any change of key, nonce or name changes the proof. */
+	peerproto_mac((const unsigned char *)"k3z", 3, &hs,
+	    PEERPROTO_LISTENER, other);
+	CU_ASSERT_FALSE(peerproto_mac_equal(out, other));
+	hs.listener_nonce[0] = '5';
+	peerproto_mac((const unsigned char *)"k3y", 3, &hs,
+	    PEERPROTO_LISTENER, other);
+	CU_ASSERT_FALSE(peerproto_mac_equal(out, other));
+	hs.listener_nonce[0] = '2';
+	peerproto_mac((const unsigned char *)"k3y", 3, &hs,
+	    PEERPROTO_LISTENER, other);
+	CU_ASSERT_TRUE(peerproto_mac_equal(out, other));
+	CU_ASSERT_FALSE(peerproto_mac_equal(out, "abc"));
+}
+
+static void
+test_nonce(void)
+{
+	char			a[PEERPROTO_HEX_SIZE], b[PEERPROTO_HEX_SIZE];
+	struct proto_field	f;
+
+	CU_ASSERT_EQUAL(peerproto_nonce(a), 0);
+	CU_ASSERT_EQUAL(peerproto_nonce(b), 0);
+	CU_ASSERT_EQUAL(strlen(a), 64);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	f.p = a;
+	f.len = strlen(a);
+	CU_ASSERT_TRUE(peerproto_is_hex(&f, 64));
+	CU_ASSERT_FALSE(peerproto_is_hex(&f, 63));
+}
+
+static int
+parse(const char *line, struct peerproto_upd *u, const char **why)
+{
+	struct proto_field	f[PROTO_MAX_FIELDS];
+	int			n;
+
+	n = proto_split(line, strlen(line), f, PROTO_MAX_FIELDS);
+	return (peerproto_parse_upd(f, n, u, why));
+}
+
+static void
+test_upd(void)
+{
+	struct peerproto_upd	 u;
+	const char		*why;
+
+	CU_ASSERT_EQUAL(parse("UPD 42 kiwi.cs.ucla.edu Goloman +0.263873386 "
+	    "+34.068930-118.445127 1520023934.918963997", &u, &why), 0);
+	CU_ASSERT_EQUAL(u.seq, 42);
+	CU_ASSERT_EQUAL(u.client_id.len, 16);
+	CU_ASSERT_EQUAL(u.origin.len, 7);
+	CU_ASSERT_DOUBLE_EQUAL(u.latitude, 34.06893, 1e-9);
+	CU_ASSERT_EQUAL(parse("UPD 1 a B -1.000000000 +1+1 5", &u, &why), 0);
+
+	CU_ASSERT_EQUAL(parse("UPD 1 a B +1.000000000 +1+1", &u, &why), -1);
+	CU_ASSERT_EQUAL(parse("UPD x a B +1.000000000 +1+1 5", &u, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "bad sequence number");
+	CU_ASSERT_EQUAL(parse("UPD -1 a B +1.000000000 +1+1 5", &u, &why), -1);
+	CU_ASSERT_EQUAL(parse("UPD 1 a B/C +1.000000000 +1+1 5", &u, &why),
+	    -1);
+	CU_ASSERT_STRING_EQUAL(why, "bad origin member name");
+	CU_ASSERT_EQUAL(parse("UPD 1 a B 1.000000000 +1+1 5", &u, &why), -1);
+	CU_ASSERT_EQUAL(parse("UPD 1 a B +1.00000000 +1+1 5", &u, &why), -1);
+	CU_ASSERT_EQUAL(parse("UPD 1 a B +.000000000 +1+1 5", &u, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "bad time-diff");
+	CU_ASSERT_EQUAL(parse("UPD 1 a B +1.000000000 +91+1 5", &u, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "bad location");
+	CU_ASSERT_EQUAL(parse("UPD 1 a B +1.000000000 +1+1 -5", &u, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "bad client time");
+}
+
+void
+suite_peerproto(void)
+{
+	UNIT_SUITE("peerproto",
+	    { "mac", test_mac },
+	    { "nonce", test_nonce },
+	    { "upd", test_upd });
+}
