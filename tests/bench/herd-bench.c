@@ -659,6 +659,7 @@ load_run(struct load *ld)
 	struct conn		*conns;
 	struct epoll_event	 ev, evs[MAX_CONNS];
 	uint64_t		 t0, wstart, wend, now, first = 0, last = 0;
+	uint64_t		 stopped = 0;
 	int			 ep, i, n, sending = 1, inflight = 0, ok = 0;
 	size_t			 len;
 	ssize_t			 r;
@@ -688,9 +689,13 @@ load_run(struct load *ld)
 	for (;;) {
 		now = now_ns();
 		if (now >= wend || (ld->max && ld->sent >= ld->max) ||
-		    (ld->stop != NULL && *ld->stop))
+		    (ld->stop != NULL && *ld->stop)) {
+			if (sending)
+				stopped = now;
 			sending = 0;
-		if (!sending && (inflight == 0 || now > wend + 10000000000ull))
+		}
+		if (!sending && (inflight == 0 ||
+		    now > stopped + 10000000000ull))
 			break;
 		for (i = 0; sending && i < ld->nconns; i++) {
 			struct conn	*c = &conns[i];
@@ -1577,10 +1582,10 @@ print_table(void)
 {
 	int	i;
 
-	printf("\n%-46s %-38s %-44s %-7s %s\n", "measurement", "herd",
+	printf("\n%-45s %-36s %-40s %-6s %s\n", "measurement", "herd",
 	    redis_path ? "Redis / notes" : "notes", "ratio", "target");
 	for (i = 0; i < nrows; i++)
-		printf("%-46s %-38s %-44s %-7s %s\n", rows[i].what,
+		printf("%-45s %-36s %-40s %-6s %s\n", rows[i].what,
 		    rows[i].herd, rows[i].redis, rows[i].ratio,
 		    rows[i].target);
 	printf("\n%ld CPUs, redis-server %s; %.1f s per throughput run after "
