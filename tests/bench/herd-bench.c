@@ -1,7 +1,7 @@
 /*
  * herd-bench.c: measure a herd, and Redis beside it, from one process.
  *
- *	herd-bench [-q] [-k] [-s herd-server] [-p fake_places.py]
+ *	herd-bench [-kq] [-s herd-server] [-p fake_places.py] [-t parts]
  *
  * Starts everything it measures on free loopback ports in a temporary
  * folder, measures, stops every process it started (on an error or a
@@ -25,7 +25,8 @@
  * update and to time catch-up.
  *
  * -q (or HERD_BENCH_QUICK=1) shortens every run, for a smoke test; -k
- * keeps the temporary folder (configs, databases, logs).
+ * keeps the temporary folder (configs, databases, logs); -t runs only
+ * some parts, a comma-separated list of single, herd, whatsat, memory.
  */
 #include "config.h"
 
@@ -138,6 +139,7 @@ static int		 quick;
 static const char	*server_path;
 static const char	*places_path;
 static const char	*relaxed;
+static const char	*parts = "single,herd,whatsat,memory";
 static char		*redis_path;
 static char		 redis_version[32] = "-";
 
@@ -1594,11 +1596,27 @@ print_table(void)
 	    probes, quick ? "; quick run (-q)" : "");
 }
 
-static void
+/* Whether the comma-separated list of parts to run names this one. */
+static int
+part(const char *name)
+{
+	const char	*p = parts;
+	size_t		 n, len = strlen(name);
+
+	while (*p != '\0') {
+		n = strcspn(p, ",");
+		if (n == len && strncmp(p, name, n) == 0)
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+static __attribute__((noreturn)) void
 usage(void)
 {
 	fprintf(stderr, "usage: herd-bench [-kq] [-s herd-server] "
-	    "[-p fake_places.py]\n");
+	    "[-p fake_places.py] [-t single,herd,whatsat,memory]\n");
 	exit(64);
 }
 
@@ -1611,7 +1629,7 @@ main(int argc, char **argv)
 
 	server_path = "./herd-server";
 	places_path = "tests/fake_places.py";
-	while ((ch = getopt(argc, argv, "kqs:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "kqs:p:t:")) != -1) {
 		switch (ch) {
 		case 'k':
 			keep = 1;
@@ -1624,6 +1642,9 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			places_path = optarg;
+			break;
+		case 't':
+			parts = optarg;
 			break;
 		default:
 			usage();
@@ -1667,10 +1688,14 @@ main(int argc, char **argv)
 		note("redis-server is not installed: no Redis figures "
 		    "(apt-get install redis-server)");
 
-	bench_single();
-	bench_herd();
-	bench_whatsat();
-	bench_memory();
+	if (part("single"))
+		bench_single();
+	if (part("herd"))
+		bench_herd();
+	if (part("whatsat"))
+		bench_whatsat();
+	if (part("memory"))
+		bench_memory();
 
 	print_table();
 	cleanup();
