@@ -1588,6 +1588,23 @@ bench_memory(void)
 	stop_member(GOLOMAN);
 }
 
+/* The 1-minute load average: other work on the machine shows in it. */
+static double
+loadavg(void)
+{
+	double	 l = -1;
+	FILE	*f;
+
+	if ((f = fopen("/proc/loadavg", "r")) != NULL) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+static double	load_before;
+
 static void
 print_table(void)
 {
@@ -1603,6 +1620,9 @@ print_table(void)
 	    "%.1f s warm-up; %d propagation probes%s\n",
 	    sysconf(_SC_NPROCESSORS_ONLN), redis_version, measure_s, warmup_s,
 	    probes, quick ? "; quick run (-q)" : "");
+	printf("1-minute load average %.2f before the run, %.2f after it "
+	    "(this program's own processes included)\n", load_before,
+	    loadavg());
 }
 
 /* Whether the comma-separated list of parts to run names this one. */
@@ -1697,6 +1717,7 @@ main(int argc, char **argv)
 		note("redis-server is not installed: no Redis figures "
 		    "(apt-get install redis-server)");
 
+	load_before = loadavg();
 	if (part("single"))
 		bench_single();
 	if (part("herd"))
