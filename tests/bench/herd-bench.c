@@ -2,6 +2,7 @@
  * herd-bench.c: measure a herd, and Redis beside it, from one process.
  *
  *	herd-bench [-kq] [-s herd-server] [-p fake_places.py] [-t parts]
+ *	(long forms: --keep --quick --server --places --parts)
  *
  * Starts everything it measures on free loopback ports in a temporary
  * folder, measures, stops every process it started (on an error or a
@@ -12,21 +13,24 @@
  * (so each one is a new row, never a no-op).  A request's latency runs
  * from its write to the end of its reply.  Throughput and percentiles
  * count the replies that arrive in the measuring window, after a warm-up.
+ * Only the propagation probes run beside a load: that load, rate-limited,
+ * runs the same loop in a second thread.
  *
  * Redis (redis-server on PATH, optional) gets the same load as GEOADDs
  * with unique members, at the member's durability: a reply after fsync
- * (appendfsync always), and, when the member is given a relaxed setting
- * through HERD_BENCH_RELAXED (a line added to its herd.conf), appendfsync
- * everysec against it.
+ * (appendfsync always).  It is also measured with appendfsync everysec,
+ * the counterpart of a relaxed member setting; a member has none today,
+ * and HERD_BENCH_RELAXED (a line added to its herd.conf) measures one.
  *
  * The herd rows use the example herd's five members and six links, so
  * "two hops" is Goloman to Welsh through Holiday.  Databases are read
  * with libsqlite3, read-only, to check that every member has every
  * update and to time catch-up.
  *
- * -q (or HERD_BENCH_QUICK=1) shortens every run, for a smoke test; -k
- * keeps the temporary folder (configs, databases, logs); -t runs only
- * some parts, a comma-separated list of single, herd, whatsat, memory.
+ * -q, --quick (or HERD_BENCH_QUICK=1) shortens every run, for a smoke
+ * test; -k keeps the temporary folder (configs, databases, logs); -t
+ * runs only some parts, a comma-separated list of single, herd, whatsat
+ * and memory.
  */
 #include "config.h"
 
@@ -44,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -1658,7 +1663,17 @@ main(int argc, char **argv)
 
 	server_path = "./herd-server";
 	places_path = "tests/fake_places.py";
-	while ((ch = getopt(argc, argv, "kqs:p:t:")) != -1) {
+	static const struct option longopts[] = {
+		{ "keep", no_argument, NULL, 'k' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "server", required_argument, NULL, 's' },
+		{ "places", required_argument, NULL, 'p' },
+		{ "parts", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "kqs:p:t:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'k':
 			keep = 1;
