@@ -1149,7 +1149,10 @@ bench_single(void)
 				ok = x >= 1.0;
 			} else
 				ok = -1;
-			if (mode == 0)
+			if (mode == 0 && ok == -1)
+				snprintf(row->target, sizeof row->target,
+				    ">= 1.0x Redis: no Redis to compare");
+			else if (mode == 0)
 				set_target(row, ">= 1.0x Redis", ok == 1);
 			else if (!have_herd)
 				snprintf(row->target, sizeof row->target,
