@@ -1,7 +1,7 @@
 /*
  * herd-server.c: one member of the herd, in the foreground.
  *
- *	herd-server [-v] -c herd.conf NAME
+ *	herd-server [-nv] -c herd.conf NAME
  */
 #include "config.h"
 
@@ -16,7 +16,7 @@
 static __attribute__((noreturn)) void
 usage(void)
 {
-	fprintf(stderr, "usage: herd-server [-v] -c herd.conf NAME\n");
+	fprintf(stderr, "usage: herd-server [-nv] -c herd.conf NAME\n");
 	exit(64);	/* EX_USAGE */
 }
 
@@ -27,12 +27,15 @@ main(int argc, char **argv)
 	const struct topo_member	*me;
 	const char			*path = NULL;
 	char				*cause = NULL;
-	int				 ch, verbose = 0, status;
+	int				 ch, verbose = 0, status, flags = 0;
 
-	while ((ch = getopt(argc, argv, "c:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:nv")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'n':
+			flags |= SERVER_NEW_DB;
 			break;
 		case 'v':
 			verbose = 1;
@@ -57,7 +60,7 @@ main(int argc, char **argv)
 		topology_free(t);
 		return (EXIT_CONFIG);
 	}
-	status = server_run(t, me);
+	status = server_run(t, me, flags);
 	topology_free(t);
 	return (status);
 }

@@ -222,10 +222,10 @@ server_unsignals(struct server *srv)
  * stop in the reverse order, each with its own stop function.
  */
 int
-server_run(const struct topology *t, const struct topo_member *me)
+server_run(const struct topology *t, const struct topo_member *me, int flags)
 {
 	struct server	 srv;
-	char		*cause = NULL, *path;
+	char		*cause = NULL, *path, *mark;
 	int		 status = 0;
 
 	memset(&srv, 0, sizeof srv);
@@ -246,7 +246,10 @@ server_run(const struct topology *t, const struct topo_member *me)
 		goto out;
 	}
 	xasprintf(&path, "%s/%s.db", t->data_dir, me->name);
-	srv.store = store_open(srv.base, path, &cause);
+	xasprintf(&mark, "%s/%s.db-id", t->run_dir, me->name);
+	srv.store = store_open(srv.base, path, mark, flags & SERVER_NEW_DB,
+	    &cause);
+	free(mark);
 	free(path);
 	if (srv.store == NULL) {
 		status = EXIT_CONFIG;

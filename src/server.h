@@ -34,6 +34,9 @@ struct server {
 	struct timespec			 stop_start;
 };
 
-int	server_run(const struct topology *, const struct topo_member *);
+/* server_run flags */
+#define SERVER_NEW_DB	0x1	/* start empty even if a database was expected */
+
+int	server_run(const struct topology *, const struct topo_member *, int);
 
 #endif

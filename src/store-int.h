@@ -5,6 +5,7 @@
 #define HERD_STORE_INT_H
 
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include <pthread.h>
 #include <stdint.h>
@@ -47,6 +48,7 @@ struct store_batch {
 	unsigned		 nops;
 	struct store_waiters	 waiters;
 	int			 ok;		/* result */
+	int			 replaced;	/* result: the file is not ours */
 	uint64_t		 seq;		/* result: last number used */
 	char			*error;		/* result, when not ok */
 };
@@ -59,6 +61,8 @@ struct store_writer {
 	sqlite3_stmt		*put;
 	sqlite3_stmt		*peer_put;
 	uint64_t		 seq;		/* last number committed */
+	dev_t			 dev;		/* of the file at path */
+	ino_t			 ino;
 
 	pthread_t		 thread;
 	pthread_mutex_t		 lock;
@@ -70,7 +74,7 @@ struct store_writer {
 };
 
 struct store_writer *store_writer_start(sqlite3 *, const char *, uint64_t,
-		    int, char **);
+		    int, dev_t, ino_t, char **);
 void		 store_writer_submit(struct store_writer *,
 		    struct store_batch *);
 struct store_batch *store_writer_take(struct store_writer *);

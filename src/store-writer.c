@@ -17,6 +17,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +38,13 @@ static void	*store_writer_main(void *);
  */
 struct store_writer *
 store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
-    char **cause)
+    dev_t dev, ino_t ino, char **cause)
 {
 	struct store_writer	*w;
 
 	w = xcalloc(1, sizeof *w);
+	w->dev = dev;
+	w->ino = ino;
 	w->db = db;
 	w->path = xstrdup(path);
 	w->seq = seq;
@@ -223,6 +227,17 @@ store_writer_peer(struct store_writer *w, struct store_batch *b,
 	return (0);
 }
 
+/* Is the file at our path still the one we opened? */
+static int
+store_writer_same_file(struct store_writer *w)
+{
+	struct stat	st;
+
+	if (stat(w->path, &st) != 0)
+		return (0);
+	return (st.st_dev == w->dev && st.st_ino == w->ino);
+}
+
 /* One batch, one transaction: all of it is kept, or none of it. */
 static void
 store_writer_run(struct store_writer *w, struct store_batch *b)
@@ -254,6 +269,19 @@ store_writer_run(struct store_writer *w, struct store_batch *b)
 	if (r == 0 && sqlite3_exec(w->db, "COMMIT", NULL, NULL,
 	    NULL) != SQLITE_OK)
 		r = store_writer_fail(w, b, "commit");
+	if (r == 0 && !store_writer_same_file(w)) {
+		/*
+		 * Committed, but into a file that is no longer at our path
+		 * (the folder was removed, the file replaced): nobody will
+		 * ever read it, so none of it may be acknowledged.
+		 */
+		xasprintf(&b->error, "%s: the database file was removed or "
+		    "replaced while the member ran", w->path);
+		b->replaced = 1;
+		b->ok = 0;
+		b->seq = w->seq;
+		return;
+	}
 	if (r != 0) {
 		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
 		TAILQ_FOREACH(op, &b->ops, entry)

@@ -26,6 +26,7 @@
 #include "config.h"
 
 #include <sys/queue.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,9 @@ struct store {
 };
 
 static void	store_commit_cb_(evutil_socket_t, short, void *);
+
+/* Most the WAL file keeps once checkpointed: the autocheckpoint's size. */
+#define STORE_WAL_LIMIT	"4194304"
 static void	store_done_cb(evutil_socket_t, short, void *);
 
 static int
@@ -237,6 +241,7 @@ store_open_writer(struct store *s, char **cause)
 {
 	sqlite3_stmt	*st;
 	const char	*mode;
+	char		*why = NULL;
 	int		 version;
 
 	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
@@ -270,7 +275,27 @@ store_open_writer(struct store *s, char **cause)
 	sqlite3_finalize(st);
 	if (store_exec(s, "PRAGMA synchronous = FULL", cause) != 0)
 		return (-1);
-	return (store_migrate(s, version, cause));
+	/* The WAL file is cut back to this after a long reader is gone. */
+	if (store_exec(s, "PRAGMA journal_size_limit = " STORE_WAL_LIMIT,
+	    cause) != 0)
+		return (-1);
+	if (store_migrate(s, version, cause) != 0)
+		return (-1);
+
+	/*
+	 * A member that cannot write must not start: it would listen and
+	 * then drop every IAMAT.  Try a real write now.
+	 */
+	if (sqlite3_db_readonly(s->db, "main") == 1 ||
+	    store_exec(s, "BEGIN IMMEDIATE; UPDATE member SET db_id = db_id; "
+	    "COMMIT", &why) != 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		xasprintf(cause, "%s: the database cannot be written (%s)",
+		    s->path, why != NULL ? why : "read-only");
+		free(why);
+		return (-1);
+	}
+	return (0);
 }
 
 /* The loop's own connection, for reads of committed data only. */
@@ -314,13 +339,66 @@ store_close_reader(struct store *s)
 }
 
 /*
+ * The database expected at path is missing, but mark says this member had
+ * one: refuse to start empty, unless the operator says so (allow_new).
+ * Returns 0 to go on, -1 and *cause to refuse.
+ */
+static int
+store_check_missing(const char *path, const char *mark, int allow_new,
+    char **cause)
+{
+	struct stat	 st;
+	FILE		*f;
+	char		 id[64] = "";
+
+	if (stat(path, &st) == 0 || errno != ENOENT || mark == NULL)
+		return (0);
+	if ((f = fopen(mark, "r")) == NULL)
+		return (0);		/* first start: nothing expected */
+	if (fgets(id, sizeof id, f) != NULL)
+		id[strcspn(id, "\n")] = '\0';
+	fclose(f);
+	if (allow_new) {
+		log_warnx("%s is missing (it was database %s): starting empty "
+		    "on purpose (-n)", path, id);
+		return (0);
+	}
+	xasprintf(cause, "%s is missing, but this member had a database there "
+	    "(identity %s, recorded in %s): restore it, or start empty on "
+	    "purpose with herd-server -n (or remove %s)", path, id, mark,
+	    mark);
+	return (-1);
+}
+
+/* Record the identity of the database in use, for store_check_missing. */
+static void
+store_write_mark(const struct store *s, const char *mark)
+{
+	char	*tmp;
+	FILE	*f;
+
+	xasprintf(&tmp, "%s.tmp", mark);
+	if ((f = fopen(tmp, "w")) == NULL ||
+	    fprintf(f, "%s\n", s->db_id) < 0 || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0 || fclose(f) != 0 ||
+	    rename(tmp, mark) != 0)
+		log_warnx("%s: %s", mark, strerror(errno));
+	free(tmp);
+}
+
+/*
  * Open (creating it if needed) and migrate the database at path, and start
- * its writer.  Returns the store, or NULL and *cause.
+ * its writer.  mark is the file that records which database this member
+ * uses, so that a database that vanished is not silently replaced by an
+ * empty one; allow_new says to start empty all the same.  Returns the
+ * store, or NULL and *cause.
  */
 struct store *
-store_open(struct event_base *base, const char *path, char **cause)
+store_open(struct event_base *base, const char *path, const char *mark,
+    int allow_new, char **cause)
 {
 	struct store	*s;
+	struct stat	 st;
 	sqlite3		*wdb;
 
 	s = xcalloc(1, sizeof *s);
@@ -331,16 +409,24 @@ store_open(struct event_base *base, const char *path, char **cause)
 		xasprintf(cause, "SQLite is built without threads");
 		goto fail;
 	}
+	if (store_check_missing(path, mark, allow_new, cause) != 0)
+		goto fail;
 	if (store_open_writer(s, cause) != 0)
 		goto fail;
 	if (store_read_ids(s, s->db, cause) != 0)
 		goto fail;
+	if (stat(path, &st) != 0) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (mark != NULL)
+		store_write_mark(s, mark);
 	wdb = s->db;
 	s->db = NULL;
 	if (pipe2(s->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		fatal("pipe2");
 	if ((s->writer = store_writer_start(wdb, path, s->committed,
-	    s->pipe[1], cause)) == NULL) {
+	    s->pipe[1], st.st_dev, st.st_ino, cause)) == NULL) {
 		sqlite3_close(wdb);
 		goto fail;
 	}
@@ -395,6 +481,10 @@ store_finish(struct store *s, struct store_batch *b)
 	struct store_op		*op;
 	struct store_waiter	*w;
 
+	if (b->replaced)
+		fatalx("%s: %u writes in flight are not acknowledged; exiting "
+		    "so that a restart finds what is really at that path",
+		    b->error, b->nops);
 	if (b->ok) {
 		s->committed = b->seq;
 		if (b->nops != 0)

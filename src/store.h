@@ -35,7 +35,8 @@ struct store_peer {
 	uint64_t	 applied;
 };
 
-struct store	*store_open(struct event_base *, const char *, char **);
+struct store	*store_open(struct event_base *, const char *, const char *,
+		     int, char **);
 void		 store_close(struct store *);
 int		 store_get(struct store *, const char *, struct location *,
 		     char **);

@@ -58,7 +58,7 @@ class Member:
         self.reaped = False     # the test itself waited for the exit
         self.log_path = os.path.join(herd.dir, name + ".stderr")
 
-    def start(self, wait=True, args=(), env=None, conf=None):
+    def start(self, wait=True, args=(), env=None, conf=None, preexec=None):
         """Start the member; env adds to (None values remove from) the
         environment, which never carries a Places key unless asked;
         conf replaces the herd's topology file."""
@@ -73,7 +73,8 @@ class Member:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [SERVER, "-c", conf or self.herd.conf, *args, self.name],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=e)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=e,
+            preexec_fn=preexec)
         log.close()
         if wait:
             self.wait_ready()
@@ -129,6 +130,17 @@ class Member:
             self.proc.kill()
             self.proc.wait()
         self.reaped = True
+
+    def wait_log(self, pattern, timeout=10):
+        """Wait until the log matches the regular expression pattern: a
+        member writes its log lines after the loop turn that made them,
+        so a client can see an effect before its line is there."""
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, self.log()):
+            if time.monotonic() > deadline:
+                raise AssertionError("%s: no %r in the log:\n%s" %
+                                     (self.name, pattern, self.log()))
+            time.sleep(0.02)
 
     def log(self):
         try:

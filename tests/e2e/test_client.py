@@ -223,7 +223,7 @@ class Limits(HerdTestCase):
         # Another client is not affected.
         other.send(b"YOLO\n")
         self.assertEqual(other.read_line(), b"? YOLO\n")
-        self.assertIn("line too long", m.log())
+        m.wait_log(r"line too long")
 
     def test_line_at_cap_is_served(self):
         line = b"Y" * 300
@@ -240,7 +240,7 @@ class Limits(HerdTestCase):
         start = time.monotonic()
         self.assertTrue(c.closed(timeout=5))
         self.assertLess(time.monotonic() - start, 4)
-        self.assertIn("idle timeout", self.herd["Alpha"].log())
+        self.herd["Alpha"].wait_log(r"idle timeout")
 
     def test_connection_cap(self):
         m = self.herd["Alpha"]
@@ -251,7 +251,7 @@ class Limits(HerdTestCase):
             self.assertEqual(c.read_line(), b"? YOLO\n")
         extra = m.connect()
         self.assertTrue(extra.closed())
-        self.assertIn("max_clients", m.log())
+        m.wait_log(r"max_clients")
         conns[0].close()
         time.sleep(0.2)
         again = m.connect()
@@ -289,7 +289,7 @@ class Backpressure(HerdTestCase):
         data = c.read_all()
         sender.join(30)
         self.assertEqual(data.count(b"}\n\n"), n)
-        self.assertIn("resumed", m.log())
+        m.wait_log(r"resumed")
 
 
 class ShortVerbs(HerdTestCase):
@@ -324,7 +324,7 @@ class SlowClients(HerdTestCase):
                 break
         self.assertTrue(closed, "never closed")
         self.assertLess(time.monotonic() - start, 4)
-        self.assertIn("line not complete within line_timeout", m.log())
+        m.wait_log(r"line not complete within line_timeout")
         # A client that sends whole lines slowly is fine.
         d = m.connect()
         for _ in range(3):

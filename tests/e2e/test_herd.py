@@ -184,9 +184,9 @@ class Failures(HerdCase):
         self.wait_converged(want=2)
         wilkes.stop()
         os.unlink(wilkes.db)
-        wilkes.start()
+        wilkes.start(args=("-n",))      # empty on purpose
         self.wait_converged(want=2)
-        self.assertIn("its database is new", self.herd["Goloman"].log())
+        self.herd["Goloman"].wait_log(r"its database is new")
 
 
 class TieBreak(HerdCase):

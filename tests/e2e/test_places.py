@@ -407,7 +407,7 @@ class Legacy(PlacesCase):
         self.assertEqual(last["query"], {
             "location": ["34.068930,-118.445127"], "radius": ["2500"],
             "key": [KEY]})
-        self.assertIn("key=REDACTED", self.herd["Alpha"].log())
+        self.herd["Alpha"].wait_log(r"key=REDACTED")
         self.assertKeyNowhere()
 
     def test_statuses(self):

@@ -2,11 +2,13 @@
 
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import threading
 import time
+import unittest
 
 from herdtest import EXIT_CONFIG, KIWI, SRCDIR, HerdTestCase, main
 
@@ -70,6 +72,40 @@ class Database(HerdTestCase):
         reply = m.ask(b"WHATSAT kiwi.cs.ucla.edu 10 0\n")
         self.assertTrue(reply.startswith(at), reply)
 
+    def test_wal_shrinks_after_a_long_reader(self):
+        """A reader holding a snapshot lets the WAL file grow; once it is
+        gone, the file is cut back (journal_size_limit, 4 MiB)."""
+        m = self.herd["Alpha"]
+        m.ask(b"IAMAT first +1+1 1\n")
+        shell = subprocess.Popen(["sqlite3", m.db], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
+        wal = m.db + "-wal"
+        try:
+            shell.stdin.write("BEGIN;\nSELECT count(*) FROM locations;\n")
+            shell.stdin.flush()
+            self.assertEqual(shell.stdout.readline().strip(), "1")
+            c = m.connect(timeout=60)
+            pad = b"p" * 200
+            for k in range(60):
+                iamats = b"".join(b"IAMAT %s%d-%d +1+1 5\n" % (pad, k, i)
+                                  for i in range(200))
+                c.send(iamats)
+                for _ in range(200):
+                    c.read_line()
+            grown = os.path.getsize(wal)
+            self.assertGreater(grown, 8 * 1024 * 1024)
+        finally:
+            shell.stdin.write("COMMIT;\n.quit\n")
+            shell.stdin.close()
+            shell.wait(10)
+            shell.stdout.close()
+        for k in range(5):
+            c.send(b"IAMAT after%d +1+1 5\n" % k)
+            c.read_line()
+            time.sleep(0.05)
+        self.assertLessEqual(os.path.getsize(wal), 4 * 1024 * 1024,
+                             "WAL stayed at %d bytes" % os.path.getsize(wal))
+
     def test_locked_database(self):
         """While another writer holds the database, an IAMAT cannot be
         made durable: its connection is closed without a reply, other
@@ -95,8 +131,8 @@ class Database(HerdTestCase):
             shell.stdin.close()
             shell.wait(10)
             shell.stdout.close()
-        self.assertIn("begin: database is locked", m.log())
-        self.assertIn("disconnected (update not committed)", m.log())
+        m.wait_log(r"begin: database is locked")
+        m.wait_log(r"disconnected \(update not committed\)")
         self.assertRegex(m.ask(b"IAMAT lost +2+2 6\n"), rb"^AT Alpha ")
 
 
@@ -144,10 +180,9 @@ class FullDisk(HerdTestCase):
         except ConnectionResetError:
             acked = 0
         self.assertLess(acked, n)
-        log = m.log()
-        self.assertRegex(log, r"(commit|write): database or disk is full "
-                         r"\(batch of \d+ writes rolled back\)")
-        self.assertIn("disconnected (update not committed)", log)
+        m.wait_log(r"(commit|write): database or disk is full "
+                   r"\(batch of \d+ writes rolled back\)")
+        m.wait_log(r"disconnected \(update not committed\)")
         # Still serving, from what it kept.
         self.assertTrue(m.ask(b"WHATSAT kept 1 0\n").startswith(kept))
         # Every acknowledged update is in the database, and only those.
@@ -156,6 +191,89 @@ class FullDisk(HerdTestCase):
                          str(acked))
         os.unlink(filler)
         self.assertRegex(m.ask(b"IAMAT after +2+2 7\n"), rb"^AT Alpha ")
+
+
+class LostDatabase(HerdTestCase):
+    """The data folder removed under a running member: it stops
+    acknowledging at once, exits, and will not start again on an empty
+    database unless told to (-n)."""
+
+    def test_data_dir_removed(self):
+        m = self.herd["Alpha"]
+        self.assertRegex(m.ask(b"IAMAT kept +1+1 5\n"), rb"^AT Alpha ")
+        shutil.rmtree(os.path.dirname(m.db))
+        c = m.connect()
+        c.send(b"IAMAT lost +2+2 6\n")
+        self.assertNotIn(b"AT ", c.read_all())
+        self.assertEqual(m.wait_exit(), 1)
+        m.wait_log(r"the database file was removed or replaced")
+        # A restart refuses to start empty where a database was.
+        m.start(wait=False)
+        self.assertEqual(m.wait_exit(), EXIT_CONFIG)
+        self.assertIn("is missing, but this member had a database there",
+                      m.log())
+        self.assertIn("start empty on purpose with herd-server -n", m.log())
+        # Said on purpose, it does.
+        m.start(args=("-n",))
+        self.assertIn("starting empty on purpose", m.log())
+        self.assertEqual(m.ask(b"WHATSAT kept 1 0\n"), b"? WHATSAT kept 1 0\n")
+        # And from then on this is the database it expects.
+        m.stop()
+        m.start()
+
+    def test_database_replaced(self):
+        m = self.herd["Alpha"]
+        m.ask(b"IAMAT kept +1+1 5\n")
+        os.rename(m.db, m.db + ".old")
+        shutil.copy(m.db + ".old", m.db)
+        c = m.connect()
+        c.send(b"IAMAT lost +2+2 6\n")
+        self.assertNotIn(b"AT ", c.read_all())
+        self.assertEqual(m.wait_exit(), 1)
+        # What is at the path now serves after a restart.
+        m.start()
+        self.assertRegex(m.ask(b"WHATSAT kept 1 0\n"), rb"^AT Alpha ")
+
+
+class Unwritable(HerdTestCase):
+    """A database that cannot be written: exit 78 at start, not a member
+    that listens and then drops every IAMAT."""
+    start = False
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to mount")
+    def test_read_only_file_system(self):
+        m = self.herd["Alpha"]
+        m.start()
+        m.stop()
+        lib = os.path.dirname(m.db)
+        subprocess.run(["mount", "--bind", lib, lib], check=True)
+        try:
+            subprocess.run(["mount", "-o", "remount,ro,bind", lib],
+                           check=True)
+            m.start(wait=False)
+            self.assertEqual(m.wait_exit(), EXIT_CONFIG)
+        finally:
+            subprocess.run(["umount", lib], check=True)
+        self.assertRegex(m.log(), r"(cannot be written|readonly|read-only)")
+
+    def test_read_only_file(self):
+        """As a user the mode forbids writing; root ignores modes, so the
+        test drops to nobody for it."""
+        m = self.herd["Alpha"]
+        m.start()
+        m.stop()
+        os.chmod(m.db, 0o444)
+        if os.geteuid() == 0:
+            os.chmod(self.herd.dir, 0o755)
+            for d in ("var", "var/lib", "var/log", "var/run"):
+                os.chmod(os.path.join(self.herd.dir, d), 0o777)
+            os.chmod(m.db + "-wal", 0o666) if os.path.exists(m.db + "-wal") else None
+            m.start(wait=False, preexec=lambda: (os.setgid(65534),
+                                                 os.setuid(65534)))
+        else:
+            m.start(wait=False)
+        self.assertEqual(m.wait_exit(), EXIT_CONFIG)
+        self.assertIn("the database cannot be written", m.log())
 
 
 class Shutdown(HerdTestCase):
