@@ -18,7 +18,9 @@
  * which takes milliseconds: in a thread, it delays only the WHATSATs
  * queued behind it, never another client's IAMAT or the peers.  A worker
  * hands its answer back through a queue and one byte on a pipe that the
- * event loop watches.  The candidates of one search are capped
+ * event loop watches.  Workers never log (the log belongs to the event
+ * loop, which gathers each turn's lines into one write): they leave notes
+ * with the answer, and the loop logs them when it hands it over.  The candidates of one search are capped
  * (LOCAL_MAX_CANDIDATES) so that its memory stays bounded.
  *
  * herd-places replaces the file with rename(2), so each worker notices a
@@ -33,7 +35,9 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,6 +77,13 @@ struct local_db {
 	time_t			 checked;	/* last stat of path */
 };
 
+/* What a worker would have logged, for the event loop to log. */
+#define LOCAL_MAX_NOTES		4
+struct local_note {
+	int	 warning;		/* else info */
+	char	*text;
+};
+
 enum local_job_state {
 	LOCAL_QUEUED,		/* in todo, no worker has it */
 	LOCAL_RUNNING,		/* a worker has it */
@@ -90,6 +101,8 @@ struct local_job {
 	double			 radius_km;
 	unsigned		 bound;
 	json_t			*answer;
+	struct local_note	 notes[LOCAL_MAX_NOTES];
+	int			 nnotes;
 	TAILQ_ENTRY(local_job)	 entry;
 };
 TAILQ_HEAD(local_jobs, local_job);
@@ -129,6 +142,22 @@ static const char local_place_sql[] =
 	"SELECT p.place_id, p.name, p.vicinity, p.types, p.latitude, "
 	"p.longitude, s.attribution FROM places p "
 	"JOIN sources s ON s.id = p.source WHERE p.id = ?1";
+
+/* Leave a line for the event loop to log with j's answer. */
+__attribute__((format(printf, 3, 4)))
+static void
+local_note(struct local_job *j, int warning, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (j->nnotes == LOCAL_MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&j->notes[j->nnotes].text, fmt, ap) == -1)
+		fatalx("vasprintf failed");
+	va_end(ap);
+	j->notes[j->nnotes++].warning = warning;
+}
 
 static void
 local_db_close(struct local_db *d)
@@ -192,10 +221,11 @@ fail:
 
 /*
  * herd-places has put a new file in place: read that one from now on.
- * A new file that cannot be read leaves the old one in use.
+ * A new file that cannot be read leaves the old one in use.  Runs in a
+ * worker, so it says what happened in a note of job j.
  */
 static void
-local_db_check_replaced(struct local_db *d)
+local_db_check_replaced(struct local_db *d, struct local_job *j)
 {
 	struct stat	 sb;
 	time_t		 now = time(NULL);
@@ -208,12 +238,12 @@ local_db_check_replaced(struct local_db *d)
 	    (sb.st_dev == d->dev && sb.st_ino == d->ino))
 		return;
 	if (local_db_open(d, &cause) != 0) {
-		log_warnx("places: %s (still answering from the previous "
-		    "file)", cause);
+		local_note(j, 1, "places: %s (still answering from the "
+		    "previous file)", cause);
 		free(cause);
 		return;
 	}
-	log_info("places: %s replaced: reopened", d->path);
+	local_note(j, 0, "places: %s replaced: reopened", d->path);
 }
 
 /* Most prominent first, then nearest, then by id: a total order. */
@@ -342,7 +372,7 @@ elapsed_ms(const struct timespec *start)
 
 /* Run job j on connection d (in a worker): its answer, always. */
 static json_t *
-local_query(struct local_db *d, const struct local_job *j)
+local_query(struct local_db *d, struct local_job *j)
 {
 	struct local_hit	*hits = NULL;
 	struct geo_box		 boxes[2];
@@ -352,7 +382,7 @@ local_query(struct local_db *d, const struct local_job *j)
 	int			 nboxes, b, rc = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	local_db_check_replaced(d);
+	local_db_check_replaced(d, j);
 
 	nboxes = geo_boxes(j->latitude, j->longitude, j->radius_km, boxes);
 	for (b = 0; b < nboxes && rc == 0; b++)
@@ -361,9 +391,9 @@ local_query(struct local_db *d, const struct local_job *j)
 	if (rc == -1)
 		goto fail;
 	if (rc == 1)
-		log_warnx("places: %s: more than %d places within %g km: "
-		    "ranking the first %d", j->client_id, LOCAL_MAX_CANDIDATES,
-		    j->radius_km, LOCAL_MAX_CANDIDATES);
+		local_note(j, 1, "places: %s: more than %d places within %g "
+		    "km: ranking the first %d", j->client_id,
+		    LOCAL_MAX_CANDIDATES, j->radius_km, LOCAL_MAX_CANDIDATES);
 	if (n > 1)
 		qsort(hits, n, sizeof *hits, local_hit_cmp);
 
@@ -381,14 +411,14 @@ local_query(struct local_db *d, const struct local_job *j)
 	    "results", results, "status", n > 0 ? "OK" : "ZERO_RESULTS");
 	if (o == NULL)
 		fatalx("json_pack failed");
-	log_info("places: %s: local, %s, %zu results (%zu within %g km) in "
-	    "%.3f ms", j->client_id, n > 0 ? "OK" : "ZERO_RESULTS",
+	local_note(j, 0, "places: %s: local, %s, %zu results (%zu within %g "
+	    "km) in %.3f ms", j->client_id, n > 0 ? "OK" : "ZERO_RESULTS",
 	    json_array_size(results), n, j->radius_km, elapsed_ms(&start));
 	free(hits);
 	return (o);
 
 fail:
-	log_warnx("places: %s: local: %s: %s", j->client_id, d->path,
+	local_note(j, 1, "places: %s: local: %s: %s", j->client_id, d->path,
 	    sqlite3_errmsg(d->db));
 	free(hits);
 	return (placesjson_error("UNKNOWN_ERROR", "places database error"));
@@ -436,6 +466,10 @@ local_worker_main(void *arg)
 static void
 local_job_free(struct local_job *j)
 {
+	int	i;
+
+	for (i = 0; i < j->nnotes; i++)
+		free(j->notes[i].text);
 	json_decref(j->answer);
 	free(j->client_id);
 	free(j);
@@ -452,6 +486,7 @@ local_wake(evutil_socket_t fd, short what, void *arg)
 	struct local		*l = arg;
 	struct local_job	*j;
 	char			 buf[256];
+	int			 i;
 
 	while (read(fd, buf, sizeof buf) > 0)
 		;
@@ -462,6 +497,12 @@ local_wake(evutil_socket_t fd, short what, void *arg)
 		pthread_mutex_unlock(&l->lock);
 		if (j == NULL)
 			break;
+		for (i = 0; i < j->nnotes; i++) {
+			if (j->notes[i].warning)
+				log_warnx("%s", j->notes[i].text);
+			else
+				log_info("%s", j->notes[i].text);
+		}
 		if (j->s != NULL) {
 			places_done(j->s, j->answer);
 			j->answer = NULL;
