@@ -170,6 +170,31 @@ local_db_close(struct local_db *d)
 }
 
 /*
+ * The URI that opens path read-only and immutable: herd-places never
+ * changes a places database in place (it renames a new file over it), so
+ * SQLite may skip its locks and its check for a hot journal, two system
+ * calls (fcntl, access) on every query otherwise.
+ */
+static char *
+local_db_uri(const char *path)
+{
+	char		*uri, *o;
+	const char	*p;
+
+	uri = xmalloc(strlen("file:") + strlen(path) * 3 +
+	    strlen("?mode=ro&immutable=1") + 1);
+	o = uri + sprintf(uri, "file:");
+	for (p = path; *p != '\0'; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			o += sprintf(o, "%%%02X", (unsigned char)*p);
+		else
+			*o++ = *p;
+	}
+	strcpy(o, "?mode=ro&immutable=1");
+	return (uri);
+}
+
+/*
  * Open d->path read-only and check it.  Returns 0, or -1 and *cause
  * (with d unchanged).
  */
@@ -179,6 +204,8 @@ local_db_open(struct local_db *d, char **cause)
 	sqlite3		*db = NULL;
 	sqlite3_stmt	*box = NULL, *place = NULL;
 	struct stat	 sb;
+	char		*uri;
+	int		 rc;
 
 	if (stat(d->path, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		xasprintf(cause, "places_db %s: no such places database "
@@ -186,8 +213,11 @@ local_db_open(struct local_db *d, char **cause)
 		    d->path);
 		return (-1);
 	}
-	if (sqlite3_open_v2(d->path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
+	uri = local_db_uri(d->path);
+	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	    NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
 		xasprintf(cause, "places_db %s: %s", d->path, db != NULL ?
 		    sqlite3_errmsg(db) : "out of memory");
 		goto fail;

@@ -312,6 +312,15 @@ class Startup(LocalCase):
         self.assertIn("places_db %s" % self.herd.places_db,
                       self.member.log())
 
+    def test_path_with_uri_characters(self):
+        """The database is opened by URI; its path is escaped."""
+        db = os.path.join(self.herd.dir, "odd%41?x.db")
+        self.herd.import_places([place("a", "Odd", 1)], db=db)
+        self.herd.write_conf(["Alpha"], (), "places_db %s\n" % db)
+        self.start_member()
+        self.assertEqual(self.place_names(self.whatsat(self.iamat())),
+                         ["Odd"])
+
     def test_no_provider_uses_default_database(self):
         """A topology without places_provider answers from var/places.db
         when there is one."""
