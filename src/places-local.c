@@ -12,16 +12,17 @@
  * order.  Only the bound best are then read from the places table.
  *
  * Searches run in LOCAL_WORKERS threads, each with its own read-only
- * connection, never on the event loop.  A typical search takes tens of
- * microseconds, but one whose circle holds a great many places (a
+ * connection, never on the event loop.  A typical search takes a quarter
+ * of a millisecond, but one whose circle holds a great many places (a
  * city-sized extract of points of interest) reads and ranks all of them,
- * which takes milliseconds: in a thread, it delays only the WHATSATs
- * queued behind it, never another client's IAMAT or the peers.  A worker
- * hands its answer back through a queue and one byte on a pipe that the
- * event loop watches.  Workers never log (the log belongs to the event
- * loop, which gathers each turn's lines into one write): they leave notes
- * with the answer, and the loop logs them when it hands it over.  The candidates of one search are capped
- * (LOCAL_MAX_CANDIDATES) so that its memory stays bounded.
+ * which takes tens of milliseconds: in a thread, it delays only the
+ * WHATSATs queued behind it, never another client's IAMAT or the peers.
+ * A worker hands its answer back through a queue and one byte on a pipe
+ * that the event loop watches.  Workers never log (the log belongs to the
+ * event loop, which gathers each turn's lines into one write): they leave
+ * notes with the answer, and the loop logs them when it hands it over.
+ * The candidates of one search are capped (LOCAL_MAX_CANDIDATES) so that
+ * its memory stays bounded.
  *
  * herd-places replaces the file with rename(2), so each worker notices a
  * new inode (checked at most once a second) and reopens it.
