@@ -5,17 +5,19 @@ Places are put at known great-circle distances and bearings from the
 client, so each test knows which ones a circle holds.
 """
 
+import glob
 import json
 import math
 import os
-import select
+import re
 import signal
 import sqlite3
 import subprocess
 import time
+import unittest
 
-from herdtest import (EXIT_CONFIG, KIWI, PLACES, FakePlaces, HerdTestCase,
-                      herd_places, main, places_csv)
+from herdtest import (EXIT_CONFIG, KIWI, PLACES, SRCDIR, FakePlaces,
+                      HerdTestCase, herd_places, main, places_csv)
 
 EARTH_KM = 6371.0088
 KIWI_LAT, KIWI_LNG = 34.068930, -118.445127
@@ -509,6 +511,30 @@ class Import(LocalCase):
         self.herd.import_places([place("next", "Next", 2)])
         self.assertFalse(os.path.exists(self.herd.places_db + ".import"))
         self.assertEqual(self.count(), 2)
+
+
+class Layers(unittest.TestCase):
+    """Providers report through callbacks and know nothing of clients;
+    herd-places has no event loop, network or Places provider in it."""
+
+    def includes(self, path):
+        with open(path) as f:
+            return set(re.findall(r'^#include [<"]([^>"]+)[>"]', f.read(),
+                                  re.M))
+
+    def test_providers_know_no_clients(self):
+        files = glob.glob(os.path.join(SRCDIR, "src", "places*.[ch]"))
+        self.assertGreaterEqual(len(files), 7)
+        for path in files:
+            inc = self.includes(path)
+            for banned in ("client.h", "reply.h", "server.h", "cmd.h"):
+                self.assertNotIn(banned, inc, path)
+
+    def test_herd_places_has_no_event_loop(self):
+        inc = self.includes(os.path.join(SRCDIR, "src", "herd-places.c"))
+        for h in inc:
+            self.assertFalse(h.startswith(("event2/", "curl/")), h)
+            self.assertNotIn(h, ("places.h", "server.h", "store.h"))
 
 
 if __name__ == "__main__":
