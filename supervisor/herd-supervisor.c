@@ -269,9 +269,10 @@ main(int argc, char **argv)
 {
 	const char	*path = NULL, *run_dir = NULL;
 	struct member	*m;
-	char		*cause = NULL, *text, *settings, *lpath;
+	char		*cause = NULL, *text = NULL, *settings, *lpath;
 	size_t		 len, i;
-	int		*sel, ch, n, lockfd, startfd = -1, errfd;
+	int		*sel = NULL, ch, n, lockfd, startfd = -1, errfd;
+	int		 status = EXIT_CONFIG;
 
 	supervisor_stdio();
 	log_init(0);
@@ -302,44 +303,42 @@ main(int argc, char **argv)
 
 	/* Members run from / too: give them an absolute path. */
 	if ((sv->conf = realpath(path, NULL)) == NULL) {
-		log_errorx("%s: %s", path, strerror(errno));
-		return (EXIT_CONFIG);
+		xasprintf(&cause, "%s: %s", path, strerror(errno));
+		goto fail;
 	}
 	if (reload_read(sv->conf, &text, &len, &cause) != 0 ||
-	    (sv->topo = topology_parse(sv->conf, text, len, &cause)) == NULL) {
-		log_errorx("%s", cause);
-		return (EXIT_CONFIG);
-	}
+	    (sv->topo = topology_parse(sv->conf, text, len, &cause)) == NULL)
+		goto fail;
 	sel = xcalloc(sv->topo->nmembers, sizeof *sel);
 	if ((n = reload_select(sv->topo, sv->only, sv->nonly, sel,
-	    &cause)) == -1) {
-		log_errorx("%s", cause);
-		return (EXIT_CONFIG);
-	}
+	    &cause)) == -1)
+		goto fail;
 	if (n == 0) {
-		log_errorx("%s: no member has its address on this host; name "
-		    "the members to run on the command line", sv->conf);
-		return (EXIT_CONFIG);
+		xasprintf(&cause, "%s: no member has its address on this "
+		    "host; name the members to run on the command line",
+		    sv->conf);
+		goto fail;
 	}
-	if (topology_make_dirs(sv->topo, &cause) != 0) {
-		log_errorx("%s", cause);
-		return (1);
-	}
+	status = 1;
+	if (topology_make_dirs(sv->topo, &cause) != 0)
+		goto fail;
 	if (run_dir != NULL) {
 		if (mkdir(run_dir, 0750) == -1 && errno != EEXIST) {
-			log_errorx("mkdir %s: %s", run_dir, strerror(errno));
-			return (1);
+			xasprintf(&cause, "mkdir %s: %s", run_dir,
+			    strerror(errno));
+			goto fail;
 		}
 		if ((sv->run_dir = realpath(run_dir, NULL)) == NULL) {
-			log_errorx("%s: %s", run_dir, strerror(errno));
-			return (1);
+			xasprintf(&cause, "%s: %s", run_dir, strerror(errno));
+			goto fail;
 		}
 	} else
 		sv->run_dir = xstrdup(sv->topo->run_dir);
 	if ((sv->server = progpath_find("herd-server")) == NULL) {
-		log_errorx("herd-server not found (in $HERD_BINDIR, next to "
-		    "herd-supervisor, in %s, or on $PATH)", HERD_BINDIR);
-		return (1);
+		xasprintf(&cause, "herd-server not found (in $HERD_BINDIR, "
+		    "next to herd-supervisor, in %s, or on $PATH)",
+		    HERD_BINDIR);
+		goto fail;
 	}
 
 	if (!sv->foreground)
@@ -425,4 +424,16 @@ main(int argc, char **argv)
 	free(sv);
 	close(lockfd);
 	return (0);
+
+fail:
+	/* Before going to the background: say why, on stderr. */
+	log_errorx("%s", cause);
+	free(cause);
+	free(sel);
+	free(text);
+	topology_free(sv->topo);
+	free(sv->run_dir);
+	free(sv->conf);
+	free(sv);
+	return (status);
 }
