@@ -65,7 +65,10 @@ struct ctl {
 	char			*conf_abs;
 	const char		*run_dir;	/* -r, else the topology's */
 	int			 run_dir_given;
-	struct topology		*topo;
+	char			*scanned_run_dir;
+	struct topology		*topo;		/* NULL: the file has a mistake */
+	char			*log_dir;
+	double			 stop_timeout;
 	double			 wait;		/* -w */
 	int			 fd;		/* control socket, or -1 */
 	char			 buf[65536];	/* read, not yet returned */
@@ -498,7 +501,7 @@ ctl_stop(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_status	 st;
 	char			*cause = NULL;
-	double			 limit = c->topo->stop_timeout + c->wait;
+	double			 limit = c->stop_timeout + c->wait;
 
 	if (ctl_connect(c) == -1) {
 		if (!ctl_no_supervisor(errno))
@@ -543,7 +546,7 @@ ctl_restart(struct ctl *c, int argc, char **argv)
 		return (ctl_error("no supervisor runs for %s", c->run_dir));
 	if (ctl_request(c, "restart", argc, argv, NULL, NULL, &cause) != 0 ||
 	    ctl_wait(c, argc, argv, "RUNNING", "FATAL",
-	    c->topo->stop_timeout + c->wait, &st, &cause) != 0) {
+	    c->stop_timeout + c->wait, &st, &cause) != 0) {
 		ctl_error("restart: %s", cause);
 		free(cause);
 		return (1);
@@ -657,12 +660,12 @@ ctl_logs(struct ctl *c, int argc, char **argv)
 	}
 	if (name == NULL)
 		usage();
-	if (strcmp(name, "supervisor") != 0 &&
+	if (strcmp(name, "supervisor") != 0 && c->topo != NULL &&
 	    topology_member(c->topo, name) == NULL)
 		return (ctl_error("logs: no member '%s' in %s", name,
 		    c->conf_abs));
 
-	xasprintf(&path, "%s/%s.log", c->topo->log_dir, name);
+	xasprintf(&path, "%s/%s.log", c->log_dir, name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		ctl_error("%s: %s", path, strerror(errno));
 		free(path);
@@ -692,6 +695,48 @@ ctl_logs(struct ctl *c, int argc, char **argv)
 	close(fd);
 	free(path);
 	return (0);
+}
+
+/*
+ * The run_dir and log_dir lines of a topology file that does not parse,
+ * read as plainly as possible: the last of each wins, relative to the
+ * file's folder, with the parser's defaults.
+ */
+static void
+ctl_scan(struct ctl *c)
+{
+	FILE	*f;
+	char	 line[4096], word[64], value[PATH_MAX], *dir, *slash, **to;
+	char	*run_dir = NULL;
+
+	dir = xstrdup(c->conf_abs);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	xasprintf(&run_dir, "%s/var/run", dir);
+	xasprintf(&c->log_dir, "%s/var/log", dir);
+	c->stop_timeout = 10;
+	if ((f = fopen(c->conf_abs, "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL) {
+			if (sscanf(line, "%63s %4095s", word, value) != 2)
+				continue;
+			if (strcmp(word, "run_dir") == 0)
+				to = &run_dir;
+			else if (strcmp(word, "log_dir") == 0)
+				to = &c->log_dir;
+			else
+				continue;
+			free(*to);
+			if (value[0] == '/')
+				*to = xstrdup(value);
+			else
+				xasprintf(to, "%s/%s", dir, value);
+		}
+		fclose(f);
+	}
+	free(dir);
+	c->scanned_run_dir = run_dir;
+	if (c->run_dir == NULL)
+		c->run_dir = run_dir;
 }
 
 int
@@ -750,20 +795,40 @@ main(int argc, char **argv)
 		c.conf = progpath_conf();
 	if ((c.conf_abs = realpath(c.conf, NULL)) == NULL)
 		return (ctl_error("%s: %s", c.conf, strerror(errno)));
-	if ((c.topo = topology_load(c.conf_abs, &cause)) == NULL) {
+	if ((c.topo = topology_load(c.conf_abs, &cause)) != NULL) {
+		c.log_dir = xstrdup(c.topo->log_dir);
+		c.stop_timeout = c.topo->stop_timeout;
+		if (c.run_dir == NULL)
+			c.run_dir = c.topo->run_dir;
+	} else if (strcmp(cmd->name, "start") == 0) {
+		/* A supervisor would refuse this file: say why now. */
 		ctl_error("%s", cause);
 		free(cause);
+		free(c.conf_abs);
 		return (1);
+	} else {
+		/*
+		 * A mistake in the file must not lock the operator out of a
+		 * herd that runs on the previous version: find its folders
+		 * anyway, and let "reload" tell the supervisor too.
+		 */
+		ctl_error("%s", cause);
+		free(cause);
+		ctl_scan(&c);
+		if (strcmp(cmd->name, "reload") != 0)
+			fprintf(stderr, "herdctl: going on with run_dir %s\n",
+			    c.run_dir);
 	}
-	if (c.run_dir == NULL)
-		c.run_dir = c.topo->run_dir;
-	else if (mkdir(c.run_dir, 0750) == -1 && errno != EEXIST)
+	if (c.run_dir_given && mkdir(c.run_dir, 0750) == -1 &&
+	    errno != EEXIST)
 		return (ctl_error("mkdir %s: %s", c.run_dir, strerror(errno)));
 
 	status = cmd->fn(&c, argc - 1, argv + 1);
 	if (c.fd != -1)
 		close(c.fd);
 	topology_free(c.topo);
+	free(c.scanned_run_dir);
+	free(c.log_dir);
 	free(c.conf_abs);
 	return (status);
 }
