@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 
-from herdtest import (HERDCTL, KIWI, SERVER, STAMP, SUPERVISOR, SupervisedHerd,
+from herdtest import (HERDCTL, KIWI, SERVER, STAMP, SUPERVISOR,
                       SupervisorTestCase, alive, free_port, main, wait_for)
 
 FLOOD = 100000
