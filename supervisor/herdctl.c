@@ -52,7 +52,7 @@ struct ctl_member {
 	char	*uptime;
 	char	*restarts;
 	char	*address;
-	char	*text;
+	const char *text;
 };
 
 struct ctl_status {
@@ -63,7 +63,7 @@ struct ctl_status {
 struct ctl {
 	const char		*conf;		/* as given */
 	char			*conf_abs;
-	const char		*run_dir;	/* -r, else the topology's */
+	char			*run_dir;	/* -r, else the topology's */
 	int			 run_dir_given;
 	char			*scanned_run_dir;
 	struct topology		*topo;		/* NULL: the file has a mistake */
@@ -323,7 +323,7 @@ ctl_get_status(struct ctl *c, int argc, char **argv, struct ctl_status *st,
 		m->uptime = w[3];
 		m->restarts = w[4];
 		m->address = w[5];
-		m->text = w[6] != NULL ? w[6] : (char *)"-";
+		m->text = w[6] != NULL ? w[6] : "-";
 	}
 	free(lines);
 	return (0);
@@ -333,13 +333,15 @@ ctl_get_status(struct ctl *c, int argc, char **argv, struct ctl_status *st,
 static void
 ctl_uptime(const char *secs, char *buf, size_t size)
 {
+	double	d;
 	long	s;
 
 	if (strcmp(secs, "-") == 0) {
 		snprintf(buf, size, "-");
 		return;
 	}
-	s = (long)strtod(secs, NULL);
+	d = strtod(secs, NULL);
+	s = (long)d;
 	if (s < 60)
 		snprintf(buf, size, "%lds", s);
 	else if (s < 3600)
@@ -419,6 +421,7 @@ ctl_wait(struct ctl *c, int argc, char **argv, const char *a, const char *b,
 static int
 ctl_spawn_supervisor(struct ctl *c, int argc, char **argv)
 {
+	static char	 opt_c[] = "-c", opt_r[] = "-r";
 	char	*prog, **av;
 	pid_t	 pid;
 	int	 status, i, n = 0;
@@ -428,11 +431,11 @@ ctl_spawn_supervisor(struct ctl *c, int argc, char **argv)
 		    "next to herdctl, in %s, or on $PATH)", HERD_BINDIR));
 	av = xcalloc(argc + 6, sizeof *av);
 	av[n++] = prog;
-	av[n++] = (char *)"-c";
+	av[n++] = opt_c;
 	av[n++] = c->conf_abs;
 	if (c->run_dir_given) {
-		av[n++] = (char *)"-r";
-		av[n++] = (char *)c->run_dir;
+		av[n++] = opt_r;
+		av[n++] = c->run_dir;
 	}
 	for (i = 0; i < argc; i++)
 		av[n++] = argv[i];

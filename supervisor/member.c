@@ -283,6 +283,7 @@ member_dup(int fd, int target)
 static __attribute__((noreturn)) void
 member_child(struct member *m, pid_t parent, int out, int err, int rdy)
 {
+	static char	 opt_c[] = "-c";
 	sigset_t	 all;
 	char		 fdstr[16];
 	int		 null;
@@ -316,7 +317,7 @@ member_child(struct member *m, pid_t parent, int out, int err, int rdy)
 	unsetenv("NOTIFY_SOCKET");
 
 	argv[0] = sv->server;
-	argv[1] = (char *)"-c";
+	argv[1] = opt_c;
 	argv[2] = sv->conf;
 	argv[3] = m->name;
 	argv[4] = NULL;

@@ -16,12 +16,6 @@
 #include "progpath.h"
 #include "xmalloc.h"
 
-#ifndef HERD_BINDIR
-#define HERD_BINDIR	"/usr/local/bin"
-#endif
-#ifndef HERD_SYSCONFDIR
-#define HERD_SYSCONFDIR	"/usr/local/etc"
-#endif
 
 static char *
 progpath_in(const char *dir, const char *name)

@@ -19,7 +19,7 @@
 #include "log.h"
 #include "supervisor.h"
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 svlog_write(struct member *m, const char *level, const char *fmt,
     va_list ap)
 {
