@@ -252,12 +252,17 @@ supervisor_started(int fd, const char *cause)
 	close(fd);
 }
 
-/* Make sure 0, 1 and 2 are open, so that no file we open lands there. */
+/*
+ * Make sure 0, 1 and 2 are open, so that no file we open lands there, and
+ * that nothing else is: a descriptor inherited from whoever started us (a
+ * pipe a script waits on, say) would otherwise live as long as the herd.
+ */
 static void
 supervisor_stdio(void)
 {
 	int	fd;
 
+	closefrom(STDERR_FILENO + 1);
 	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= STDERR_FILENO)
 		;
 	if (fd > STDERR_FILENO)

@@ -304,7 +304,7 @@ member_child(struct member *m, pid_t parent, int out, int err, int rdy)
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 
-	if ((null = open("/dev/null", O_RDONLY)) == -1 ||
+	if ((null = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
 	    member_dup(null, STDIN_FILENO) != 0 ||
 	    member_dup(out, STDOUT_FILENO) != 0 ||
 	    member_dup(err, STDERR_FILENO) != 0 ||

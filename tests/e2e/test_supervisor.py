@@ -3,6 +3,7 @@ stop, the control socket, and what is refused."""
 
 import os
 import re
+import select
 import signal
 import socket
 import stat
@@ -193,6 +194,35 @@ class Supervisor(SupervisorTestCase):
         self.assertIn("another herd-supervisor", out.stderr)
         self.assertEqual(self.herd.supervisor_pid(), sup)
         self.assertEqual(self.herd.status()[0], 0)
+
+    def test_no_descriptor_inherited(self):
+        # A script that waits for herdctl's output must see EOF once
+        # herdctl exits: the supervisor keeps none of its descriptors.
+        r, w = os.pipe()
+        try:
+            p = subprocess.run([HERDCTL, "-c", self.herd.conf, "start"],
+                               stdin=subprocess.DEVNULL, stdout=w,
+                               stderr=w, pass_fds=(w,), env=self.herd.env,
+                               timeout=120)
+            os.close(w)
+            w = None
+            self.assertEqual(p.returncode, 0)
+            data = b""
+            while True:
+                ready, _, _ = select.select([r], [], [], 30)
+                self.assertTrue(ready, "no EOF: someone holds the pipe")
+                chunk = os.read(r, 65536)
+                if not chunk:
+                    break
+                data += chunk
+            self.assertIn(b"RUNNING", data)
+        finally:
+            os.close(r)
+            if w is not None:
+                os.close(w)
+        for pid in self.herd.processes():
+            fds = os.listdir("/proc/%d/fd" % pid)
+            self.assertNotIn("3", fds, "the ready pipe stays open")
 
     def test_control_socket(self):
         self.herd.ctl("start", check=0)
