@@ -2,7 +2,8 @@
  * control.c: the supervisor's control socket, <run_dir>/herd.sock.
  *
  * A Unix stream socket, mode 0600 in a 0750 folder: whoever may run the
- * herd may control it, nobody else.  The protocol is text, one request a
+ * herd may control it, nobody else; with control_group, mode 0660 and
+ * that group, for the group's members too.  The protocol is text, one request a
  * line, so that an operator can also speak it with nc -U:
  *
  *	status [NAME...]   start [NAME...]   stop [NAME...]
@@ -328,6 +329,31 @@ control_accept_error_cb(struct evconnlistener *l, void *arg)
 }
 
 /*
+ * Give the socket at path, and its folder, to control_group: connecting
+ * takes write access to the socket and search access to the folder.
+ */
+static int
+control_share(const char *path, char **cause)
+{
+	char	*dir, *slash;
+	int	 rc = 0;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+		*slash = '\0';
+	if (chown(path, (uid_t)-1, sv->control_gid) == -1) {
+		xasprintf(cause, "chown %s: %s", path, strerror(errno));
+		rc = -1;
+	} else if (chown(dir, (uid_t)-1, sv->control_gid) == -1 ||
+	    chmod(dir, 0750) == -1) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	free(dir);
+	return (rc);
+}
+
+/*
  * Listen on the control socket at path.  The caller holds the run_dir
  * lock, so a socket found there is stale; it is replaced, but only after
  * a connect to it fails, in case its owner lost its lock file somehow.
@@ -376,7 +402,9 @@ control_open(const char *path, char **cause)
 		return (-1);
 	}
 	umask(old);
-	if (chmod(path, 0600) == -1) {
+	if (sv->control_gid != (gid_t)-1 && control_share(path, cause) != 0)
+		goto fail;
+	if (chmod(path, sv->control_gid != (gid_t)-1 ? 0660 : 0600) == -1) {
 		xasprintf(cause, "chmod %s: %s", path, strerror(errno));
 		goto fail;
 	}

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +279,7 @@ main(int argc, char **argv)
 	size_t		 len, i;
 	int		*sel = NULL, ch, n, lockfd, startfd = -1, errfd;
 	int		 status = EXIT_CONFIG;
+	struct group	*gr;
 
 	supervisor_stdio();
 	log_init(0);
@@ -323,6 +325,15 @@ main(int argc, char **argv)
 		    "host; name the members to run on the command line",
 		    sv->conf);
 		goto fail;
+	}
+	sv->control_gid = (gid_t)-1;
+	if (sv->topo->control_group != NULL) {
+		if ((gr = getgrnam(sv->topo->control_group)) == NULL) {
+			xasprintf(&cause, "%s: control_group '%s': no such "
+			    "group", sv->conf, sv->topo->control_group);
+			goto fail;
+		}
+		sv->control_gid = gr->gr_gid;
 	}
 	status = 1;
 	if (topology_make_dirs(sv->topo, &cause) != 0)

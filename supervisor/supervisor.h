@@ -80,6 +80,7 @@ struct supervisor {
 	int			 nonly;
 	int			 foreground;
 	char			*server;	/* herd-server's path */
+	gid_t			 control_gid;	/* (gid_t)-1: socket for us only */
 	pid_t			 pid;
 
 	struct members		 members;

@@ -32,7 +32,7 @@ FAKE_MEMBER = os.path.join(SRCDIR, "tests", "fake_member.py")
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 EXIT_CONFIG = 78
 
-# IAMAT example of DESIGN §2.
+# The IAMAT example of the client protocol.
 KIWI = b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997"
 
 

@@ -1,6 +1,7 @@
 """herd-supervisor and herdctl with real members: start, status, crashes,
 stop, the control socket, and what is refused."""
 
+import grp
 import os
 import re
 import select
@@ -257,6 +258,30 @@ class Supervisor(SupervisorTestCase):
             except ConnectionResetError:
                 pass
         self.assertEqual(self.herd.status()[0], 0)
+
+
+class Group(SupervisorTestCase):
+    extra = "control_group daemon\n"
+
+    def test_control_group(self):
+        self.herd.ctl("start", check=0)
+        run_dir = os.path.join(self.herd.dir, "var", "run")
+        st = os.stat(os.path.join(run_dir, "herd.sock"))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
+        self.assertEqual(st.st_gid, grp.getgrnam("daemon").gr_gid)
+        st = os.stat(run_dir)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o750)
+        self.assertEqual(st.st_gid, grp.getgrnam("daemon").gr_gid)
+
+    def test_unknown_group(self):
+        with open(self.herd.conf, "a") as f:
+            f.write("control_group no-such-group-here\n")
+        out = subprocess.run([SUPERVISOR, "-c", self.herd.conf],
+                             capture_output=True, text=True, timeout=60,
+                             env=self.herd.env)
+        self.assertEqual(out.returncode, EXIT_CONFIG)
+        self.assertIn("control_group 'no-such-group-here': no such group",
+                      out.stderr)
 
 
 class Errors(SupervisorTestCase):
