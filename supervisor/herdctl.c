@@ -171,10 +171,11 @@ ctl_no_supervisor(int err)
 
 /*
  * The next line from the supervisor, without its newline, in a buffer
- * the caller frees; NULL at EOF, on an error or after CTL_IO_TIMEOUT.
+ * the caller frees; NULL at EOF (errno 0), on an error, or after timeout
+ * milliseconds of silence (errno ETIMEDOUT).
  */
 static char *
-ctl_readline(struct ctl *c)
+ctl_readline_timeout(struct ctl *c, int timeout)
 {
 	struct pollfd	 pfd;
 	char		*nl, *line;
@@ -187,21 +188,35 @@ ctl_readline(struct ctl *c)
 			memmove(c->buf, nl + 1, c->len);
 			return (line);
 		}
-		if (c->len == sizeof c->buf)
+		if (c->len == sizeof c->buf) {
+			errno = EMSGSIZE;
 			return (NULL);
+		}
 		pfd.fd = c->fd;
 		pfd.events = POLLIN;
-		if ((n = poll(&pfd, 1, CTL_IO_TIMEOUT)) == -1 && errno == EINTR)
+		if ((n = poll(&pfd, 1, timeout)) == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			if (n == 0)
+				errno = ETIMEDOUT;
 			return (NULL);
+		}
 		n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
 			return (NULL);
+		}
 		c->len += n;
 	}
+}
+
+static char *
+ctl_readline(struct ctl *c)
+{
+	return (ctl_readline_timeout(c, CTL_IO_TIMEOUT));
 }
 
 /*
@@ -503,7 +518,7 @@ static int
 ctl_stop(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_status	 st;
-	char			*cause = NULL;
+	char			*cause = NULL, *line;
 	double			 limit = c->stop_timeout + c->wait;
 
 	if (ctl_connect(c) == -1) {
@@ -521,8 +536,13 @@ ctl_stop(struct ctl *c, int argc, char **argv)
 			free(cause);
 			return (1);
 		}
-		while (ctl_readline(c) != NULL)
-			;
+		/* EOF once the supervisor has exited. */
+		while ((line = ctl_readline_timeout(c,
+		    (int)(limit * 1000))) != NULL)
+			free(line);
+		if (errno != 0)
+			return (ctl_error("stop: the supervisor has not exited "
+			    "after %gs: %s", limit, strerror(errno)));
 		printf("the herd is stopped\n");
 		return (0);
 	}

@@ -211,6 +211,10 @@ reload(char **cause)
 	size_t		 len, i;
 	int		*sel;
 
+	if (sv->quitting) {
+		xasprintf(cause, "the supervisor is stopping");
+		return (-1);
+	}
 	if (reload_read(sv->conf, &text, &len, cause) != 0)
 		return (-1);
 	if ((t = topology_parse(sv->conf, text, len, cause)) == NULL) {
