@@ -204,6 +204,39 @@ capture_finish(struct capture *c)
 	capture_free(c);
 }
 
+/*
+ * Process pid has exited: log what it wrote before it went, so that its
+ * last words come before the supervisor's note of its exit.  A pipe that
+ * some other process still holds stays open.
+ */
+void
+capture_drain(pid_t pid)
+{
+	struct capture	*c, *c1;
+	int		 n;
+
+	TAILQ_FOREACH_SAFE(c, &captures, entry, c1) {
+		if (c->pid != pid)
+			continue;
+		for (;;) {
+			n = evbuffer_read(c->in, c->fd, CAPTURE_READ);
+			if (n > 0) {
+				capture_lines(c, 0);
+				continue;
+			}
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1 && errno == EAGAIN) {
+				capture_lines(c, 0);
+				break;
+			}
+			capture_lines(c, 1);
+			capture_free(c);
+			break;
+		}
+	}
+}
+
 /* Member m is going away: log what its processes left, stop reading. */
 void
 capture_forget(struct member *m)

@@ -439,6 +439,7 @@ member_exited(struct member *m, int status)
 	enum member_state	 was = m->state;
 	double			 now = member_now(), d, ran;
 
+	capture_drain(m->pid);
 	if (m->ready != NULL) {
 		event_free(m->ready);
 		m->ready = NULL;

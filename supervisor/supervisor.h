@@ -109,6 +109,7 @@ double		 member_now(void);
 
 /* capture.c */
 struct capture	*capture_new(struct member *, int, pid_t);
+void		 capture_drain(pid_t);
 void		 capture_forget(struct member *);
 void		 capture_drain_all(void);
 

@@ -142,8 +142,13 @@ class Logs(SupervisorTestCase):
         self.herd.mode("Quiet", "exit 78")
         out = self.herd.ctl("start")
         self.assertEqual(out.returncode, 1)
-        self.assertRegex(self.herd.log("Quiet"), r"Quiet\[\d+\] error: "
-                         r"exiting with 78 as told")
+        log = self.herd.log("Quiet")
+        said = re.search(r"Quiet\[\d+\] error: exiting with 78 as told", log)
+        noted = re.search(r"herd-supervisor\[\d+\] error: Quiet\[\d+\] "
+                          r"exited with status 78", log)
+        self.assertTrue(said and noted, log)
+        # The member's last words come before the note of its exit.
+        self.assertLess(said.start(), noted.start())
         self.herd.mode("Quiet", "serve")
         self.herd.ctl("start", "Quiet", check=0)
 
