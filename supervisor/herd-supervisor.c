@@ -38,6 +38,7 @@
 #include "log.h"
 #include "notify.h"
 #include "progpath.h"
+#include "settings.h"
 #include "supervisor.h"
 #include "xmalloc.h"
 
@@ -411,7 +412,7 @@ main(int argc, char **argv)
 	for (i = 0; i < sv->topo->nmembers; i++) {
 		if (!sel[i])
 			continue;
-		settings = reload_settings(text, len, sv->topo,
+		settings = settings_of(text, len, sv->topo,
 		    sv->topo->members[i].name);
 		m = member_new(&sv->topo->members[i], settings);
 		free(settings);

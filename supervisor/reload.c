@@ -9,11 +9,7 @@
  * links and the addresses of the members it links to, and every herd-wide
  * directive except those only the supervisor reads (restart delays, stop
  * timeout, log rotation), which apply at once without a restart.
- *
- * "What a member reads" is taken from the text of the file, not from the
- * parsed structure, so that a directive added to herd.conf one day
- * restarts members when it changes without anyone remembering to add it
- * here.
+ * * What a member reads is settings.c's to say.
  */
 #include "config.h"
 
@@ -24,14 +20,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "settings.h"
 #include "supervisor.h"
 #include "xmalloc.h"
-
-/* Directives read by the supervisor alone: changing them restarts nobody. */
-static const char *reload_own[] = {
-	"restart_delay_min", "restart_delay_max", "stop_timeout",
-	"log_max_size", "log_keep", "log_dir", "run_dir",
-};
 
 /* Read the whole file at path; -1 and *cause on failure. */
 int
@@ -74,81 +65,6 @@ fail:
 	free(*buf);
 	*buf = NULL;
 	return (-1);
-}
-
-static int
-reload_linked(const struct topology *t, const char *a, const char *b)
-{
-	size_t	i;
-
-	for (i = 0; i < t->nlinks; i++) {
-		const char	*x = t->members[t->links[i].a].name;
-		const char	*y = t->members[t->links[i].b].name;
-
-		if ((strcmp(x, a) == 0 && strcmp(y, b) == 0) ||
-		    (strcmp(x, b) == 0 && strcmp(y, a) == 0))
-			return (1);
-	}
-	return (0);
-}
-
-/* Does member name read this line (split in words)? */
-static int
-reload_concerns(const struct topology *t, const char *name, char **w,
-    int n)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof reload_own / sizeof reload_own[0]; i++) {
-		if (strcmp(w[0], reload_own[i]) == 0)
-			return (0);
-	}
-	if (strcmp(w[0], "member") == 0 && n > 1)
-		return (strcmp(w[1], name) == 0 ||
-		    reload_linked(t, name, w[1]));
-	if (strcmp(w[0], "link") == 0 && n > 2)
-		return (strcmp(w[1], name) == 0 || strcmp(w[2], name) == 0);
-	return (1);
-}
-
-/*
- * The lines of the topology text (comments and extra white space gone)
- * that member name reads, one per line, in file order.  Two versions of
- * the file call for a restart of name when these differ.  t is the text
- * parsed.  The caller frees the result.
- */
-char *
-reload_settings(const char *text, size_t len, const struct topology *t,
-    const char *name)
-{
-	char	*copy, *line, *next, *p, *out, *w[16];
-	size_t	 olen = 0;
-	int	 n, i;
-
-	copy = xmalloc(len + 1);
-	memcpy(copy, text, len);
-	copy[len] = '\0';
-	out = xmalloc(len + 1);
-	for (line = copy; line != NULL; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		n = 0;
-		for (p = strtok(line, " \t\r\f\v"); p != NULL && n < 16;
-		    p = strtok(NULL, " \t\r\f\v"))
-			w[n++] = p;
-		if (n == 0 || !reload_concerns(t, name, w, n))
-			continue;
-		for (i = 0; i < n; i++) {
-			memcpy(out + olen, w[i], strlen(w[i]));
-			olen += strlen(w[i]);
-			out[olen++] = i + 1 < n ? ' ' : '\n';
-		}
-	}
-	out[olen] = '\0';
-	free(copy);
-	return (out);
 }
 
 /*
@@ -251,7 +167,7 @@ reload(char **cause)
 	for (i = 0; i < t->nmembers; i++) {
 		if (!sel[i])
 			continue;
-		settings = reload_settings(text, len, t, t->members[i].name);
+		settings = settings_of(text, len, t, t->members[i].name);
 		if ((m = member_find(t->members[i].name)) == NULL ||
 		    m->after == AFTER_REMOVE) {
 			if (m != NULL) {

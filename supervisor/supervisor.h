@@ -137,8 +137,6 @@ int		 control_open(const char *, char **);
 void		 control_close(void);
 
 /* reload.c */
-char		*reload_settings(const char *, size_t, const struct topology *,
-		    const char *);
 int		 reload_select(const struct topology *, char **, int,
 		    int *, char **);
 int		 reload(char **);

@@ -23,6 +23,7 @@ main(void)
 	suite_log();
 	suite_placesjson();
 	suite_proto();
+	suite_settings();
 	suite_topology();
 	suite_tstamp();
 

@@ -116,15 +116,9 @@ test_supervisor(void)
 	struct topology	*t;
 	char		*cause;
 
-	t = parse(MEMBERS "control_group herd-ops
-restart_delay_min 0.5
-"
-	    "restart_delay_max 2
-stop_timeout 1.5
-log_max_size 64K
-"
-	    "log_keep 0
-", &cause);
+	t = parse(MEMBERS "control_group herd-ops\nrestart_delay_min 0.5\n"
+	    "restart_delay_max 2\nstop_timeout 1.5\nlog_max_size 64K\n"
+	    "log_keep 0\n", &cause);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_STRING_EQUAL(t->control_group, "herd-ops");
 	CU_ASSERT_EQUAL(t->restart_delay_min, 0.5);
@@ -135,7 +129,7 @@ log_max_size 64K
 	topology_free(t);
 	check_error(MEMBERS "control_group a:b\n",
 	    "/etc/herd/herd.conf:3: bad group name 'a:b'");
-	check_error(MEMBERS "restart_delay_min 3\n",
+	check_error(MEMBERS "restart_delay_min 31\n",
 	    "/etc/herd/herd.conf: restart_delay_min is above "
 	    "restart_delay_max");
 	check_error(MEMBERS "log_max_size 100\n",
