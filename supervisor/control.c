@@ -14,7 +14,8 @@
  * a member: "member NAME STATE PID UPTIME RESTARTS ADDRESS TEXT", "-" for
  * an empty field.  Requests act at once and never wait for a member: a
  * client that wants to wait (herdctl) asks for status again.  A line
- * longer than CONTROL_MAX_LINE closes the connection.
+ * longer than CONTROL_MAX_LINE closes the connection, and so does more
+ * than CONTROL_MAX_OUTPUT of replies left unread.
  */
 #include "config.h"
 
@@ -38,6 +39,7 @@
 #include "xmalloc.h"
 
 #define CONTROL_MAX_LINE	4096
+#define CONTROL_MAX_OUTPUT	(1024 * 1024)	/* replies not yet read */
 #define CONTROL_MAX_WORDS	256
 
 struct control_conn {
@@ -291,6 +293,12 @@ control_read_cb(struct bufferevent *bev, void *arg)
 		}
 		control_dispatch(bufferevent_get_output(bev), line);
 		free(line);
+		/* A client that asks and never reads is dropped. */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    CONTROL_MAX_OUTPUT) {
+			control_conn_free(c);
+			return;
+		}
 	}
 	if (evbuffer_get_length(in) > CONTROL_MAX_LINE)
 		control_conn_free(c);

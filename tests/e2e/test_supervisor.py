@@ -257,6 +257,18 @@ class Supervisor(SupervisorTestCase):
                 self.assertEqual(s.recv(100), b"")
             except ConnectionResetError:
                 pass
+        # So does a client that asks and never reads the answers.
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(60)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(path)
+            try:
+                for _ in range(100000):
+                    s.sendall(b"status\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            else:
+                self.fail("the supervisor kept a client that never reads")
         self.assertEqual(self.herd.status()[0], 0)
 
 
