@@ -61,7 +61,10 @@ usage(void)
 
 /*
  * Tell systemd how many members run, and that we are ready once every
- * member has settled: running, or FATAL, or stopped on purpose.
+ * member has settled: it serves, or it is FATAL or stopped, or it failed
+ * at least once.  A member that cannot start (its address is taken, say)
+ * must not keep the whole herd from starting: the supervisor is up and
+ * retries it, and STATUS= says how many members run.
  */
 void
 supervisor_check_ready(void)
@@ -76,8 +79,8 @@ supervisor_check_ready(void)
 		n++;
 		if (m->state == MEMBER_RUNNING)
 			up++;
-		else if (m->state != MEMBER_FATAL &&
-		    m->state != MEMBER_STOPPED)
+		else if ((m->state == MEMBER_STARTING ||
+		    m->state == MEMBER_STOPPING) && m->last_exit == NULL)
 			settled = 0;
 	}
 	xasprintf(&msg, "%sSTATUS=%d of %d members running",

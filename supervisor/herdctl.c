@@ -489,9 +489,19 @@ ctl_start(struct ctl *c, int argc, char **argv)
 			return (ctl_error("%s/%s: %s", c->run_dir, CTL_SOCKET,
 			    strerror(errno)));
 		/* Its members start with it: the named ones, or all ours. */
-		if (ctl_spawn_supervisor(c, argc, argv) != 0)
-			return (1);
-		if (ctl_connect(c) == -1)
+		if (ctl_spawn_supervisor(c, argc, argv) != 0) {
+			/* Another herdctl may have won the race to start it. */
+			if (ctl_connect(c) == -1)
+				return (1);
+			fprintf(stderr, "herdctl: a supervisor runs after "
+			    "all; asking it to start the members\n");
+			if (ctl_request(c, "start", argc, argv, NULL, NULL,
+			    &cause) != 0) {
+				ctl_error("start: %s", cause);
+				free(cause);
+				return (1);
+			}
+		} else if (ctl_connect(c) == -1)
 			return (ctl_error("%s/%s: %s", c->run_dir, CTL_SOCKET,
 			    strerror(errno)));
 	} else if (ctl_request(c, "start", argc, argv, NULL, NULL,

@@ -225,6 +225,20 @@ class Supervisor(SupervisorTestCase):
             fds = os.listdir("/proc/%d/fd" % pid)
             self.assertNotIn("3", fds, "the ready pipe stays open")
 
+    def test_two_starts_at_once(self):
+        procs = [subprocess.Popen([HERDCTL, "-c", self.herd.conf, "start"],
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=self.herd.env)
+                 for _ in range(2)]
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertIn(b"RUNNING", out)
+        rc, members = self.herd.status()
+        self.assertEqual(rc, 0)
+        self.assertEqual(len(self.herd.processes()), len(members))
+
     def test_control_socket(self):
         self.herd.ctl("start", check=0)
         path = os.path.join(self.herd.dir, "var", "run", "herd.sock")

@@ -273,6 +273,36 @@ class Notify(SupervisorTestCase):
                 p.wait()
             p.stderr.close()
 
+    def test_ready_with_a_member_that_cannot_start(self):
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path)
+        blocker = socket.socket()
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        blocker.bind(("127.0.0.1", self.herd.ports["Beta"]))
+        blocker.listen()
+        self.addCleanup(blocker.close)
+        p = subprocess.Popen([SUPERVISOR, "-f", "-c", self.herd.conf],
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        try:
+            msg = b""
+            while not msg.startswith(b"READY=1"):
+                msg = s.recv(4096)
+            # Up, and saying that one member does not run.
+            self.assertEqual(msg, b"READY=1\nSTATUS=1 of 2 members running")
+            self.assertEqual(self.herd.status()[1]["Alpha"]["state"],
+                             "RUNNING")
+            blocker.close()
+            while s.recv(4096) != b"STATUS=2 of 2 members running":
+                pass
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
     def test_member_notifies(self):
         s, path = self.notify_socket()
         env = dict(self.herd.env, NOTIFY_SOCKET=path)
