@@ -281,7 +281,7 @@ main(int argc, char **argv)
 	struct member	*m;
 	char		*cause = NULL, *text = NULL, *settings, *lpath;
 	size_t		 len, i;
-	int		*sel = NULL, ch, n, lockfd, startfd = -1, errfd;
+	int		*sel = NULL, ch, n, lockfd = -1, startfd = -1, errfd;
 	int		 status = EXIT_CONFIG;
 	struct group	*gr;
 
@@ -367,23 +367,20 @@ main(int argc, char **argv)
 	umask(027);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((lockfd = supervisor_lock(sv->run_dir, &cause)) == -1) {
-		supervisor_started(startfd, cause);
-		return (1);
-	}
+	if ((lockfd = supervisor_lock(sv->run_dir, &cause)) == -1)
+		goto fail;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1) {
 		xasprintf(&cause, "PR_SET_CHILD_SUBREAPER: %s",
 		    strerror(errno));
-		supervisor_started(startfd, cause);
-		return (1);
+		goto fail;
 	}
 	if ((sv->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	logfile_set_limits(sv->topo->log_max_size, sv->topo->log_keep);
 	xasprintf(&lpath, "%s/%s", sv->topo->log_dir, SV_LOG);
 	if ((sv->log = logfile_open(lpath, &cause)) == NULL) {
-		supervisor_started(startfd, cause);
-		return (1);
+		free(lpath);
+		goto fail;
 	}
 	if (!sv->foreground) {
 		/* What still reaches stderr (a fatal error) is kept. */
@@ -397,8 +394,8 @@ main(int argc, char **argv)
 
 	xasprintf(&lpath, "%s/%s", sv->run_dir, SV_SOCKET);
 	if (control_open(lpath, &cause) != 0) {
-		supervisor_started(startfd, cause);
-		return (1);
+		free(lpath);
+		goto fail;
 	}
 	free(lpath);
 
@@ -446,14 +443,20 @@ main(int argc, char **argv)
 	return (0);
 
 fail:
-	/* Before going to the background: say why, on stderr. */
-	log_errorx("%s", cause);
+	/* On stderr, or to the parent that waits for us to start. */
+	supervisor_started(startfd, cause);
 	free(cause);
 	free(sel);
 	free(text);
+	logfile_close(sv->log);
+	if (sv->base != NULL)
+		event_base_free(sv->base);
 	topology_free(sv->topo);
+	free(sv->server);
 	free(sv->run_dir);
 	free(sv->conf);
 	free(sv);
+	if (lockfd != -1)
+		close(lockfd);
 	return (status);
 }

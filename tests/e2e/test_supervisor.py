@@ -11,7 +11,8 @@ import stat
 import subprocess
 
 from herdtest import (EXIT_CONFIG, HERDCTL, KIWI, STAMP, SUPERVISOR,
-                      SupervisorTestCase, alive, main, wait_for)
+                      SupervisorTestCase, alive, main, sanitizer_report,
+                      wait_for)
 
 DELAYS = "restart_delay_min 0.2\nrestart_delay_max 1.6\nstop_timeout 5\n"
 
@@ -188,11 +189,13 @@ class Supervisor(SupervisorTestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn("another herd-supervisor (pid %d) runs for" % sup,
                       out.stderr)
+        self.assertIsNone(sanitizer_report(out.stderr))
         out = subprocess.run([SUPERVISOR, "-f", "-c", self.herd.conf],
                              capture_output=True, text=True, timeout=60,
                              env=self.herd.env)
         self.assertEqual(out.returncode, 1)
         self.assertIn("another herd-supervisor", out.stderr)
+        self.assertIsNone(sanitizer_report(out.stderr))
         self.assertEqual(self.herd.supervisor_pid(), sup)
         self.assertEqual(self.herd.status()[0], 0)
 
