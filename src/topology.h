@@ -48,6 +48,7 @@ struct topology {
 	char			*log_dir;
 	char			*run_dir;
 	char			*herd_key_file;
+	char			*control_group;	/* NULL: socket mode 0600 */
 
 	enum places_provider	 places_provider;
 	char			*places_url;
