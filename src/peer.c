@@ -410,7 +410,11 @@ peer_up(struct peer *p, struct bufferevent *bev, int dialled,
 	peer_fill(p);
 }
 
-/* One committed row for the link, unless it came from that peer. */
+/*
+ * One committed row for the link, unless the peer has it for sure: it
+ * came from that peer, or that peer is its origin.  (When the peer's
+ * database is new, everything up to resend goes all the same.)
+ */
 static void
 peer_send_row(void *arg, uint64_t seq, const char *via,
     const struct location *l)
@@ -418,7 +422,8 @@ peer_send_row(void *arg, uint64_t seq, const char *via,
 	struct peer	*p = arg;
 
 	p->sent = seq;
-	if (via != NULL && strcmp(via, peer_name(p)) == 0 && seq > p->resend)
+	if (seq > p->resend && ((via != NULL && strcmp(via,
+	    peer_name(p)) == 0) || strcmp(l->server_id, peer_name(p)) == 0))
 		return;
 	peer_send(p, "UPD %" PRIu64 " %s %s %s %s %s\n", seq, l->client_id,
 	    l->server_id, l->time_diff, l->location, l->client_time);

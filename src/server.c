@@ -16,6 +16,7 @@
 #include "client.h"
 #include "log.h"
 #include "peer.h"
+#include "notify.h"
 #include "places.h"
 #include "server.h"
 #include "store.h"
@@ -274,6 +275,8 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	    "version %d, max_clients %u, max_line %zu)", me->name, me->address,
 	    t->data_dir, me->name, store_schema_version(), t->max_clients,
 	    t->max_line);
+	/* Only now may a supervisor or systemd call this member running. */
+	notify_ready();
 
 	event_base_dispatch(srv.base);
 

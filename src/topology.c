@@ -51,6 +51,8 @@ static int	dir_link(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_path(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_group(struct topo_parser *, const struct directive *,
+		    char **, int);
 static int	dir_provider(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_fallback(struct topo_parser *, const struct directive *,
@@ -76,6 +78,7 @@ static const struct directive directives[] = {
 	{ "run_dir", 1, dir_path, F(run_dir), 0, 0 },
 	{ "herd_key_file", 1, dir_path, F(herd_key_file), 0, 0 },
 	{ "places_key_file", 1, dir_path, F(places_key_file), 0, 0 },
+	{ "control_group", 1, dir_group, F(control_group), 0, 0 },
 	{ "places_provider", 1, dir_provider, 0, 0, 0 },
 	{ "places_fallback", 1, dir_fallback, 0, 0, 0 },
 	{ "places_db", 1, dir_path, F(places_db), 0, 0 },
@@ -325,6 +328,20 @@ dir_path(struct topo_parser *p, const struct directive *d, char **argv,
 
 	free(*field);
 	*field = topo_path(p->t, argv[0]);
+	return (0);
+}
+
+/* A group name (resolved by the supervisor, on the host that uses it). */
+static int
+dir_group(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	char	**field = (char **)((char *)p->t + d->off);
+
+	if (!valid_name(argv[0]))
+		return (topo_error(p, "bad group name '%s'", argv[0]));
+	free(*field);
+	*field = xstrdup(argv[0]);
 	return (0);
 }
 
@@ -723,6 +740,7 @@ topology_free(struct topology *t)
 	free(t->places_db);
 	free(t->places_url);
 	free(t->places_key_file);
+	free(t->control_group);
 	free(t);
 }
 

@@ -49,6 +49,7 @@ struct topology {
 	char			*log_dir;
 	char			*run_dir;
 	char			*herd_key_file;
+	char			*control_group;	/* NULL: socket mode 0600 */
 
 	enum places_provider	 places_provider;
 	enum places_provider	 places_fallback; /* when Google has no key */

@@ -26,10 +26,15 @@ SRCDIR = os.environ.get("HERD_SRCDIR",
                         os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER = os.path.join(BUILDDIR, "herd-server")
 PLACES = os.path.join(BUILDDIR, "herd-places")
+SUPERVISOR = os.path.join(BUILDDIR, "herd-supervisor")
+HERDCTL = os.path.join(BUILDDIR, "herdctl")
 FAKE_PLACES = os.path.join(SRCDIR, "tests", "fake_places.py")
+FAKE_MEMBER = os.path.join(SRCDIR, "tests", "fake_member.py")
+# The start of every gathered log line: time, then NAME[PID].
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 EXIT_CONFIG = 78
 
-# The IAMAT example of the protocol's documentation.
+# The IAMAT example of the client protocol.
 KIWI = b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997"
 
 
@@ -383,6 +388,192 @@ class HerdTestCase(unittest.TestCase):
             if status is not None:
                 self.assertEqual(status, 0, "%s exit status\n%s" %
                                  (name, m.log()))
+
+
+def alive(pid):
+    """True while pid runs (a zombie has stopped running)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def wait_for(pred, timeout=60, what="condition"):
+    """Poll pred until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %ss waiting for %s" %
+                                 (timeout, what))
+        time.sleep(0.05)
+
+
+class SupervisedHerd(Herd):
+    """A herd run by herd-supervisor and driven with herdctl.
+
+    With fake=True, the supervisor runs tests/fake_member.py instead of
+    herd-server (found through HERD_BINDIR), whose behaviour a test sets
+    per member with mode()."""
+
+    def __init__(self, names=("Alpha",), links=(), extra="", fake=False):
+        super().__init__(names, links, extra)
+        self.run_dirs = {os.path.join(self.dir, "var", "run")}
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("HERD_PLACES_KEY", "NOTIFY_SOCKET",
+                                 "HERD_CONF", "HERD_BINDIR")}
+        if fake:
+            bindir = os.path.join(self.dir, "bin")
+            os.mkdir(bindir)
+            os.symlink(SUPERVISOR, os.path.join(bindir, "herd-supervisor"))
+            server = os.path.join(bindir, "herd-server")
+            with open(server, "w") as f:
+                f.write("#!/bin/sh\nexec %s %s \"$@\"\n" %
+                        (sys.executable, FAKE_MEMBER))
+            os.chmod(server, 0o755)
+            self.env["HERD_BINDIR"] = bindir
+
+    def mode(self, name, mode):
+        """What fake member name does at its next start."""
+        with open(os.path.join(self.dir, name + ".mode"), "w") as f:
+            f.write(mode + "\n")
+
+    def ctl(self, *args, timeout=120, check=None):
+        """Run herdctl -c herd.conf ARGS; check=N asserts the status."""
+        out = subprocess.run([HERDCTL, "-c", self.conf, *args],
+                             capture_output=True, text=True,
+                             timeout=timeout, env=self.env,
+                             stdin=subprocess.DEVNULL)
+        for i, a in enumerate(args):
+            if a == "-r" and i + 1 < len(args):
+                self.run_dirs.add(os.path.abspath(args[i + 1]))
+        if check is not None and out.returncode != check:
+            raise AssertionError("herdctl %s: status %d, not %d\n%s%s" % (
+                " ".join(args), out.returncode, check, out.stdout,
+                out.stderr))
+        return out
+
+    def status(self, *names, run_dir=None):
+        """(exit status, {name: {state, pid, ...}}) from herdctl status."""
+        extra = ("-r", run_dir) if run_dir else ()
+        out = self.ctl(*extra, "status", *names)
+        members = {}
+        lines = out.stdout.splitlines()
+        if lines:
+            assert lines[0].split()[:6] == ["NAME", "STATE", "PID",
+                                            "UPTIME", "RESTARTS",
+                                            "ADDRESS"], lines[0]
+        for line in lines[1:]:
+            w = line.split(None, 6)
+            members[w[0]] = dict(state=w[1], pid=w[2], uptime=w[3],
+                                 restarts=w[4], address=w[5],
+                                 info=w[6] if len(w) > 6 else "")
+        return out.returncode, members
+
+    def wait_state(self, name, states, timeout=60, run_dir=None):
+        """Wait until member name is in one of states; its status."""
+        if isinstance(states, str):
+            states = (states,)
+
+        def check():
+            m = self.status(run_dir=run_dir)[1].get(name)
+            return m if m and m["state"] in states else None
+        return wait_for(check, timeout, "%s in %s" % (name, states))
+
+    def supervisor_pid(self, run_dir=None):
+        """The live supervisor's pid for run_dir, or None."""
+        path = os.path.join(run_dir or os.path.join(self.dir, "var", "run"),
+                            "supervisor.lock")
+        try:
+            with open(path) as f:
+                pid = int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return None
+        return pid if pid and alive(pid) else None
+
+    def log(self, name="supervisor"):
+        path = os.path.join(self.dir, "var", "log", name + ".log")
+        try:
+            with open(path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def processes(self):
+        """Pids of live processes that run a member of this herd."""
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if self.conf.encode() in argv and not any(
+                    a.endswith(b"herd-supervisor") or
+                    a.endswith(b"herdctl") for a in argv[:1]):
+                if alive(int(d)):
+                    pids.append(int(d))
+        return pids
+
+    def logs(self):
+        out = []
+        logdir = os.path.join(self.dir, "var", "log")
+        for f in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else ():
+            with open(os.path.join(logdir, f), "rb") as fh:
+                text = fh.read()[-20000:].decode("utf-8", "replace")
+            out.append("--- %s ---\n%s" % (f, text))
+        return "\n".join(out)
+
+    def cleanup(self):
+        for run_dir in self.run_dirs:
+            pid = self.supervisor_pid(run_dir)
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+        for pid in self.processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        super().cleanup()
+
+
+class SupervisorTestCase(unittest.TestCase):
+    """A herd under herd-supervisor per test.  After each test the herd is
+    stopped with herdctl, no member process may be left, and no log may
+    hold a sanitizer report; on failure the gathered logs are printed."""
+
+    names = ("Alpha",)
+    links = ()
+    extra = ""
+    fake = False
+
+    def setUp(self):
+        self.herd = SupervisedHerd(self.names, self.links, self.extra,
+                                   self.fake)
+        self.addCleanup(self.herd.cleanup)
+
+    def _failed(self):
+        result = self._outcome.result
+        return any(t is self for t, _ in result.failures + result.errors)
+
+    def tearDown(self):
+        if self._failed():
+            sys.stderr.write("\n" + self.herd.logs() + "\n")
+            return
+        for run_dir in self.herd.run_dirs:
+            if self.herd.supervisor_pid(run_dir):
+                self.herd.ctl("-r", run_dir, "stop", check=0)
+        wait_for(lambda: not self.herd.processes(), 30, "no member left")
+        for run_dir in self.herd.run_dirs:
+            wait_for(lambda: not self.herd.supervisor_pid(run_dir), 30,
+                     "the supervisor to exit")
+        report = sanitizer_report(self.herd.logs())
+        self.assertIsNone(report, report)
 
 
 def main():

@@ -27,6 +27,7 @@ main(void)
 	suite_peerproto();
 	suite_placesjson();
 	suite_proto();
+	suite_settings();
 	suite_topology();
 	suite_tstamp();
 

@@ -141,7 +141,41 @@ test_defaults(void)
 	CU_ASSERT_PTR_NULL(t->places_url);
 	CU_ASSERT_STRING_EQUAL(t->places_db, "/etc/herd/var/places.db");
 	CU_ASSERT_STRING_EQUAL(t->herd_key_file, "/etc/herd/var/herd.key");
+	CU_ASSERT_PTR_NULL(t->control_group);
+	CU_ASSERT_EQUAL(t->restart_delay_min, 0.1);
+	CU_ASSERT_EQUAL(t->restart_delay_max, 30);
+	CU_ASSERT_EQUAL(t->stop_timeout, 10);
+	CU_ASSERT_EQUAL(t->log_max_size, 10 * 1024 * 1024);
+	CU_ASSERT_EQUAL(t->log_keep, 5);
 	topology_free(t);
+}
+
+/* The supervisor's own directives. */
+static void
+test_supervisor(void)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse(MEMBERS "control_group herd-ops\nrestart_delay_min 0.5\n"
+	    "restart_delay_max 2\nstop_timeout 1.5\nlog_max_size 64K\n"
+	    "log_keep 0\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_STRING_EQUAL(t->control_group, "herd-ops");
+	CU_ASSERT_EQUAL(t->restart_delay_min, 0.5);
+	CU_ASSERT_EQUAL(t->restart_delay_max, 2);
+	CU_ASSERT_EQUAL(t->stop_timeout, 1.5);
+	CU_ASSERT_EQUAL(t->log_max_size, 64 * 1024);
+	CU_ASSERT_EQUAL(t->log_keep, 0);
+	topology_free(t);
+	check_error(MEMBERS "control_group a:b\n",
+	    "/etc/herd/herd.conf:3: bad group name 'a:b'");
+	check_error(MEMBERS "restart_delay_min 31\n",
+	    "/etc/herd/herd.conf: restart_delay_min is above "
+	    "restart_delay_max");
+	check_error(MEMBERS "log_max_size 100\n",
+	    "/etc/herd/herd.conf:3: log_max_size 100 out of range (1024 to "
+	    "1.07374e+09)");
 }
 
 static void
@@ -266,6 +300,7 @@ suite_topology(void)
 	    { "defaults", test_defaults },
 	    { "local", test_local },
 	    { "maxima", test_maxima },
+	    { "supervisor", test_supervisor },
 	    { "errors", test_errors },
 	    { "load_missing", test_load_missing });
 }

@@ -14,6 +14,7 @@ void	suite_location(void);
 void	suite_log(void);
 void	suite_placesjson(void);
 void	suite_proto(void);
+void	suite_settings(void);
 void	suite_topology(void);
 void	suite_herdkey(void);
 void	suite_peerproto(void);

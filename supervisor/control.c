@@ -1,0 +1,456 @@
+/*
+ * control.c: the supervisor's control socket, <run_dir>/herd.sock.
+ *
+ * A Unix stream socket, mode 0600 in a 0750 folder: whoever may run the
+ * herd may control it, nobody else; with control_group, mode 0660 and
+ * that group, for the group's members too.  The protocol is text, one request a
+ * line, so that an operator can also speak it with nc -U:
+ *
+ *	status [NAME...]   start [NAME...]   stop [NAME...]
+ *	restart [NAME...]  reload            shutdown
+ *
+ * Each request is answered with zero or more data lines, then a line "ok"
+ * or "error MESSAGE".  status sends "supervisor PID CONFIG", then one line
+ * a member: "member NAME STATE PID UPTIME RESTARTS ADDRESS TEXT", "-" for
+ * an empty field.  Requests act at once and never wait for a member: a
+ * client that wants to wait (herdctl) asks for status again.  A line
+ * longer than CONTROL_MAX_LINE closes the connection, and so does more
+ * than CONTROL_MAX_OUTPUT of replies left unread.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "compat.h"
+#include "log.h"
+#include "supervisor.h"
+#include "xmalloc.h"
+
+#define CONTROL_MAX_LINE	4096
+#define CONTROL_MAX_OUTPUT	(1024 * 1024)	/* replies not yet read */
+#define CONTROL_MAX_WORDS	256
+
+struct control_conn {
+	struct bufferevent		*bev;
+	TAILQ_ENTRY(control_conn)	 entry;
+};
+static TAILQ_HEAD(, control_conn) control_conns =
+    TAILQ_HEAD_INITIALIZER(control_conns);
+static struct evconnlistener	*control_listener;
+static char			*control_path;
+
+struct control_cmd {
+	const char	*name;
+	int		 minargs;
+	int		 maxargs;	/* -1: any */
+	void		 (*fn)(struct evbuffer *, char **, int);
+};
+
+static void	control_status(struct evbuffer *, char **, int);
+static void	control_start(struct evbuffer *, char **, int);
+static void	control_stop(struct evbuffer *, char **, int);
+static void	control_restart(struct evbuffer *, char **, int);
+static void	control_reload(struct evbuffer *, char **, int);
+static void	control_shutdown(struct evbuffer *, char **, int);
+
+static const struct control_cmd control_cmds[] = {
+	{ "status", 0, -1, control_status },
+	{ "start", 0, -1, control_start },
+	{ "stop", 0, -1, control_stop },
+	{ "restart", 0, -1, control_restart },
+	{ "reload", 0, 0, control_reload },
+	{ "shutdown", 0, 0, control_shutdown },
+};
+
+/*
+ * Check that every name is a member; answer "error" for the first that is
+ * not.  Returns 0 when all are.
+ */
+static int
+control_check_names(struct evbuffer *out, char **argv, int argc)
+{
+	int	i;
+
+	for (i = 0; i < argc; i++) {
+		if (member_find(argv[i]) == NULL) {
+			evbuffer_add_printf(out, "error no member '%s' here\n",
+			    argv[i]);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Call fn for the named members, or for all of them when none is named. */
+static void
+control_each(char **argv, int argc, void (*fn)(struct member *))
+{
+	struct member	*m, *m1;
+	int		 i;
+
+	if (argc == 0) {
+		TAILQ_FOREACH_SAFE(m, &sv->members, entry, m1)
+			fn(m);
+		return;
+	}
+	for (i = 0; i < argc; i++) {
+		if ((m = member_find(argv[i])) != NULL)
+			fn(m);
+	}
+}
+
+static void
+control_status_line(struct evbuffer *out, const struct member *m)
+{
+	char	text[256], pid[32], uptime[32];
+
+	member_describe(m, text, sizeof text);
+	if (m->pid != 0) {
+		snprintf(pid, sizeof pid, "%ld", (long)m->pid);
+		snprintf(uptime, sizeof uptime, "%.3f",
+		    member_now() - m->started);
+	} else {
+		strcpy(pid, "-");
+		strcpy(uptime, "-");
+	}
+	evbuffer_add_printf(out, "member %s %s %s %s %u %s %s\n", m->name,
+	    member_state_name(m->state), pid, uptime, m->restarts, m->address,
+	    text[0] != '\0' ? text : "-");
+}
+
+static void
+control_status(struct evbuffer *out, char **argv, int argc)
+{
+	struct member	*m;
+	int		 i;
+
+	if (control_check_names(out, argv, argc) != 0)
+		return;
+	evbuffer_add_printf(out, "supervisor %ld %s\n", (long)sv->pid,
+	    sv->conf);
+	if (argc == 0) {
+		TAILQ_FOREACH(m, &sv->members, entry)
+			control_status_line(out, m);
+	} else {
+		for (i = 0; i < argc; i++)
+			control_status_line(out, member_find(argv[i]));
+	}
+	evbuffer_add_printf(out, "ok\n");
+}
+
+static void
+control_start_one(struct member *m)
+{
+	member_start(m);
+}
+
+static void
+control_start(struct evbuffer *out, char **argv, int argc)
+{
+	if (control_check_names(out, argv, argc) != 0)
+		return;
+	if (sv->quitting) {
+		evbuffer_add_printf(out, "error the supervisor is stopping\n");
+		return;
+	}
+	control_each(argv, argc, control_start_one);
+	evbuffer_add_printf(out, "ok\n");
+}
+
+static void
+control_stop_one(struct member *m)
+{
+	member_stop(m, AFTER_STOP);
+}
+
+static void
+control_stop(struct evbuffer *out, char **argv, int argc)
+{
+	if (control_check_names(out, argv, argc) != 0)
+		return;
+	control_each(argv, argc, control_stop_one);
+	evbuffer_add_printf(out, "ok\n");
+}
+
+static void
+control_restart_one(struct member *m)
+{
+	if (member_is_up(m) || m->state == MEMBER_STOPPING)
+		member_stop(m, AFTER_START);
+	else
+		member_start(m);
+}
+
+static void
+control_restart(struct evbuffer *out, char **argv, int argc)
+{
+	if (control_check_names(out, argv, argc) != 0)
+		return;
+	if (sv->quitting) {
+		evbuffer_add_printf(out, "error the supervisor is stopping\n");
+		return;
+	}
+	control_each(argv, argc, control_restart_one);
+	evbuffer_add_printf(out, "ok\n");
+}
+
+static void
+control_reload(struct evbuffer *out, char **argv, int argc)
+{
+	char	*cause = NULL;
+
+	if (reload(&cause) != 0) {
+		svlog_error(NULL, "reload: %s; the herd runs on unchanged",
+		    cause);
+		evbuffer_add_printf(out, "error %s\n", cause);
+		free(cause);
+		return;
+	}
+	evbuffer_add_printf(out, "ok\n");
+}
+
+static void
+control_shutdown(struct evbuffer *out, char **argv, int argc)
+{
+	/* The reply goes first; the connection closes when we exit. */
+	evbuffer_add_printf(out, "ok\n");
+	supervisor_shutdown();
+}
+
+static void
+control_conn_free(struct control_conn *c)
+{
+	TAILQ_REMOVE(&control_conns, c, entry);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Split line in place and run its command. */
+static void
+control_dispatch(struct evbuffer *out, char *line)
+{
+	const struct control_cmd	*cmd = NULL;
+	char				*argv[CONTROL_MAX_WORDS], *w, *save;
+	int				 argc = 0;
+	size_t				 i;
+
+	for (w = strtok_r(line, " \t\r", &save); w != NULL;
+	    w = strtok_r(NULL, " \t\r", &save)) {
+		if (argc == CONTROL_MAX_WORDS) {
+			evbuffer_add_printf(out, "error too many words\n");
+			return;
+		}
+		argv[argc++] = w;
+	}
+	if (argc == 0)
+		return;
+	for (i = 0; i < sizeof control_cmds / sizeof control_cmds[0]; i++) {
+		if (strcmp(control_cmds[i].name, argv[0]) == 0) {
+			cmd = &control_cmds[i];
+			break;
+		}
+	}
+	if (cmd == NULL) {
+		w = log_escape(argv[0], strlen(argv[0]));
+		evbuffer_add_printf(out, "error unknown command '%s'\n", w);
+		free(w);
+		return;
+	}
+	if (argc - 1 < cmd->minargs ||
+	    (cmd->maxargs != -1 && argc - 1 > cmd->maxargs)) {
+		evbuffer_add_printf(out, "error wrong number of arguments to "
+		    "%s\n", cmd->name);
+		return;
+	}
+	cmd->fn(out, argv + 1, argc - 1);
+}
+
+static void
+control_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct control_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	char			*line;
+	size_t			 n;
+
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		if (n > CONTROL_MAX_LINE || memchr(line, '\0', n) != NULL) {
+			free(line);
+			control_conn_free(c);
+			return;
+		}
+		control_dispatch(bufferevent_get_output(bev), line);
+		free(line);
+		/* A client that asks and never reads is dropped. */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    CONTROL_MAX_OUTPUT) {
+			control_conn_free(c);
+			return;
+		}
+	}
+	if (evbuffer_get_length(in) > CONTROL_MAX_LINE)
+		control_conn_free(c);
+}
+
+static void
+control_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		control_conn_free(arg);
+}
+
+static void
+control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct control_conn	*c;
+
+	c = xcalloc(1, sizeof *c);
+	c->bev = bufferevent_socket_new(sv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		fatalx("bufferevent_socket_new failed");
+	bufferevent_setcb(c->bev, control_read_cb, NULL, control_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&control_conns, c, entry);
+}
+
+static void
+control_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	int	err = EVUTIL_SOCKET_ERROR();
+
+	/* Out of descriptors: a control client can wait and try again. */
+	svlog_warn(NULL, "control accept: %s",
+	    evutil_socket_error_to_string(err));
+}
+
+/*
+ * Give the socket at path, and its folder, to control_group: connecting
+ * takes write access to the socket and search access to the folder.
+ */
+static int
+control_share(const char *path, char **cause)
+{
+	char	*dir, *slash;
+	int	 rc = 0;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+		*slash = '\0';
+	if (chown(path, (uid_t)-1, sv->control_gid) == -1) {
+		xasprintf(cause, "chown %s: %s", path, strerror(errno));
+		rc = -1;
+	} else if (chown(dir, (uid_t)-1, sv->control_gid) == -1 ||
+	    chmod(dir, 0750) == -1) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	free(dir);
+	return (rc);
+}
+
+/*
+ * Listen on the control socket at path.  The caller holds the run_dir
+ * lock, so a socket found there is stale; it is replaced, but only after
+ * a connect to it fails, in case its owner lost its lock file somehow.
+ * Returns 0, or -1 and *cause.
+ */
+int
+control_open(const char *path, char **cause)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		xasprintf(cause, "%s: socket path too long", path);
+		return (-1);
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		close(fd);
+		xasprintf(cause, "%s: another supervisor answers there", path);
+		return (-1);
+	}
+	close(fd);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		xasprintf(cause, "unlink %s: %s", path, strerror(errno));
+		return (-1);
+	}
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	/* No moment at which the socket is open to others. */
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(old);
+		xasprintf(cause, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	umask(old);
+	if (sv->control_gid != (gid_t)-1 && control_share(path, cause) != 0)
+		goto fail;
+	if (chmod(path, sv->control_gid != (gid_t)-1 ? 0660 : 0600) == -1) {
+		xasprintf(cause, "chmod %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, 16) == -1) {
+		xasprintf(cause, "listen %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	control_listener = evconnlistener_new(sv->base, control_accept_cb,
+	    NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (control_listener == NULL)
+		fatalx("evconnlistener_new failed");
+	evconnlistener_set_error_cb(control_listener, control_accept_error_cb);
+	control_path = xstrdup(path);
+	return (0);
+
+fail:
+	close(fd);
+	unlink(path);
+	return (-1);
+}
+
+/* Stop listening, remove the socket, and drop every control client. */
+void
+control_close(void)
+{
+	struct control_conn	*c;
+
+	if (control_listener != NULL) {
+		evconnlistener_free(control_listener);
+		control_listener = NULL;
+		unlink(control_path);
+		free(control_path);
+		control_path = NULL;
+	}
+	while ((c = TAILQ_FIRST(&control_conns)) != NULL) {
+		/* Let a pending "ok" out before closing. */
+		evbuffer_write(bufferevent_get_output(c->bev),
+		    bufferevent_getfd(c->bev));
+		control_conn_free(c);
+	}
+}

@@ -1,0 +1,867 @@
+/*
+ * herdctl.c: the operator's command line for a herd.
+ *
+ *	herdctl [-c herd.conf] [-r run_dir] [-w seconds] command [arg ...]
+ *
+ * herdctl talks to herd-supervisor over its control socket (a line of
+ * text out, lines back until "ok" or "error ..."), and starts it when a
+ * "start" finds none running.  The supervisor's requests never wait for a
+ * member; herdctl does the waiting, by asking for status again until the
+ * members got where they were sent, so that "herdctl start && client"
+ * finds the herd serving.
+ *
+ * The commands are a table, as relayctl's parser: name, arguments, and a
+ * function that returns the exit status.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "progpath.h"
+#include "topology.h"
+#include "xmalloc.h"
+
+#define CTL_SOCKET		"herd.sock"
+#define CTL_IO_TIMEOUT		30000	/* ms for one reply */
+#define CTL_POLL_INTERVAL	100000	/* us between status polls */
+
+#define EXIT_NOT_RUNNING	3	/* status: some member is not running */
+#define EXIT_NO_SUPERVISOR	4	/* status: no supervisor answers */
+#define EXIT_USAGE		64
+
+struct ctl_member {
+	char	*name;
+	char	*state;
+	char	*pid;
+	char	*uptime;
+	char	*restarts;
+	char	*address;
+	const char *text;
+};
+
+struct ctl_status {
+	struct ctl_member	*members;
+	size_t			 n;
+};
+
+struct ctl {
+	const char		*conf;		/* as given */
+	char			*conf_abs;
+	char			*run_dir;	/* -r, else the topology's */
+	int			 run_dir_given;
+	char			*scanned_run_dir;
+	struct topology		*topo;		/* NULL: the file has a mistake */
+	char			*log_dir;
+	double			 stop_timeout;
+	double			 wait;		/* -w */
+	int			 fd;		/* control socket, or -1 */
+	char			 buf[65536];	/* read, not yet returned */
+	size_t			 len;
+};
+
+static int	ctl_start(struct ctl *, int, char **);
+static int	ctl_stop(struct ctl *, int, char **);
+static int	ctl_restart(struct ctl *, int, char **);
+static int	ctl_status(struct ctl *, int, char **);
+static int	ctl_logs(struct ctl *, int, char **);
+static int	ctl_reload(struct ctl *, int, char **);
+
+static const struct ctl_cmd {
+	const char	*name;
+	const char	*usage;
+	int		 minargs;
+	int		 maxargs;	/* -1: any */
+	int		 (*fn)(struct ctl *, int, char **);
+} ctl_cmds[] = {
+	{ "start", "start [member ...]", 0, -1, ctl_start },
+	{ "stop", "stop [member ...]", 0, -1, ctl_stop },
+	{ "restart", "restart [member ...]", 0, -1, ctl_restart },
+	{ "status", "status [member ...]", 0, -1, ctl_status },
+	{ "logs", "logs [-f] [-n lines] member|supervisor", 1, 4, ctl_logs },
+	{ "reload", "reload", 0, 0, ctl_reload },
+};
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	size_t	i;
+
+	fprintf(stderr, "usage: herdctl [-c herd.conf] [-r run_dir] "
+	    "[-w seconds] command [arg ...]\ncommands:\n");
+	for (i = 0; i < sizeof ctl_cmds / sizeof ctl_cmds[0]; i++)
+		fprintf(stderr, "\t%s\n", ctl_cmds[i].usage);
+	exit(EXIT_USAGE);
+}
+
+/* An error message on stderr; returns 1, the usual exit status. */
+static int __attribute__((format(printf, 1, 2)))
+ctl_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("herdctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return (1);
+}
+
+static double
+ctl_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/*
+ * Connect to the supervisor.  Returns 0, or -1 when none answers (errno
+ * says why: ENOENT or ECONNREFUSED when there is simply no supervisor).
+ */
+static int
+ctl_connect(struct ctl *c)
+{
+	struct sockaddr_un	sun;
+	int			fd, n;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	n = snprintf(sun.sun_path, sizeof sun.sun_path, "%s/%s", c->run_dir,
+	    CTL_SOCKET);
+	if (n < 0 || (size_t)n >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		n = errno;
+		close(fd);
+		errno = n;
+		return (-1);
+	}
+	c->fd = fd;
+	c->len = 0;
+	return (0);
+}
+
+static int
+ctl_no_supervisor(int err)
+{
+	return (err == ENOENT || err == ECONNREFUSED);
+}
+
+/*
+ * The next line from the supervisor, without its newline, in a buffer
+ * the caller frees; NULL at EOF (errno 0), on an error, or after timeout
+ * milliseconds of silence (errno ETIMEDOUT).
+ */
+static char *
+ctl_readline_timeout(struct ctl *c, int timeout)
+{
+	struct pollfd	 pfd;
+	char		*nl, *line;
+	ssize_t		 n;
+
+	for (;;) {
+		if ((nl = memchr(c->buf, '\n', c->len)) != NULL) {
+			line = xstrndup(c->buf, nl - c->buf);
+			c->len -= nl + 1 - c->buf;
+			memmove(c->buf, nl + 1, c->len);
+			return (line);
+		}
+		if (c->len == sizeof c->buf) {
+			errno = EMSGSIZE;
+			return (NULL);
+		}
+		pfd.fd = c->fd;
+		pfd.events = POLLIN;
+		if ((n = poll(&pfd, 1, timeout)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ETIMEDOUT;
+			return (NULL);
+		}
+		n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return (NULL);
+		}
+		c->len += n;
+	}
+}
+
+static char *
+ctl_readline(struct ctl *c)
+{
+	return (ctl_readline_timeout(c, CTL_IO_TIMEOUT));
+}
+
+/*
+ * Send one request (words joined by spaces) and collect the data lines of
+ * the reply in *lines (*nlines of them; the caller frees them).  Returns
+ * 0 on "ok"; -1 on "error ...", with the message in *cause, or when the
+ * supervisor went away.
+ */
+static int
+ctl_request(struct ctl *c, const char *verb, int argc, char **argv,
+    char ***lines, size_t *nlines, char **cause)
+{
+	char	*req, *tmp, *line;
+	size_t	 off;
+	ssize_t	 n;
+	int	 i;
+
+	req = xstrdup(verb);
+	for (i = 0; i < argc; i++) {
+		xasprintf(&tmp, "%s %s", req, argv[i]);
+		free(req);
+		req = tmp;
+	}
+	xasprintf(&tmp, "%s\n", req);
+	free(req);
+	req = tmp;
+	for (off = 0; off < strlen(req); off += n) {
+		n = write(c->fd, req + off, strlen(req) - off);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n == -1) {
+			xasprintf(cause, "control socket: %s", strerror(errno));
+			free(req);
+			return (-1);
+		}
+	}
+	free(req);
+
+	if (lines != NULL) {
+		*lines = NULL;
+		*nlines = 0;
+	}
+	while ((line = ctl_readline(c)) != NULL) {
+		if (strcmp(line, "ok") == 0) {
+			free(line);
+			return (0);
+		}
+		if (strncmp(line, "error ", 6) == 0) {
+			*cause = xstrdup(line + 6);
+			free(line);
+			return (-1);
+		}
+		if (lines != NULL) {
+			*lines = xreallocarray(*lines, *nlines + 1,
+			    sizeof **lines);
+			(*lines)[(*nlines)++] = line;
+		} else
+			free(line);
+	}
+	xasprintf(cause, "the supervisor closed the control socket");
+	return (-1);
+}
+
+static void
+ctl_status_free(struct ctl_status *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->n; i++)
+		free(st->members[i].name);	/* the other fields point in */
+	free(st->members);
+	st->members = NULL;
+	st->n = 0;
+}
+
+/*
+ * Ask for the status of the named members (all when argc is 0).  Returns
+ * 0, or -1 with *cause.
+ */
+static int
+ctl_get_status(struct ctl *c, int argc, char **argv, struct ctl_status *st,
+    char **cause)
+{
+	struct ctl_member	*m;
+	char			**lines, *w[8], *save, *p;
+	size_t			 nlines, i;
+	int			 n;
+
+	st->members = NULL;
+	st->n = 0;
+	if (ctl_request(c, "status", argc, argv, &lines, &nlines, cause) != 0)
+		return (-1);
+	for (i = 0; i < nlines; i++) {
+		if (strncmp(lines[i], "member ", 7) != 0) {
+			free(lines[i]);
+			continue;
+		}
+		p = lines[i] + 7;
+		for (n = 0; n < 6; n++) {
+			w[n] = strtok_r(n == 0 ? p : NULL, " ", &save);
+			if (w[n] == NULL)
+				break;
+		}
+		/* The rest of the line is free text. */
+		w[6] = n == 6 ? strtok_r(NULL, "", &save) : NULL;
+		if (n < 6) {
+			free(lines[i]);
+			continue;
+		}
+		st->members = xreallocarray(st->members, st->n + 1,
+		    sizeof *st->members);
+		m = &st->members[st->n++];
+		m->name = lines[i];
+		memmove(m->name, w[0], strlen(w[0]) + 1);
+		m->state = w[1];
+		m->pid = w[2];
+		m->uptime = w[3];
+		m->restarts = w[4];
+		m->address = w[5];
+		m->text = w[6] != NULL ? w[6] : "-";
+	}
+	free(lines);
+	return (0);
+}
+
+/* "4s", "3m05s", "2h07m", "5d03h". */
+static void
+ctl_uptime(const char *secs, char *buf, size_t size)
+{
+	double	d;
+	long	s;
+
+	if (strcmp(secs, "-") == 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	d = strtod(secs, NULL);
+	s = (long)d;
+	if (s < 60)
+		snprintf(buf, size, "%lds", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
+}
+
+/* Print a header and one line a member. */
+static void
+ctl_print_status(const struct ctl_status *st)
+{
+	char	up[32];
+	int	wn = 4, wa = 7, n;
+	size_t	i;
+
+	for (i = 0; i < st->n; i++) {
+		if ((n = strlen(st->members[i].name)) > wn)
+			wn = n;
+		if ((n = strlen(st->members[i].address)) > wa)
+			wa = n;
+	}
+	printf("%-*s %-8s %-7s %-7s %-8s %-*s %s\n", wn, "NAME", "STATE",
+	    "PID", "UPTIME", "RESTARTS", wa, "ADDRESS", "INFO");
+	for (i = 0; i < st->n; i++) {
+		const struct ctl_member	*m = &st->members[i];
+
+		ctl_uptime(m->uptime, up, sizeof up);
+		printf("%-*s %-8s %-7s %-7s %-8s %-*s %s\n", wn, m->name,
+		    m->state, m->pid, up, m->restarts, wa, m->address,
+		    m->text);
+	}
+	fflush(stdout);
+}
+
+static int
+ctl_all_in(const struct ctl_status *st, const char *a, const char *b)
+{
+	size_t	i;
+
+	for (i = 0; i < st->n; i++) {
+		if (strcmp(st->members[i].state, a) != 0 &&
+		    (b == NULL || strcmp(st->members[i].state, b) != 0))
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Poll until every named member is in state a (or b), or -w runs out.
+ * Returns 0 when they got there, -1 with *cause otherwise.  st holds the
+ * last status.
+ */
+static int
+ctl_wait(struct ctl *c, int argc, char **argv, const char *a, const char *b,
+    double limit, struct ctl_status *st, char **cause)
+{
+	double	deadline = ctl_now() + limit;
+
+	for (;;) {
+		if (ctl_get_status(c, argc, argv, st, cause) != 0)
+			return (-1);
+		if (ctl_all_in(st, a, b))
+			return (0);
+		if (ctl_now() >= deadline) {
+			xasprintf(cause, "gave up waiting after %gs", limit);
+			return (-1);
+		}
+		ctl_status_free(st);
+		usleep(CTL_POLL_INTERVAL);
+	}
+}
+
+/* Run herd-supervisor in the background; it returns once it listens. */
+static int
+ctl_spawn_supervisor(struct ctl *c, int argc, char **argv)
+{
+	static char	 opt_c[] = "-c", opt_r[] = "-r";
+	char	*prog, **av;
+	pid_t	 pid;
+	int	 status, i, n = 0;
+
+	if ((prog = progpath_find("herd-supervisor")) == NULL)
+		return (ctl_error("herd-supervisor not found (in $HERD_BINDIR, "
+		    "next to herdctl, in %s, or on $PATH)", HERD_BINDIR));
+	av = xcalloc(argc + 6, sizeof *av);
+	av[n++] = prog;
+	av[n++] = opt_c;
+	av[n++] = c->conf_abs;
+	if (c->run_dir_given) {
+		av[n++] = opt_r;
+		av[n++] = c->run_dir;
+	}
+	for (i = 0; i < argc; i++)
+		av[n++] = argv[i];
+	av[n] = NULL;
+
+	switch (pid = fork()) {
+	case -1:
+		free(av);
+		free(prog);
+		return (ctl_error("fork: %s", strerror(errno)));
+	case 0:
+		execv(prog, av);
+		fprintf(stderr, "herdctl: %s: %s\n", prog, strerror(errno));
+		_exit(127);
+	}
+	free(av);
+	free(prog);
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			return (ctl_error("waitpid: %s", strerror(errno)));
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return (ctl_error("herd-supervisor did not start"));
+	return (0);
+}
+
+static int
+ctl_start(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_status	 st;
+	char			*cause = NULL;
+	int			 status = 0;
+
+	if (ctl_connect(c) == -1) {
+		if (!ctl_no_supervisor(errno))
+			return (ctl_error("%s/%s: %s", c->run_dir, CTL_SOCKET,
+			    strerror(errno)));
+		/* Its members start with it: the named ones, or all ours. */
+		if (ctl_spawn_supervisor(c, argc, argv) != 0) {
+			/* Another herdctl may have won the race to start it. */
+			if (ctl_connect(c) == -1)
+				return (1);
+			fprintf(stderr, "herdctl: a supervisor runs after "
+			    "all; asking it to start the members\n");
+			if (ctl_request(c, "start", argc, argv, NULL, NULL,
+			    &cause) != 0) {
+				ctl_error("start: %s", cause);
+				free(cause);
+				return (1);
+			}
+		} else if (ctl_connect(c) == -1)
+			return (ctl_error("%s/%s: %s", c->run_dir, CTL_SOCKET,
+			    strerror(errno)));
+	} else if (ctl_request(c, "start", argc, argv, NULL, NULL,
+	    &cause) != 0) {
+		ctl_error("start: %s", cause);
+		free(cause);
+		return (1);
+	}
+	if (ctl_wait(c, argc, argv, "RUNNING", "FATAL", c->wait, &st,
+	    &cause) != 0) {
+		ctl_error("start: %s", cause);
+		free(cause);
+		status = 1;
+		if (st.n == 0)
+			return (status);
+	} else if (!ctl_all_in(&st, "RUNNING", NULL))
+		status = 1;
+	ctl_print_status(&st);
+	ctl_status_free(&st);
+	return (status);
+}
+
+static int
+ctl_stop(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_status	 st;
+	char			*cause = NULL, *line;
+	double			 limit = c->stop_timeout + c->wait;
+
+	if (ctl_connect(c) == -1) {
+		if (!ctl_no_supervisor(errno))
+			return (ctl_error("%s/%s: %s", c->run_dir, CTL_SOCKET,
+			    strerror(errno)));
+		printf("the herd is not running\n");
+		return (0);
+	}
+	if (argc == 0) {
+		/* The whole herd: the supervisor closes the socket last. */
+		if (ctl_request(c, "shutdown", 0, NULL, NULL, NULL,
+		    &cause) != 0) {
+			ctl_error("stop: %s", cause);
+			free(cause);
+			return (1);
+		}
+		/* EOF once the supervisor has exited. */
+		while ((line = ctl_readline_timeout(c,
+		    (int)(limit * 1000))) != NULL)
+			free(line);
+		if (errno != 0)
+			return (ctl_error("stop: the supervisor has not exited "
+			    "after %gs: %s", limit, strerror(errno)));
+		printf("the herd is stopped\n");
+		return (0);
+	}
+	if (ctl_request(c, "stop", argc, argv, NULL, NULL, &cause) != 0 ||
+	    ctl_wait(c, argc, argv, "STOPPED", NULL, limit, &st,
+	    &cause) != 0) {
+		ctl_error("stop: %s", cause);
+		free(cause);
+		return (1);
+	}
+	ctl_print_status(&st);
+	ctl_status_free(&st);
+	return (0);
+}
+
+static int
+ctl_restart(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_status	 st;
+	char			*cause = NULL;
+	int			 status = 0;
+
+	if (ctl_connect(c) == -1)
+		return (ctl_error("no supervisor runs for %s", c->run_dir));
+	if (ctl_request(c, "restart", argc, argv, NULL, NULL, &cause) != 0 ||
+	    ctl_wait(c, argc, argv, "RUNNING", "FATAL",
+	    c->stop_timeout + c->wait, &st, &cause) != 0) {
+		ctl_error("restart: %s", cause);
+		free(cause);
+		return (1);
+	}
+	if (!ctl_all_in(&st, "RUNNING", NULL))
+		status = 1;
+	ctl_print_status(&st);
+	ctl_status_free(&st);
+	return (status);
+}
+
+static int
+ctl_status(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_status	 st;
+	char			*cause = NULL;
+	int			 status;
+
+	if (ctl_connect(c) == -1) {
+		ctl_error("no supervisor runs for %s", c->run_dir);
+		return (EXIT_NO_SUPERVISOR);
+	}
+	if (ctl_get_status(c, argc, argv, &st, &cause) != 0) {
+		ctl_error("status: %s", cause);
+		free(cause);
+		return (1);
+	}
+	ctl_print_status(&st);
+	status = ctl_all_in(&st, "RUNNING", NULL) ? 0 : EXIT_NOT_RUNNING;
+	ctl_status_free(&st);
+	return (status);
+}
+
+static int
+ctl_reload(struct ctl *c, int argc, char **argv)
+{
+	char	*cause = NULL;
+
+	if (ctl_connect(c) == -1)
+		return (ctl_error("no supervisor runs for %s", c->run_dir));
+	if (ctl_request(c, "reload", 0, NULL, NULL, NULL, &cause) != 0) {
+		ctl_error("reload: %s", cause);
+		free(cause);
+		return (1);
+	}
+	printf("reloaded %s\n", c->conf_abs);
+	return (0);
+}
+
+/* Copy fd from offset to stdout; returns the new offset. */
+static off_t
+ctl_copy(int fd, off_t off)
+{
+	char	buf[65536];
+	ssize_t	n;
+
+	while ((n = pread(fd, buf, sizeof buf, off)) > 0) {
+		if (fwrite(buf, 1, n, stdout) != (size_t)n)
+			exit(1);
+		off += n;
+	}
+	fflush(stdout);
+	return (off);
+}
+
+/* Offset of the start of the last lines lines of fd (size bytes). */
+static off_t
+ctl_tail_offset(int fd, off_t size, long lines)
+{
+	char	buf[8192];
+	off_t	pos = size;
+	ssize_t	n, i;
+	long	seen = 0;
+
+	while (pos > 0) {
+		n = pos < (off_t)sizeof buf ? pos : (off_t)sizeof buf;
+		pos -= n;
+		if (pread(fd, buf, n, pos) != n)
+			return (0);
+		for (i = n - 1; i >= 0; i--) {
+			/* The file's last newline ends the last line. */
+			if (buf[i] == '\n' && pos + i != size - 1 &&
+			    ++seen == lines)
+				return (pos + i + 1);
+		}
+	}
+	return (0);
+}
+
+static int
+ctl_logs(struct ctl *c, int argc, char **argv)
+{
+	struct stat	 sb, now;
+	const char	*name = NULL;
+	char		*path, *end;
+	long		 lines = -1;
+	off_t		 off;
+	int		 i, follow = 0, fd;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0)
+			follow = 1;
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+			lines = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || lines < 0)
+				return (ctl_error("logs: bad -n '%s'", argv[i]));
+		} else if (name == NULL && argv[i][0] != '-')
+			name = argv[i];
+		else
+			usage();
+	}
+	if (name == NULL)
+		usage();
+	if (strcmp(name, "supervisor") != 0 && c->topo != NULL &&
+	    topology_member(c->topo, name) == NULL)
+		return (ctl_error("logs: no member '%s' in %s", name,
+		    c->conf_abs));
+
+	xasprintf(&path, "%s/%s.log", c->log_dir, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		ctl_error("%s: %s", path, strerror(errno));
+		free(path);
+		return (1);
+	}
+	if (fstat(fd, &sb) == -1)
+		return (ctl_error("%s: %s", path, strerror(errno)));
+	off = lines >= 0 ? ctl_tail_offset(fd, sb.st_size, lines) : 0;
+	if (lines == 0)
+		off = sb.st_size;
+	off = ctl_copy(fd, off);
+	while (follow) {
+		usleep(200000);
+		off = ctl_copy(fd, off);
+		/* Rotated or truncated: go on with the new file. */
+		if (stat(path, &now) == 0 && (now.st_ino != sb.st_ino ||
+		    now.st_size < off)) {
+			off = ctl_copy(fd, off);
+			close(fd);
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+				return (ctl_error("%s: %s", path,
+				    strerror(errno)));
+			fstat(fd, &sb);
+			off = 0;
+		}
+	}
+	close(fd);
+	free(path);
+	return (0);
+}
+
+/*
+ * The run_dir and log_dir lines of a topology file that does not parse,
+ * read as plainly as possible: the last of each wins, relative to the
+ * file's folder, with the parser's defaults.
+ */
+static void
+ctl_scan(struct ctl *c)
+{
+	FILE	*f;
+	char	 line[4096], word[64], value[PATH_MAX], *dir, *slash, **to;
+	char	*run_dir = NULL;
+
+	dir = xstrdup(c->conf_abs);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	xasprintf(&run_dir, "%s/var/run", dir);
+	xasprintf(&c->log_dir, "%s/var/log", dir);
+	c->stop_timeout = 10;
+	if ((f = fopen(c->conf_abs, "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL) {
+			if (sscanf(line, "%63s %4095s", word, value) != 2)
+				continue;
+			if (strcmp(word, "run_dir") == 0)
+				to = &run_dir;
+			else if (strcmp(word, "log_dir") == 0)
+				to = &c->log_dir;
+			else
+				continue;
+			free(*to);
+			if (value[0] == '/')
+				*to = xstrdup(value);
+			else
+				xasprintf(to, "%s/%s", dir, value);
+		}
+		fclose(f);
+	}
+	free(dir);
+	c->scanned_run_dir = run_dir;
+	if (c->run_dir == NULL)
+		c->run_dir = run_dir;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct ctl_cmd	*cmd = NULL;
+	struct ctl		 c;
+	char			*cause = NULL, *end;
+	int			 ch, status;
+	size_t			 i;
+
+	memset(&c, 0, sizeof c);
+	c.fd = -1;
+	c.wait = 60;
+	log_init(0);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Options stop at the command: "logs NAME -f" is the command's. */
+	while ((ch = getopt(argc, argv, "+c:r:w:")) != -1) {
+		switch (ch) {
+		case 'c':
+			c.conf = optarg;
+			break;
+		case 'r':
+			c.run_dir = optarg;
+			c.run_dir_given = 1;
+			break;
+		case 'w':
+			c.wait = strtod(optarg, &end);
+			if (*end != '\0' || c.wait < 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	for (i = 0; i < sizeof ctl_cmds / sizeof ctl_cmds[0]; i++) {
+		if (strcmp(ctl_cmds[i].name, argv[0]) == 0) {
+			cmd = &ctl_cmds[i];
+			break;
+		}
+	}
+	if (cmd == NULL)
+		usage();
+	if (argc - 1 < cmd->minargs ||
+	    (cmd->maxargs != -1 && argc - 1 > cmd->maxargs)) {
+		fprintf(stderr, "usage: herdctl %s\n", cmd->usage);
+		return (EXIT_USAGE);
+	}
+
+	if (c.conf == NULL)
+		c.conf = progpath_conf();
+	if ((c.conf_abs = realpath(c.conf, NULL)) == NULL)
+		return (ctl_error("%s: %s", c.conf, strerror(errno)));
+	if ((c.topo = topology_load(c.conf_abs, &cause)) != NULL) {
+		c.log_dir = xstrdup(c.topo->log_dir);
+		c.stop_timeout = c.topo->stop_timeout;
+		if (c.run_dir == NULL)
+			c.run_dir = c.topo->run_dir;
+	} else if (strcmp(cmd->name, "start") == 0) {
+		/* A supervisor would refuse this file: say why now. */
+		ctl_error("%s", cause);
+		free(cause);
+		free(c.conf_abs);
+		return (1);
+	} else {
+		/*
+		 * A mistake in the file must not lock the operator out of a
+		 * herd that runs on the previous version: find its folders
+		 * anyway, and let "reload" tell the supervisor too.
+		 */
+		ctl_error("%s", cause);
+		free(cause);
+		ctl_scan(&c);
+		if (strcmp(cmd->name, "reload") != 0)
+			fprintf(stderr, "herdctl: going on with run_dir %s\n",
+			    c.run_dir);
+	}
+	if (c.run_dir_given && mkdir(c.run_dir, 0750) == -1 &&
+	    errno != EEXIST)
+		return (ctl_error("mkdir %s: %s", c.run_dir, strerror(errno)));
+
+	status = cmd->fn(&c, argc - 1, argv + 1);
+	if (c.fd != -1)
+		close(c.fd);
+	topology_free(c.topo);
+	free(c.scanned_run_dir);
+	free(c.log_dir);
+	free(c.conf_abs);
+	return (status);
+}

@@ -1,0 +1,328 @@
+"""herd-supervisor's gathered logs, stop timeout, reload and systemd
+notifications, with fake members (tests/fake_member.py) that flood their
+logs, ignore SIGTERM or exit as told."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+
+from herdtest import (HERDCTL, KIWI, SERVER, STAMP, SUPERVISOR,
+                      SupervisorTestCase, alive, free_port, main, wait_for)
+
+FLOOD = 100000
+
+
+def log_line(name):
+    return re.compile(r"^%s %s\[(\d+)\] (.*)$" % (STAMP, re.escape(name)))
+
+
+class Logs(SupervisorTestCase):
+    names = ("Flood", "Quiet")
+    fake = True
+    extra = "restart_delay_min 0.2\nrestart_delay_max 1\nstop_timeout 1\n"
+
+    def test_flood_is_gathered_whole(self):
+        self.herd.mode("Flood", "flood %d" % FLOOD)
+        self.herd.ctl("start", check=0)
+        pid = self.herd.status()[1]["Flood"]["pid"]
+        pat = re.compile(r"^%s Flood\[%s\] info: line (\d{7}) of the "
+                         r"flood$" % (STAMP, pid), re.M)
+
+        def gathered():
+            n = [int(x) for x in pat.findall(self.herd.log("Flood"))]
+            return n if len(n) >= FLOOD else None
+        numbers = wait_for(gathered, 120, "%d lines" % FLOOD)
+        # All of them, each once, each whole: stdout and stderr are two
+        # pipes, so the order holds within each stream.
+        self.assertEqual(sorted(numbers), list(range(FLOOD)))
+        self.assertEqual([n for n in numbers if n % 10 == 0],
+                         list(range(0, FLOOD, 10)))
+        self.assertEqual([n for n in numbers if n % 10 != 0],
+                         [n for n in range(FLOOD) if n % 10 != 0])
+        line = log_line("Flood")
+        for text in self.herd.log("Flood").splitlines():
+            self.assertRegex(text, r"^%s (Flood|herd-supervisor)\[\d+\] "
+                             % STAMP)
+        self.assertTrue(all(line.match(t) or "herd-supervisor[" in t
+                            for t in self.herd.log("Flood").splitlines()))
+        # herdctl logs shows the file; -n the end of it.
+        out = self.herd.ctl("logs", "Flood", "-n", "2", check=0)
+        self.assertEqual(len(out.stdout.splitlines()), 2)
+        self.assertEqual(out.stdout, "".join(
+            self.herd.log("Flood").splitlines(True)[-2:]))
+        out = self.herd.ctl("logs", "supervisor", check=0)
+        self.assertIn("Flood[%s] ready" % pid, out.stdout)
+
+    def test_line_written_in_pieces(self):
+        self.herd.mode("Flood", "split")
+        self.herd.ctl("start", check=0)
+        self.assertRegex(self.herd.log("Flood"), re.compile(
+            r"^%s Flood\[\d+\] info: one line in three pieces$" % STAMP,
+            re.M))
+
+    def test_logs_follow(self):
+        self.herd.ctl("start", check=0)
+        p = subprocess.Popen([HERDCTL, "-c", self.herd.conf, "logs",
+                              "Quiet", "-f"], stdout=subprocess.PIPE,
+                             env=self.herd.env)
+        try:
+            # The lines of a process started after herdctl began.
+            self.herd.ctl("restart", "Quiet", check=0)
+            seen = b""
+            while seen.count(b"Quiet serving as a fake") < 2:
+                chunk = p.stdout.read1(65536)
+                self.assertTrue(chunk, "herdctl logs -f ended")
+                seen += chunk
+        finally:
+            p.kill()
+            p.wait()
+            p.stdout.close()
+
+    def test_rotation(self):
+        with open(self.herd.conf, "a") as f:
+            f.write("log_max_size 64K\nlog_keep 2\n")
+        self.herd.mode("Flood", "flood 20000")
+        self.herd.ctl("start", check=0)
+        logdir = os.path.join(self.herd.dir, "var", "log")
+        wait_for(lambda: "line 0019999 " in self.herd.log("Flood"), 120,
+                 "the last line")
+        files = sorted(f for f in os.listdir(logdir)
+                       if f.startswith("Flood.log"))
+        self.assertEqual(files, ["Flood.log", "Flood.log.1", "Flood.log.2"])
+        numbers = []
+        for f in ("Flood.log.2", "Flood.log.1", "Flood.log"):
+            path = os.path.join(logdir, f)
+            self.assertLessEqual(os.path.getsize(path), 64 * 1024)
+            with open(path) as fh:
+                for text in fh:
+                    self.assertTrue(text.endswith("\n"))
+                    self.assertRegex(text, r"^%s (Flood|herd-supervisor)"
+                                     r"\[\d+\] " % STAMP)
+                    m = re.search(r"line (\d+) of the flood", text)
+                    if m:
+                        numbers.append(int(m.group(1)))
+        # The oldest lines are gone; what is kept has no gap (stderr's
+        # lines, which are nine in ten, come in order).
+        err = [n for n in numbers if n % 10]
+        self.assertEqual(err[-1], 19999)
+        self.assertGreater(err[0], 0)
+        self.assertEqual(err, [n for n in range(err[0], 20000) if n % 10])
+
+    def test_reopen_on_sigusr1(self):
+        self.herd.ctl("start", check=0)
+        logdir = os.path.join(self.herd.dir, "var", "log")
+        os.rename(os.path.join(logdir, "Quiet.log"),
+                  os.path.join(logdir, "Quiet.log.old"))
+        os.rename(os.path.join(logdir, "supervisor.log"),
+                  os.path.join(logdir, "supervisor.log.old"))
+        os.kill(self.herd.supervisor_pid(), signal.SIGUSR1)
+        wait_for(lambda: "log files reopened" in self.herd.log(), 30,
+                 "supervisor.log reopened")
+        self.herd.ctl("restart", "Quiet", check=0)
+        self.assertIn("Quiet serving as a fake", self.herd.log("Quiet"))
+        with open(os.path.join(logdir, "Quiet.log.old")) as f:
+            self.assertEqual(f.read().count("Quiet serving as a fake"), 1)
+
+    def test_stop_timeout_when_sigterm_is_ignored(self):
+        self.herd.mode("Flood", "ignore-term")
+        self.herd.ctl("start", check=0)
+        pid = int(self.herd.status()[1]["Flood"]["pid"])
+        out = self.herd.ctl("stop", check=0)
+        self.assertFalse(alive(pid))
+        self.assertRegex(self.herd.log(), r"Flood\[%d\] still running 1s "
+                         r"after SIGTERM: SIGKILL" % pid)
+        self.assertRegex(self.herd.log(), r"Flood\[%d\] stopped \(signal 9 "
+                         % pid)
+        self.assertRegex(self.herd.log(), r"Quiet\[\d+\] stopped \(exit 0\)")
+        self.assertIn("stopped", out.stdout)
+
+    def test_exit_status_and_fatal(self):
+        self.herd.mode("Quiet", "exit 78")
+        out = self.herd.ctl("start")
+        self.assertEqual(out.returncode, 1)
+        log = self.herd.log("Quiet")
+        said = re.search(r"Quiet\[\d+\] error: exiting with 78 as told", log)
+        noted = re.search(r"herd-supervisor\[\d+\] error: Quiet\[\d+\] "
+                          r"exited with status 78", log)
+        self.assertTrue(said and noted, log)
+        # The member's last words come before the note of its exit.
+        self.assertLess(said.start(), noted.start())
+        self.herd.mode("Quiet", "serve")
+        self.herd.ctl("start", "Quiet", check=0)
+
+    def test_running_member_exits_then_restarts(self):
+        self.herd.ctl("start", check=0)
+        self.herd.mode("Quiet", "exit 3")
+        os.kill(int(self.herd.status()[1]["Quiet"]["pid"]), signal.SIGTERM)
+        # It ran, then exited: EXITED, then BACKOFF as each start fails.
+        m = self.herd.wait_state("Quiet", ("EXITED", "BACKOFF"))
+        self.assertRegex(m["info"], r"last: (exit 0|exit 3)")
+        self.assertRegex(m["info"], r"retry in [\d.]+s")
+        wait_for(lambda: "failed to start (exit 3" in self.herd.log(), 60,
+                 "a failed start")
+        self.herd.mode("Quiet", "serve")
+        self.herd.wait_state("Quiet", "RUNNING")
+
+
+class Reload(SupervisorTestCase):
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    fake = True
+    extra = "stop_timeout 5\n"
+
+    def write(self, members, links=(), extra="stop_timeout 5\n"):
+        for n in members:
+            self.herd.ports.setdefault(n, free_port())
+        self.herd.write_conf(members, links, extra)
+
+    def pids(self):
+        return {n: m["pid"] for n, m in self.herd.status()[1].items()}
+
+    def test_reload(self):
+        self.herd.ctl("start", check=0)
+        before = self.pids()
+
+        # Only the supervisor's own settings change: nobody restarts.
+        self.write(("Alpha", "Beta"), (("Alpha", "Beta"),),
+                   "stop_timeout 7 # longer\nlog_keep 3\n")
+        self.herd.ctl("reload", check=0)
+        self.assertEqual(self.pids(), before)
+
+        # Gamma added with a link to Alpha, Beta removed: Alpha's links
+        # changed, so Alpha restarts; Gamma starts; Beta stops.
+        self.write(("Alpha", "Gamma"), (("Alpha", "Gamma"),))
+        self.herd.ctl("reload", check=0)
+        self.herd.wait_state("Gamma", "RUNNING")
+        wait_for(lambda: "Beta" not in self.pids(), 30, "Beta gone")
+        self.herd.wait_state("Alpha", "RUNNING")
+        after = self.pids()
+        self.assertNotEqual(after["Alpha"], before["Alpha"])
+        self.assertFalse(alive(int(before["Beta"])))
+        self.assertRegex(self.herd.log(), r"Beta is no longer in")
+
+        # A member added without links restarts nobody else.
+        self.write(("Alpha", "Gamma", "Delta"), (("Alpha", "Gamma"),))
+        os.kill(self.herd.supervisor_pid(), signal.SIGHUP)
+        self.herd.wait_state("Delta", "RUNNING")
+        now = self.pids()
+        self.assertEqual(now["Alpha"], after["Alpha"])
+        self.assertEqual(now["Gamma"], after["Gamma"])
+
+        # A bad file keeps the herd as it runs.
+        with open(self.herd.conf, "a") as f:
+            f.write("frobnicate 1\n")
+        out = self.herd.ctl("reload")
+        self.assertEqual(out.returncode, 1)
+        self.assertRegex(out.stderr, r"herd\.conf:\d+: unknown directive "
+                         r"'frobnicate'")
+        # herdctl still reaches the herd that runs on the old file.
+        out = self.herd.ctl("status")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("going on with run_dir", out.stderr)
+        os.kill(self.herd.supervisor_pid(), signal.SIGHUP)
+        wait_for(lambda: len(re.findall(r"herd\.conf:\d+: unknown "
+                                        r"directive 'frobnicate'; the herd "
+                                        r"runs on unchanged",
+                                        self.herd.log())) == 2, 30,
+                 "the SIGHUP's error in the log")
+        self.assertEqual(self.pids(), now)
+        self.assertEqual(self.herd.status()[0], 0)
+
+
+class Notify(SupervisorTestCase):
+    """systemd's Type=notify, with a datagram socket standing in."""
+    names = ("Alpha", "Beta")
+
+    def notify_socket(self):
+        path = os.path.join(self.herd.dir, "notify")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(path)
+        s.settimeout(60)
+        self.addCleanup(s.close)
+        return s, path
+
+    def test_supervisor_notifies(self):
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path)
+        p = subprocess.Popen([SUPERVISOR, "-f", "-c", self.herd.conf],
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=env)
+        try:
+            msgs = []
+            while not any(m.startswith(b"READY=1") for m in msgs):
+                msgs.append(s.recv(4096))
+            self.assertIn(b"READY=1\nSTATUS=2 of 2 members running", msgs)
+            # Ready means the members serve.
+            self.assertTrue(self.herd["Alpha"].ask(KIWI + b"\n").startswith(
+                b"AT Alpha "))
+            self.assertEqual(self.herd.status()[0], 0)
+            p.send_signal(signal.SIGTERM)
+            while s.recv(4096) != b"STOPPING=1":
+                pass
+            self.assertEqual(p.wait(60), 0)
+            err = p.stderr.read().decode()
+            # In the foreground, events go to stderr too (the journal).
+            self.assertIn("info: Alpha[", err)
+            self.assertIn("info: stopped", err)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            p.stderr.close()
+
+    def test_ready_with_a_member_that_cannot_start(self):
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path)
+        blocker = socket.socket()
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        blocker.bind(("127.0.0.1", self.herd.ports["Beta"]))
+        blocker.listen()
+        self.addCleanup(blocker.close)
+        p = subprocess.Popen([SUPERVISOR, "-f", "-c", self.herd.conf],
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        try:
+            msg = b""
+            while not msg.startswith(b"READY=1"):
+                msg = s.recv(4096)
+            # Up, and saying that one member does not run.
+            self.assertEqual(msg, b"READY=1\nSTATUS=1 of 2 members running")
+            self.assertEqual(self.herd.status()[1]["Alpha"]["state"],
+                             "RUNNING")
+            blocker.close()
+            while s.recv(4096) != b"STATUS=2 of 2 members running":
+                pass
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def test_member_notifies(self):
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path)
+        env["HERD_READY_FD"] = "999"
+        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
+                             stdin=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=env)
+        try:
+            self.assertEqual(s.recv(4096), b"READY=1")
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+            # A descriptor that is not open is reported, not fatal.
+            self.assertIn("HERD_READY_FD=999: not an open descriptor",
+                          p.stderr.read().decode())
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            p.stderr.close()
+
+
+if __name__ == "__main__":
+    main()

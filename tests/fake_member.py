@@ -1,0 +1,64 @@
+"""A stand-in for herd-server that tests of herd-supervisor control.
+
+Run as herd-server would be: fake_member.py -c herd.conf NAME.  What it
+does comes from the file NAME.mode beside herd.conf (read at each start,
+so a test can change it between restarts):
+
+    serve           say ready on HERD_READY_FD, exit 0 on SIGTERM
+    ignore-term     say ready, then ignore SIGTERM
+    flood N         write N numbered lines fast (stdout and stderr), then
+                    serve
+    split           write one line in three pieces, then serve
+    exit CODE       exit at once with CODE
+"""
+
+import os
+import signal
+import sys
+import time
+
+
+def ready():
+    fd = os.environ.get("HERD_READY_FD")
+    if fd is not None:
+        os.write(int(fd), b"READY\n")
+        os.close(int(fd))
+
+
+def main():
+    conf, name = sys.argv[2], sys.argv[3]
+    try:
+        with open(os.path.join(os.path.dirname(conf), name + ".mode")) as f:
+            mode = f.read().split()
+    except OSError:
+        mode = ["serve"]
+    err = sys.stderr.buffer
+    if mode[0] == "exit":
+        err.write(b"error: exiting with %s as told\n" % mode[1].encode())
+        err.flush()
+        sys.exit(int(mode[1]))
+    if mode[0] == "flood":
+        n = int(mode[1])
+        for i in range(n):
+            out = sys.stdout.buffer if i % 10 == 0 else err
+            out.write(b"info: line %07d of the flood\n" % i)
+        sys.stdout.flush()
+        err.flush()
+    if mode[0] == "split":
+        for piece in (b"info: one line ", b"in three ", b"pieces\n"):
+            err.write(piece)
+            err.flush()
+            time.sleep(0.2)
+    if mode[0] == "ignore-term":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    err.write(b"info: %s serving as a fake\n" % name.encode())
+    err.flush()
+    ready()
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

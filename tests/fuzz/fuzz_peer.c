@@ -1,0 +1,67 @@
+/*
+ * fuzz_peer.c: libFuzzer target for the lines a peer link reads.
+ *
+ * A peer is authenticated, but a buggy or compromised one must still not
+ * crash a member or put into its database what no client could: every
+ * UPD that parses must have fields inside the line, a valid origin name,
+ * and a client time and location that the client parsers accept too.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iso6709.h"
+#include "peerproto.h"
+#include "proto.h"
+#include "tstamp.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static int
+inside(const struct proto_field *f, const char *line, size_t size)
+{
+	return (f->p >= line && f->p + f->len <= line + size);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct proto_field	 f[PROTO_MAX_FIELDS];
+	struct peerproto_upd	 u;
+	struct tstamp		 t;
+	const char		*why;
+	char			*line;
+	double			 lat, lon;
+	uint64_t		 seq;
+	int			 n;
+
+	line = malloc(size ? size : 1);
+	memcpy(line, data, size);
+	n = proto_split(line, size, f, PROTO_MAX_FIELDS);
+	if (n > PROTO_MAX_FIELDS)
+		n = PROTO_MAX_FIELDS;
+	if (n >= 2)
+		peerproto_parse_seq(&f[1], &seq);
+	if (n >= 1) {
+		peerproto_is_name(&f[0]);
+		peerproto_is_hex(&f[0], PEERPROTO_HEX_SIZE - 1);
+	}
+	if (peerproto_parse_upd(f, n, &u, &why) == 0) {
+		if (!inside(&u.client_id, line, size) ||
+		    !inside(&u.origin, line, size) ||
+		    !inside(&u.time_diff, line, size) ||
+		    !inside(&u.location, line, size) ||
+		    !inside(&u.client_time, line, size) ||
+		    !peerproto_is_name(&u.origin) ||
+		    u.client_id.len > PROTO_MAX_CLIENT_ID ||
+		    memchr(u.client_id.p, '\0', u.client_id.len) != NULL ||
+		    iso6709_parse(u.location.p, u.location.len, &lat,
+		    &lon) != 0 ||
+		    tstamp_parse(u.client_time.p, u.client_time.len, &t) != 0)
+			abort();
+	}
+	free(line);
+	return (0);
+}

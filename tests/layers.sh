@@ -1,0 +1,124 @@
+#!/bin/sh
+# layers.sh: every source file includes only what its layer may.
+#
+#   common      what every program links: no libevent, SQLite, curl or
+#               Jansson header, and only common headers of ours
+#   member      the member's pure code: no event loop, database or
+#               network (Jansson is allowed: it only parses)
+#   supervisor  herd-supervisor: libevent, but nothing of the member
+#   herdctl     plain C and the common layer
+#
+# make check passes each layer's files in LAYER_COMMON, LAYER_MEMBER,
+# LAYER_SUPERVISOR and LAYER_HERDCTL (from Makefile.am, so a new file
+# is checked with its layer).  It also checks that herd-supervisor and
+# herdctl contain none of the member's code or its libraries, and that
+# the check itself catches a bad include.
+set -u
+
+srcdir=${HERD_SRCDIR:-.}
+builddir=${HERD_BUILDDIR:-.}
+checked=0
+failed=0
+
+# The header names (without folder) of the .h files in a list.
+headers() {
+	for f in $1; do
+		case $f in *.h) basename "$f" ;; esac
+	done
+}
+
+# check FILE FORBIDDEN_SYSTEM_REGEX ALLOWED_LOCAL_HEADERS
+check() {
+	file=$1 forbidden=$2 allowed=$3
+	checked=$((checked + 1))
+	bad=$(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*<' "$file" |
+	    grep -E "$forbidden")
+	if [ -n "$bad" ]; then
+		echo "FAIL: $file: $bad"
+		return 1
+	fi
+	for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file"); do
+		case " config.h $allowed " in
+		*" $h "*) ;;
+		*)
+			echo "FAIL: $file: includes \"$h\", outside its layer"
+			return 1
+			;;
+		esac
+	done
+	return 0
+}
+
+# check_layer NAME FILES FORBIDDEN ALLOWED
+check_layer() {
+	for f in $2; do
+		case $f in *.c|*.h) ;; *) continue ;; esac
+		if ! check "$srcdir/$f" "$3" "$4"; then
+			failed=$((failed + 1))
+		else
+			echo "ok: $f ($1)"
+		fi
+	done
+}
+
+NOLOOP='<(event2/|sqlite3\.h|curl/|jansson\.h)'
+NODB='<(event2/|sqlite3\.h|curl/)'
+NOMEMBER='<(sqlite3\.h|curl/|jansson\.h|openssl/)'
+
+common=$(headers "$LAYER_COMMON" | tr "\n" " ")
+member=$(headers "$LAYER_MEMBER" | tr "\n" " ")
+supervisor=$(headers "$LAYER_SUPERVISOR" | tr "\n" " ")
+herdctl=$(headers "$LAYER_HERDCTL" | tr "\n" " ")
+
+check_layer common "$LAYER_COMMON" "$NOLOOP" "$common"
+check_layer member "$LAYER_MEMBER" "$NODB" "$common $member"
+check_layer supervisor "$LAYER_SUPERVISOR" "$NOMEMBER" "$common $supervisor"
+check_layer herdctl "$LAYER_HERDCTL" "$NOLOOP|<openssl/" "$common $herdctl"
+
+# The programs: no member code, no member library.
+for prog in herd-supervisor herdctl; do
+	checked=$((checked + 1))
+	if ! command -v nm >/dev/null 2>&1; then
+		echo "skip: $prog (no nm)"
+		continue
+	fi
+	syms=$(nm "$builddir/$prog" 2>/dev/null |
+	    grep -E ' (sqlite3_|curl_|json_|store_|client_|places_|proto_|cmd_)' |
+	    head -3)
+	if [ -n "$syms" ]; then
+		echo "FAIL: $prog holds member code: $syms"
+		failed=$((failed + 1))
+	else
+		echo "ok: $prog links none of the member's code"
+	fi
+done
+checked=$((checked + 1))
+if nm "$builddir/herdctl" 2>/dev/null | grep -q ' event_base_'; then
+	echo "FAIL: herdctl links libevent"
+	failed=$((failed + 1))
+else
+	echo "ok: herdctl links no libevent"
+fi
+
+# The check must catch a bad include, or it proves nothing.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '#include "config.h"\n#include <event2/event.h>\n' >"$tmp/a.c"
+printf '#include "config.h"\n#include "store.h"\n' >"$tmp/b.c"
+printf '#include "config.h"\n#include "log.h"\n#include <stdio.h>\n' >"$tmp/c.c"
+checked=$((checked + 1))
+if check "$tmp/a.c" "$NOLOOP" "$common" >/dev/null ||
+    check "$tmp/b.c" "$NOLOOP" "$common" >/dev/null ||
+    ! check "$tmp/c.c" "$NOLOOP" "$common" >/dev/null; then
+	echo "FAIL: the check does not tell good includes from bad"
+	failed=$((failed + 1))
+else
+	echo "ok: the check catches <event2/...> and \"store.h\" in common code"
+fi
+
+echo "Ran $checked tests"
+if [ "$failed" -ne 0 ]; then
+	echo "FAILED (failures=$failed)"
+	exit 1
+fi
+echo "OK"
