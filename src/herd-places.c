@@ -407,8 +407,8 @@ fail:
 }
 
 /*
- * import-geonames DB: the cities that libgeonames carries (geonames.org's
- * cities with more than 15,000 people), most prominent by population.
+ * import-geonames DB: the cities that libgeonames carries (24,361 of
+ * geonames.org's in Debian 12), most prominent by population.
  */
 static int
 cmd_import_geonames(char **argv, const struct options *o)
