@@ -288,6 +288,15 @@ class Startup(LocalCase):
                       "with herd-places import-geonames" %
                       self.herd.places_db, self.member.log())
 
+    def test_fallback_without_database(self):
+        """places_fallback local with no key needs the database too."""
+        self.herd.write_conf(["Alpha"], (), "places_provider google\n"
+                             "places_fallback local\n")
+        self.member.start(wait=False)
+        self.assertEqual(self.member.wait_exit(), EXIT_CONFIG)
+        self.assertIn("using places_fallback local", self.member.log())
+        self.assertIn("no such places database", self.member.log())
+
     def test_not_a_places_database(self):
         os.makedirs(os.path.dirname(self.herd.places_db))
         with open(self.herd.places_db, "w") as f:
