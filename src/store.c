@@ -275,6 +275,17 @@ store_open_writer(struct store *s, char **cause)
 	sqlite3_finalize(st);
 	if (store_exec(s, "PRAGMA synchronous = FULL", cause) != 0)
 		return (-1);
+	/* Read it back: durability is the one promise not to assume. */
+	if (sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
+	    sqlite3_column_int(st, 0) != 2) {
+		xasprintf(cause, "%s: cannot set synchronous=FULL", s->path);
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	sqlite3_finalize(st);
+	log_info("%s: WAL, synchronous=FULL: a reply waits for fsync",
+	    s->path);
 	/* The WAL file is cut back to this after a long reader is gone. */
 	if (store_exec(s, "PRAGMA journal_size_limit = " STORE_WAL_LIMIT,
 	    cause) != 0)
