@@ -59,6 +59,7 @@ struct store {
 	struct event		*commit_ev;	/* end of a turn: hand over */
 	struct store_batch	*filling;
 	struct store_batch	*inflight;	/* with the writer */
+	uint64_t		 batch_id;	/* of the filling batch */
 
 	uint64_t		 committed;	/* last change number committed */
 	store_commit_cb		 hook;
@@ -475,6 +476,7 @@ store_submit(struct store *s)
 		return;
 	s->inflight = s->filling;
 	s->filling = store_batch_new();
+	s->batch_id++;
 	store_writer_submit(s->writer, s->inflight);
 }
 
@@ -688,6 +690,16 @@ store_set_hooks(struct store *s, store_commit_cb hook,
 	s->hook = hook;
 	s->applied = applied;
 	s->hook_arg = arg;
+}
+
+/*
+ * The number of the batch now filling: what is written or synced until it
+ * changes commits together.
+ */
+uint64_t
+store_batch_id(const struct store *s)
+{
+	return (s->batch_id);
 }
 
 /* Is nothing waiting to be committed, or being committed? */
