@@ -97,6 +97,7 @@ static TAILQ_HEAD(client_list, client) clients =
     TAILQ_HEAD_INITIALIZER(clients);
 static unsigned		 nclients;
 static unsigned long long next_id = 1;
+static struct log_limit	 refused_log;	/* a flood of refusals */
 
 /*
  * Connections per client address, for max_clients_per_address: a small
@@ -238,15 +239,15 @@ client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 
 	format_peer(sa, peer, sizeof peer, host);
 	if (nclients >= srv->topo->max_clients) {
-		log_warnx("refusing connection from %s: %u clients already "
-		    "(max_clients)", peer, nclients);
+		log_warnx_limited(&refused_log, "refusing connection from %s: "
+		    "%u clients already (max_clients)", peer, nclients);
 		evutil_closesocket(fd);
 		return;
 	}
 	if (per_addr != 0 && (a = client_addr_ref(host, per_addr)) == NULL) {
-		log_warnx("refusing connection from %s: %u clients from that "
-		    "address already (max_clients_per_address)", peer,
-		    per_addr);
+		log_warnx_limited(&refused_log, "refusing connection from %s: "
+		    "%u clients from that address already "
+		    "(max_clients_per_address)", peer, per_addr);
 		evutil_closesocket(fd);
 		return;
 	}

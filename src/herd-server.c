@@ -9,9 +9,18 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "log.h"
 #include "server.h"
 #include "topology.h"
+#include "xmalloc.h"
+
+static void *
+xmalloc_json(size_t len)
+{
+	return (xmalloc(len ? len : 1));
+}
 
 static __attribute__((noreturn)) void
 usage(void)
@@ -50,6 +59,8 @@ main(int argc, char **argv)
 		usage();
 
 	log_init(verbose);
+	/* Jansson's allocations fail loudly, like every other. */
+	json_set_alloc_funcs(xmalloc_json, free);
 	if ((t = topology_load(path, &cause)) == NULL) {
 		log_errorx("%s", cause);
 		free(cause);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -172,6 +173,32 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix
 		log_flush();
 	else if (was == 0)
 		log_wake();
+}
+
+/*
+ * log_warnx, but for a warning that an outsider can make repeat as fast
+ * as it likes: the first of each second is written, and the next one
+ * written says how many were left out in between.
+ */
+void
+log_warnx_limited(struct log_limit *l, const char *fmt, ...)
+{
+	struct timespec	 ts;
+	va_list		 ap;
+	char		 more[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec == l->last) {
+		l->suppressed++;
+		return;
+	}
+	l->last = ts.tv_sec;
+	snprintf(more, sizeof more, "%u more like this in the last seconds",
+	    l->suppressed);
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_WARNING, fmt, ap, l->suppressed ? more : NULL);
+	va_end(ap);
+	l->suppressed = 0;
 }
 
 #define LOG_FUNC(name, level)				\

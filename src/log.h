@@ -25,6 +25,17 @@ void	 fatal(const char *, ...);
 __attribute__((noreturn, format(printf, 1, 2)))
 void	 fatalx(const char *, ...);
 
+/*
+ * A warning that can repeat fast (a connection flood): at most one line a
+ * second, then how many were left out.
+ */
+struct log_limit {
+	long		 last;		/* second of the last line written */
+	unsigned	 suppressed;
+};
+void	 log_warnx_limited(struct log_limit *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 char	*log_escape(const void *, size_t);
 char	*log_redact(const char *, const char *);
 

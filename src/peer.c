@@ -97,10 +97,23 @@ struct peer {
 	uint64_t			 resend;  /* send its own updates too,
 						     up to here */
 	uint64_t			 recv;	/* its seq received */
-	unsigned			 ack_gen; /* an ACK waits on a commit */
+	struct peer_ack			*ack_open; /* for the filling batch */
 	int				 wrote;	/* since the last tick */
 	int				 dirty;	/* row not yet saved */
 	struct store_peer		 row;
+};
+
+/*
+ * An ACK that waits for the batch holding the updates it covers.  With
+ * one batch committing while the next fills, each batch gets its own:
+ * acknowledging at one commit what went into the next batch would tell
+ * the peer that updates are durable here before they are.
+ */
+struct peer_ack {
+	struct peer	*p;
+	unsigned	 gen;		/* of the link that read them */
+	uint64_t	 batch;		/* store_batch_id() */
+	uint64_t	 seq;		/* last update number in that batch */
 };
 
 struct peers {
@@ -458,31 +471,40 @@ peer_fill(struct peer *p)
 	}
 }
 
-/* The commit that held a batch of its updates is done: acknowledge it. */
+/* The batch that held some of its updates is committed: acknowledge them. */
 static void
 peer_synced(void *arg, int ok)
 {
-	struct peer	*p = arg;
-	unsigned	 gen = p->ack_gen;
+	struct peer_ack	*a = arg;
+	struct peer	*p = a->p;
 
-	p->ack_gen = 0;
-	if (p->state != PEER_UP || gen != p->gen)
-		return;		/* that link is gone; the next resends */
-	if (!ok) {
+	if (p->ack_open == a)
+		p->ack_open = NULL;
+	if (p->state != PEER_UP || a->gen != p->gen)
+		;		/* that link is gone; the next resends */
+	else if (!ok)
 		peer_down(p, "its updates did not commit");
-		return;
-	}
-	peer_send(p, "ACK %" PRIu64 "\n", p->recv);
+	else
+		peer_send(p, "ACK %" PRIu64 "\n", a->seq);
+	free(a);
 }
 
-/* Acknowledge, after the commit under way, everything received so far. */
+/* Acknowledge, once the batch now filling commits, what was received so far. */
 static void
 peer_want_ack(struct peer *p)
 {
-	if (p->ack_gen == 0) {
-		p->ack_gen = p->gen;
-		store_sync(peer_store(p), peer_synced, p);
+	struct peer_ack	*a = p->ack_open;
+	uint64_t	 batch = store_batch_id(peer_store(p));
+
+	if (a == NULL || a->batch != batch || a->gen != p->gen) {
+		a = xcalloc(1, sizeof *a);
+		a->p = p;
+		a->gen = p->gen;
+		a->batch = batch;
+		p->ack_open = a;
+		store_sync(peer_store(p), peer_synced, a);
 	}
+	a->seq = p->recv;
 }
 
 /*

@@ -37,6 +37,8 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
  * the pending connection would wake us again at once: pause the listener on
  * a timer instead of spinning (tmux's server_accept).
  */
+static struct log_limit	accept_log;
+
 static void
 server_accept_error_cb(struct evconnlistener *l, void *arg)
 {
@@ -44,7 +46,8 @@ server_accept_error_cb(struct evconnlistener *l, void *arg)
 	struct timeval	 tv = { SERVER_ACCEPT_RETRY, 0 };
 	int		 err = EVUTIL_SOCKET_ERROR();
 
-	log_warnx("accept: %s", evutil_socket_error_to_string(err));
+	log_warnx_limited(&accept_log, "accept: %s",
+	    evutil_socket_error_to_string(err));
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
 		evconnlistener_disable(l);
 		evtimer_add(srv->accept_retry, &tv);

@@ -59,6 +59,7 @@ struct store {
 	struct event		*commit_ev;	/* end of a turn: hand over */
 	struct store_batch	*filling;
 	struct store_batch	*inflight;	/* with the writer */
+	uint64_t		 batch_id;	/* of the filling batch */
 
 	uint64_t		 committed;	/* last change number committed */
 	store_commit_cb		 hook;
@@ -275,6 +276,17 @@ store_open_writer(struct store *s, char **cause)
 	sqlite3_finalize(st);
 	if (store_exec(s, "PRAGMA synchronous = FULL", cause) != 0)
 		return (-1);
+	/* Read it back: durability is the one promise not to assume. */
+	if (sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
+	    sqlite3_column_int(st, 0) != 2) {
+		xasprintf(cause, "%s: cannot set synchronous=FULL", s->path);
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	sqlite3_finalize(st);
+	log_info("%s: WAL, synchronous=FULL: a reply waits for fsync",
+	    s->path);
 	/* The WAL file is cut back to this after a long reader is gone. */
 	if (store_exec(s, "PRAGMA journal_size_limit = " STORE_WAL_LIMIT,
 	    cause) != 0)
@@ -464,6 +476,7 @@ store_submit(struct store *s)
 		return;
 	s->inflight = s->filling;
 	s->filling = store_batch_new();
+	s->batch_id++;
 	store_writer_submit(s->writer, s->inflight);
 }
 
@@ -677,6 +690,16 @@ store_set_hooks(struct store *s, store_commit_cb hook,
 	s->hook = hook;
 	s->applied = applied;
 	s->hook_arg = arg;
+}
+
+/*
+ * The number of the batch now filling: what is written or synced until it
+ * changes commits together.
+ */
+uint64_t
+store_batch_id(const struct store *s)
+{
+	return (s->batch_id);
 }
 
 /* Is nothing waiting to be committed, or being committed? */

@@ -224,6 +224,20 @@ class Herd:
             statuses[m.name] = m.stop()
         return statuses
 
+    def secrets(self):
+        """The herd key as it could appear in a log (its text, hex and
+        escaped forms), if the herd has one: no log may hold it."""
+        path = os.path.join(self.dir, "var", "herd.key")
+        try:
+            with open(path, "rb") as f:
+                key = f.read()
+        except OSError:
+            return []
+        esc = "".join(chr(b) if 0x20 <= b < 0x7f and b != 0x5c
+                      else "\\x%02x" % b for b in key)
+        return [key.hex(), esc] + ([key.decode()] if key.isascii() and
+                                   key.decode().isprintable() else [])
+
     def logs(self):
         return "\n".join("--- %s ---\n%s" % (m.name, m.log())
                          for m in self.members.values())
@@ -381,10 +395,14 @@ class HerdTestCase(unittest.TestCase):
         if self._failed():
             sys.stderr.write("\n" + self.herd.logs() + "\n")
             return
+        secrets = self.herd.secrets()
         for name, status in statuses.items():
             m = self.herd[name]
             report = sanitizer_report(m.log())
             self.assertIsNone(report, "%s: %s" % (name, report))
+            for secret in secrets:
+                self.assertNotIn(secret, m.log(), "%s logged the herd key"
+                                 % name)
             if status is not None:
                 self.assertEqual(status, 0, "%s exit status\n%s" %
                                  (name, m.log()))

@@ -349,6 +349,33 @@ class SlowClients(HerdTestCase):
         self.assertEqual(m.ask(b"YOLO\n"), b"? YOLO\n")
 
 
+class RefusalFlood(HerdTestCase):
+    """A flood of refused connections writes a line a second, not one
+    per connection."""
+    extra = "max_clients 2\n"
+
+    def test_refusals_rate_limited(self):
+        m = self.herd["Alpha"]
+        held = [m.connect() for _ in range(2)]
+        for c in held:
+            c.send(b"YOLO\n")
+            c.read_line()
+        start = time.monotonic()
+        n = 0
+        while time.monotonic() - start < 2.5:
+            s = socket.create_connection(("127.0.0.1", m.port))
+            s.close()
+            n += 1
+        time.sleep(1.1)
+        s = socket.create_connection(("127.0.0.1", m.port))
+        s.close()
+        m.wait_log(r"more like this in the last seconds")
+        lines = m.log().count("refusing connection")
+        self.assertGreater(n, 50)
+        self.assertLessEqual(lines, 6, "%d lines for %d refusals" %
+                             (lines, n))
+
+
 class OneShot(HerdTestCase):
     """close_after_reply: one command, one reply, then the member closes,
     as graders of the course's prototype expect."""

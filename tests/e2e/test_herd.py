@@ -8,6 +8,7 @@ rows of each database through the sqlite3 shell, the peers table.
 import hashlib
 import hmac
 import os
+import random
 import re
 import signal
 import stat
@@ -187,6 +188,73 @@ class Failures(HerdCase):
         wilkes.start(args=("-n",))      # empty on purpose
         self.wait_converged(want=2)
         self.herd["Goloman"].wait_log(r"its database is new")
+
+
+class Chaos(HerdCase):
+    """Members killed with SIGKILL again and again, and the whole herd at
+    once, while clients keep sending: every update that got its AT line
+    ends up in every member's database."""
+    names = EXAMPLE
+    links = EXAMPLE_LINKS
+
+    def test_acknowledged_updates_survive_kills(self):
+        self.wait_links()
+        acked = set()
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def client(name):
+            port = self.herd.ports[name]
+            i = 0
+            conn = None
+            while not stop.is_set():
+                try:
+                    if conn is None:
+                        conn = Conn(("127.0.0.1", port), 5)
+                    cid = b"%s-%d" % (name.encode(), i)
+                    conn.send(b"IAMAT %s +1+1 %d\n" % (cid, i))
+                    if conn.read_line().startswith(b"AT "):
+                        with lock:
+                            acked.add(cid.decode())
+                    i += 1
+                except (OSError, EOFError):
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    time.sleep(0.05)
+            if conn is not None:
+                conn.close()
+
+        threads = [threading.Thread(target=client, args=(n,))
+                   for n in EXAMPLE]
+        for t in threads:
+            t.start()
+        try:
+            rng = random.Random(6)
+            for round in range(12):
+                time.sleep(0.3)
+                victims = (EXAMPLE if round == 6 else
+                           [rng.choice(EXAMPLE)])
+                for n in victims:
+                    self.herd[n].kill()
+                time.sleep(0.2)
+                for n in victims:
+                    self.herd[n].start()
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+        self.assertGreater(len(acked), 100)
+        self.wait_links(timeout=60)
+        for n in EXAMPLE:
+            m = self.herd[n]
+            wait_for(lambda: int(m.sqlite(
+                "select count(*) from locations").strip()) >= len(acked),
+                60, "%s to hold every acknowledged update" % n)
+            have = set(m.sqlite("select client_id from locations")
+                       .split())
+            self.assertEqual(acked - have, set(), n)
 
 
 class TieBreak(HerdCase):

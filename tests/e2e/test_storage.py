@@ -173,6 +173,9 @@ class FullDisk(HerdTestCase):
         try:
             c.send(b"".join(b"IAMAT %s-%d +1+1 6\n" % (b"y" * 200, i)
                             for i in range(n)))
+            # Half-close, so that the member's close, not a timeout, ends
+            # the read below and the checks after it really run.
+            c.shutdown()
         except OSError:
             pass        # the member closed the connection mid-send
         try:
@@ -345,6 +348,9 @@ class Schema(HerdTestCase):
         m.start()
         self.assertIn("migrating schema to version 1", m.log())
         self.assertIn("migrating schema to version 2", m.log())
+        # The durability every AT line relies on, read back by the member.
+        self.assertIn("WAL, synchronous=FULL: a reply waits for fsync",
+                      m.log())
         self.assertEqual(m.sqlite("pragma user_version").strip(), "2")
         m.stop()
         m.start()
