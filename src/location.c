@@ -45,10 +45,10 @@ location_at_line(const struct location *l)
 void
 location_clear(struct location *l)
 {
-	free(l->client_id);
-	free(l->server_id);
-	free(l->time_diff);
-	free(l->location);
-	free(l->client_time);
+	xfree_const(l->client_id);
+	xfree_const(l->server_id);
+	xfree_const(l->time_diff);
+	xfree_const(l->location);
+	xfree_const(l->client_time);
 	memset(l, 0, sizeof *l);
 }

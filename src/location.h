@@ -4,15 +4,19 @@
 #ifndef HERD_LOCATION_H
 #define HERD_LOCATION_H
 
-/* Every text field holds the exact wire text. */
+/*
+ * Every text field holds the exact wire text.  The fields are const: a
+ * record is often a view of strings it does not own (a database row);
+ * one that owns them (made with xstrdup) is released by location_clear.
+ */
 struct location {
-	char	*client_id;
-	char	*server_id;	/* the member that received the IAMAT */
-	char	*time_diff;	/* computed then, never recomputed */
-	char	*location;
-	char	*client_time;
-	double	 latitude;
-	double	 longitude;
+	const char	*client_id;
+	const char	*server_id;	/* the member that received the IAMAT */
+	const char	*time_diff;	/* computed then, never recomputed */
+	const char	*location;
+	const char	*client_time;
+	double		 latitude;
+	double		 longitude;
 };
 
 int	 location_newer(const struct location *, const struct location *);

@@ -126,6 +126,9 @@ log_reserve(size_t more)
  * Backslashes stay as they are, so that text already escaped by
  * log_escape() is not escaped twice.
  */
+static void	log_vwrite(enum log_level, const char *, va_list, const char *)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {

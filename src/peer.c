@@ -130,6 +130,8 @@ static void	peer_dial(struct peer *);
 static void	peer_down(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	peer_fill(struct peer *);
+static void	peer_send(struct peer *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 static void	peer_read_cb(struct bufferevent *, void *);
 static void	peer_write_cb(struct bufferevent *, void *);
 static void	peer_event_cb(struct bufferevent *, short, void *);
@@ -203,13 +205,14 @@ peer_backoff(struct peer *p)
 {
 	const struct topology	*t = p->peers->srv->topo;
 	double			 d = t->peer_retry_min;
+	uint32_t		 r = arc4random_uniform(1000001);
 	unsigned		 i;
 
 	for (i = 0; i < p->attempts && d < t->peer_retry_max; i++)
 		d *= 2;
 	if (d > t->peer_retry_max)
 		d = t->peer_retry_max;
-	return (d / 2 + d / 2 * ((double)arc4random_uniform(1000001) / 1e6));
+	return (d / 2 + d / 2 * ((double)r / 1e6));
 }
 
 static void
@@ -298,7 +301,7 @@ peer_dial(struct peer *p)
 	peer_set_state(p, PEER_CONNECTING);
 	log_info("peer %s: dialling %s (attempt %u)", peer_name(p), m->address,
 	    p->attempts + 1);
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&m->sa,
+	if (bufferevent_socket_connect(bev, (const struct sockaddr *)&m->sa,
 	    (int)m->salen) != 0)
 		peer_down(p, "cannot connect");
 }

@@ -162,7 +162,8 @@ server_listen(struct server *srv, char **cause)
 
 	srv->listener = evconnlistener_new_bind(srv->base, server_accept_cb,
 	    srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-	    LEV_OPT_CLOSE_ON_EXEC, 511, (struct sockaddr *)&me->sa, me->salen);
+	    LEV_OPT_CLOSE_ON_EXEC, 511, (const struct sockaddr *)&me->sa,
+	    (int)me->salen);
 	if (srv->listener == NULL) {
 		xasprintf(cause, "cannot listen on %s: %s", me->address,
 		    strerror(errno));

@@ -156,10 +156,10 @@ store_writer_newer(struct store_writer *w, const struct location *l)
 	r = sqlite3_step(w->get);
 	if (r == SQLITE_ROW) {
 		old.client_id = l->client_id;
-		old.server_id = (char *)sqlite3_column_text(w->get, 0);
-		old.time_diff = (char *)sqlite3_column_text(w->get, 1);
-		old.location = (char *)sqlite3_column_text(w->get, 2);
-		old.client_time = (char *)sqlite3_column_text(w->get, 3);
+		old.server_id = (const char *)sqlite3_column_text(w->get, 0);
+		old.time_diff = (const char *)sqlite3_column_text(w->get, 1);
+		old.location = (const char *)sqlite3_column_text(w->get, 2);
+		old.client_time = (const char *)sqlite3_column_text(w->get, 3);
 		if (old.server_id == NULL || old.location == NULL ||
 		    old.client_time == NULL)
 			r = -1;

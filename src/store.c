@@ -180,9 +180,9 @@ store_op_free(struct store_op *op)
 {
 	location_clear(&op->l);
 	free(op->via);
-	free((char *)op->p.name);
-	free((char *)op->p.address);
-	free((char *)op->p.state);
+	xfree_const(op->p.name);
+	xfree_const(op->p.address);
+	xfree_const(op->p.state);
 	free(op);
 }
 
@@ -745,11 +745,11 @@ store_scan(struct store *s, uint64_t after, unsigned limit, store_scan_cb cb,
 		seq = (uint64_t)sqlite3_column_int64(s->scan, 0);
 		via = (const char *)sqlite3_column_text(s->scan, 1);
 		memset(&l, 0, sizeof l);
-		l.client_id = (char *)sqlite3_column_text(s->scan, 2);
-		l.server_id = (char *)sqlite3_column_text(s->scan, 3);
-		l.time_diff = (char *)sqlite3_column_text(s->scan, 4);
-		l.location = (char *)sqlite3_column_text(s->scan, 5);
-		l.client_time = (char *)sqlite3_column_text(s->scan, 6);
+		l.client_id = (const char *)sqlite3_column_text(s->scan, 2);
+		l.server_id = (const char *)sqlite3_column_text(s->scan, 3);
+		l.time_diff = (const char *)sqlite3_column_text(s->scan, 4);
+		l.location = (const char *)sqlite3_column_text(s->scan, 5);
+		l.client_time = (const char *)sqlite3_column_text(s->scan, 6);
 		/* The columns are NOT NULL; out of memory is fatal. */
 		if (l.client_id == NULL || l.server_id == NULL ||
 		    l.time_diff == NULL || l.location == NULL ||

@@ -85,3 +85,13 @@ xasprintf(char **ret, const char *fmt, ...)
 		fatal("xasprintf");
 	return (n);
 }
+
+/*
+ * Free memory reached through a const pointer: a record's fields are
+ * const because it is often only a view, but the owner still frees them.
+ */
+void
+xfree_const(const void *p)
+{
+	free((void *)(uintptr_t)p);
+}

@@ -257,7 +257,7 @@ sleep_ms(int ms)
  * env (NAME=VALUE or NULL) added.  Returns the pid; dies on failure.
  */
 static pid_t
-spawn(const char *name, char *const argv[], const char *log, int *outfd,
+spawn(const char *name, const char *const argv[], const char *log, int *outfd,
     const char *env)
 {
 	int	 p[2] = { -1, -1 }, fd;
@@ -283,9 +283,10 @@ spawn(const char *name, char *const argv[], const char *log, int *outfd,
 		if (outfd != NULL)
 			dup2(p[1], 1);
 		if (env != NULL)
-			putenv((char *)env);
+			putenv(strdup(env));
 		setpgid(0, 0);
-		execv(argv[0], argv);
+		/* execv's prototype predates const; it does not write argv. */
+		execv(argv[0], (char *const *)(uintptr_t)argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
@@ -867,15 +868,15 @@ write_conf(const char *dir, const int *which, int n, const char *extra)
 static void
 start_member(const char *dir, int m, const char *env)
 {
-	char	 conf[PATH_MAX], log[PATH_MAX];
-	char	*argv[5];
+	char		 conf[PATH_MAX], log[PATH_MAX];
+	const char	*argv[5];
 
 	path_in(conf, sizeof conf, "%s/herd.conf", dir);
 	path_in(log, sizeof log, "%s/%s.log", dir, herd[m].name);
-	argv[0] = (char *)server_path;
+	argv[0] = server_path;
 	argv[1] = "-c";
 	argv[2] = conf;
-	argv[3] = (char *)herd[m].name;
+	argv[3] = herd[m].name;
 	argv[4] = NULL;
 	herd[m].pid = spawn(herd[m].name, argv, log, NULL, env);
 	wait_ready(herd[m].name, herd[m].pid, herd[m].port);
@@ -1053,9 +1054,9 @@ static pid_t
 start_redis(const char *policy, int *port)
 {
 	char	 dir[PATH_MAX], log[PATH_MAX], portbuf[16];
-	char	*argv[] = { redis_path, "--port", portbuf, "--bind",
+	const char *argv[] = { redis_path, "--port", portbuf, "--bind",
 		    "127.0.0.1", "--dir", dir, "--appendonly", "yes",
-		    "--appendfsync", (char *)policy, "--save", "",
+		    "--appendfsync", policy, "--save", "",
 		    "--daemonize", "no", NULL };
 	pid_t	 pid;
 
@@ -1459,14 +1460,14 @@ bench_whatsat(void)
 	static const int	 only[] = { GOLOMAN };
 	char			 extra[PATH_MAX + 128], log[PATH_MAX];
 	char			 helper[PATH_MAX], db[PATH_MAX], *slash;
-	char			*argv[6];
+	const char		*argv[6];
 	int			 fd, port;
 	pid_t			 fake, pid;
 	struct row		*row;
 
 	argv[0] = "/usr/bin/env";
 	argv[1] = "python3";
-	argv[2] = (char *)places_path;
+	argv[2] = places_path;
 	argv[3] = "--key";
 	argv[4] = "bench-key";
 	argv[5] = NULL;
@@ -1660,12 +1661,6 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct rlimit	 rl = { NOFILE_WANT, NOFILE_WANT };
-	const char	*e;
-	int		 ch;
-
-	server_path = "./herd-server";
-	places_path = "tests/fake_places.py";
 	static const struct option longopts[] = {
 		{ "keep", no_argument, NULL, 'k' },
 		{ "quick", no_argument, NULL, 'q' },
@@ -1674,7 +1669,12 @@ main(int argc, char **argv)
 		{ "parts", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct rlimit	 rl = { NOFILE_WANT, NOFILE_WANT };
+	const char	*e;
+	int		 ch;
 
+	server_path = "./herd-server";
+	places_path = "tests/fake_places.py";
 	while ((ch = getopt_long(argc, argv, "kqs:p:t:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {

@@ -7,7 +7,7 @@
 #include "unit.h"
 
 static struct location
-loc(char *server, char *location, char *time)
+loc(const char *server, const char *location, const char *time)
 {
 	struct location	l = { "kiwi", server, "+0.100000000", location, time,
 	    0, 0 };
