@@ -290,6 +290,13 @@ local_hit_cmp(const void *a, const void *b)
 	return (x->id < y->id ? -1 : x->id > y->id);
 }
 
+/* A whole number of 1e-7 degree, already rounded, as the index holds it. */
+static sqlite3_int64
+local_e7(double v)
+{
+	return ((sqlite3_int64)v);
+}
+
 /*
  * Add to *hits the places of box b within radius_km of (lat, lng).
  * Returns 0, 1 when the cap on candidates was reached, or -1 on a
@@ -305,14 +312,10 @@ local_box(struct local_db *d, const struct geo_box *b, double lat,
 	int		 rc;
 
 	/* The box in the index's 1e-7 degree, rounded outwards. */
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)floor(b->min_lat *
-	    PLACESDB_E7));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ceil(b->max_lat *
-	    PLACESDB_E7));
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)floor(b->min_lng *
-	    PLACESDB_E7));
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)ceil(b->max_lng *
-	    PLACESDB_E7));
+	sqlite3_bind_int64(st, 1, local_e7(floor(b->min_lat * PLACESDB_E7)));
+	sqlite3_bind_int64(st, 2, local_e7(ceil(b->max_lat * PLACESDB_E7)));
+	sqlite3_bind_int64(st, 3, local_e7(floor(b->min_lng * PLACESDB_E7)));
+	sqlite3_bind_int64(st, 4, local_e7(ceil(b->max_lng * PLACESDB_E7)));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		km = geo_distance_km(lat, lng,
 		    sqlite3_column_int64(st, 1) / PLACESDB_E7,
