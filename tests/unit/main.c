@@ -17,6 +17,7 @@ main(void)
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return (99);
+	suite_controlproto();
 	suite_decimal();
 	suite_herdkey();
 	suite_iso6709();
