@@ -14,8 +14,10 @@
  * a member: "member NAME STATE PID UPTIME RESTARTS ADDRESS TEXT", "-" for
  * an empty field.  Requests act at once and never wait for a member: a
  * client that wants to wait (herdctl) asks for status again.  A line
- * longer than CONTROL_MAX_LINE closes the connection, and so does more
- * than CONTROL_MAX_OUTPUT of replies left unread.
+ * longer than CONTROLPROTO_MAX_LINE closes the connection, and so does
+ * more than CONTROL_MAX_OUTPUT of replies left unread.  The grammar (the
+ * verbs and their numbers of arguments) is controlproto.c's; this file
+ * holds the socket and what each verb does.
  */
 #include "config.h"
 
@@ -34,13 +36,12 @@
 #include <event2/listener.h>
 
 #include "compat.h"
+#include "controlproto.h"
 #include "log.h"
 #include "supervisor.h"
 #include "xmalloc.h"
 
-#define CONTROL_MAX_LINE	4096
 #define CONTROL_MAX_OUTPUT	(1024 * 1024)	/* replies not yet read */
-#define CONTROL_MAX_WORDS	256
 
 struct control_conn {
 	struct bufferevent		*bev;
@@ -51,13 +52,6 @@ static TAILQ_HEAD(, control_conn) control_conns =
 static struct evconnlistener	*control_listener;
 static char			*control_path;
 
-struct control_cmd {
-	const char	*name;
-	int		 minargs;
-	int		 maxargs;	/* -1: any */
-	void		 (*fn)(struct evbuffer *, char **, int);
-};
-
 static void	control_status(struct evbuffer *, char **, int);
 static void	control_start(struct evbuffer *, char **, int);
 static void	control_stop(struct evbuffer *, char **, int);
@@ -65,13 +59,15 @@ static void	control_restart(struct evbuffer *, char **, int);
 static void	control_reload(struct evbuffer *, char **, int);
 static void	control_shutdown(struct evbuffer *, char **, int);
 
-static const struct control_cmd control_cmds[] = {
-	{ "status", 0, -1, control_status },
-	{ "start", 0, -1, control_start },
-	{ "stop", 0, -1, control_stop },
-	{ "restart", 0, -1, control_restart },
-	{ "reload", 0, 0, control_reload },
-	{ "shutdown", 0, 0, control_shutdown },
+/* What each verb of controlproto.c does. */
+static void (*const control_handlers[CONTROL_NVERBS])(struct evbuffer *,
+    char **, int) = {
+	[CONTROL_STATUS] = control_status,
+	[CONTROL_START] = control_start,
+	[CONTROL_STOP] = control_stop,
+	[CONTROL_RESTART] = control_restart,
+	[CONTROL_RELOAD] = control_reload,
+	[CONTROL_SHUTDOWN] = control_shutdown,
 };
 
 /*
@@ -237,44 +233,30 @@ control_conn_free(struct control_conn *c)
 	free(c);
 }
 
-/* Split line in place and run its command. */
-static void
-control_dispatch(struct evbuffer *out, char *line)
+/*
+ * Run the request in line (n bytes; split in place) and queue its reply.
+ * Returns -1 when the client is to be dropped.
+ */
+static int
+control_dispatch(struct evbuffer *out, char *line, size_t n)
 {
-	const struct control_cmd	*cmd = NULL;
-	char				*argv[CONTROL_MAX_WORDS], *w, *save;
-	int				 argc = 0;
-	size_t				 i;
+	struct controlproto_req	 req;
+	char			*cause = NULL;
 
-	for (w = strtok_r(line, " \t\r", &save); w != NULL;
-	    w = strtok_r(NULL, " \t\r", &save)) {
-		if (argc == CONTROL_MAX_WORDS) {
-			evbuffer_add_printf(out, "error too many words\n");
-			return;
-		}
-		argv[argc++] = w;
+	switch (controlproto_parse(line, n, &req, &cause)) {
+	case CONTROLPROTO_REQUEST:
+		control_handlers[req.verb](out, req.argv, req.argc);
+		break;
+	case CONTROLPROTO_EMPTY:
+		break;
+	case CONTROLPROTO_ERROR:
+		evbuffer_add_printf(out, "error %s\n", cause);
+		free(cause);
+		break;
+	case CONTROLPROTO_CLOSE:
+		return (-1);
 	}
-	if (argc == 0)
-		return;
-	for (i = 0; i < sizeof control_cmds / sizeof control_cmds[0]; i++) {
-		if (strcmp(control_cmds[i].name, argv[0]) == 0) {
-			cmd = &control_cmds[i];
-			break;
-		}
-	}
-	if (cmd == NULL) {
-		w = log_escape(argv[0], strlen(argv[0]));
-		evbuffer_add_printf(out, "error unknown command '%s'\n", w);
-		free(w);
-		return;
-	}
-	if (argc - 1 < cmd->minargs ||
-	    (cmd->maxargs != -1 && argc - 1 > cmd->maxargs)) {
-		evbuffer_add_printf(out, "error wrong number of arguments to "
-		    "%s\n", cmd->name);
-		return;
-	}
-	cmd->fn(out, argv + 1, argc - 1);
+	return (0);
 }
 
 static void
@@ -286,12 +268,12 @@ control_read_cb(struct bufferevent *bev, void *arg)
 	size_t			 n;
 
 	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
-		if (n > CONTROL_MAX_LINE || memchr(line, '\0', n) != NULL) {
+		if (control_dispatch(bufferevent_get_output(bev), line,
+		    n) != 0) {
 			free(line);
 			control_conn_free(c);
 			return;
 		}
-		control_dispatch(bufferevent_get_output(bev), line);
 		free(line);
 		/* A client that asks and never reads is dropped. */
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >
@@ -300,7 +282,7 @@ control_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 	}
-	if (evbuffer_get_length(in) > CONTROL_MAX_LINE)
+	if (evbuffer_get_length(in) > CONTROLPROTO_MAX_LINE)
 		control_conn_free(c);
 }
 

@@ -459,9 +459,12 @@ class SupervisedHerd(Herd):
         with open(os.path.join(self.dir, name + ".mode"), "w") as f:
             f.write(mode + "\n")
 
-    def ctl(self, *args, timeout=120, check=None):
-        """Run herdctl -c herd.conf ARGS; check=N asserts the status."""
-        out = subprocess.run([HERDCTL, "-c", self.conf, *args],
+    def ctl(self, *args, timeout=120, check=None, netns=None):
+        """Run herdctl -c herd.conf ARGS; check=N asserts the status;
+        netns runs it (and so the supervisor it starts) in that network
+        namespace, through ip netns exec."""
+        wrap = ["ip", "netns", "exec", netns] if netns else []
+        out = subprocess.run([*wrap, HERDCTL, "-c", self.conf, *args],
                              capture_output=True, text=True,
                              timeout=timeout, env=self.env,
                              stdin=subprocess.DEVNULL)

@@ -17,6 +17,7 @@ main(void)
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return (99);
+	suite_controlproto();
 	suite_csv();
 	suite_decimal();
 	suite_geo();

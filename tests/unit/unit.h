@@ -6,6 +6,7 @@
 
 #include <CUnit/CUnit.h>
 
+void	suite_controlproto(void);
 void	suite_csv(void);
 void	suite_decimal(void);
 void	suite_geo(void);
