@@ -30,6 +30,7 @@
 #include "csv.h"
 #include "log.h"
 #include "placesdb.h"
+#include "syncdir.h"
 #include "xmalloc.h"
 
 #define EXIT_USAGE	64
@@ -357,9 +358,6 @@ import_place(struct import *im, const struct place *p)
 static int
 import_commit(struct import *im)
 {
-	char	*dir, *slash;
-	int	 fd;
-
 	if (sqlite3_exec(im->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		log_errorx("%s: %s", im->tmp, sqlite3_errmsg(im->db));
 		goto fail;
@@ -386,16 +384,7 @@ import_commit(struct import *im)
 		goto fail;
 	}
 	/* The rename itself is durable once the folder is synced. */
-	dir = xstrdup(im->path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		strcpy(dir, ".");
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
+	syncdir(im->path);
 	if (!quiet)
 		fprintf(stderr, "herd-places: %s: %lu places added, %lu "
 		    "replaced\n", im->path, im->added, im->replaced);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "herdkey.h"
+#include "syncdir.h"
 #include "xmalloc.h"
 
 static int
@@ -40,25 +41,6 @@ write_all(int fd, const unsigned char *p, size_t len)
 		len -= (size_t)w;
 	}
 	return (0);
-}
-
-/* Make the new name durable too: a key that vanishes on power loss would split the herd. */
-static void
-herdkey_sync_dir(const char *path)
-{
-	char	*dir, *slash;
-	int	 fd;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		strcpy(dir, ".");
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
 }
 
 /* Make a new key at path; 0 when made, 1 when another program made it first, -1 and *cause on error. */
@@ -88,7 +70,7 @@ herdkey_create(const char *path, char **cause)
 	close(fd);
 	if (link(tmp, path) == 0) {
 		r = 0;
-		herdkey_sync_dir(path);
+		syncdir(path);	/* a key that vanishes would split the herd */
 	}
 	else if (errno == EEXIST)
 		r = 1;

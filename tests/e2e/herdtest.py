@@ -7,6 +7,7 @@ temporary folder and printed only when a test fails.
 """
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -39,10 +40,26 @@ KIWI = b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997"
 
 
 def free_port():
-    """A TCP port that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port that nothing uses right now, below the kernel's range
+    of ephemeral ports: a port the kernel hands out (bind to 0) can be
+    taken again at once as the source port of some member's outgoing
+    peer dial, before the member it was meant for listens on it."""
+    low = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randrange(10000, max(low, 10001))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port below %d" % low)
 
 
 def sanitizer_report(text):
