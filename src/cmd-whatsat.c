@@ -155,5 +155,14 @@ cmd_whatsat_exec(struct cmd_ctx *ctx)
 	w->client_id = xstrndup(in.client_id.p, in.client_id.len);
 	w->radius_km = in.radius_km;
 	w->bound = in.bound;
-	store_sync(ctx->srv->store, cmd_whatsat_synced, w);
+	/*
+	 * A connection that owes no earlier reply has no update waiting
+	 * for its commit: what it sent is committed, and the lookup, which
+	 * sees committed data only, can run now.  Otherwise it waits for the
+	 * batch under way, so that the client sees its own IAMATs.
+	 */
+	if (replies_count(client_replies(ctx->c)) == 1)
+		cmd_whatsat_synced(w, 1);
+	else
+		store_sync(ctx->srv->store, cmd_whatsat_synced, w);
 }

@@ -68,6 +68,7 @@ struct store {
 };
 
 static void	store_commit_cb_(evutil_socket_t, short, void *);
+static void	store_finish(struct store *, struct store_batch *);
 
 /* Most the WAL file keeps once checkpointed: the autocheckpoint's size. */
 #define STORE_WAL_LIMIT	"4194304"
@@ -470,13 +471,23 @@ fail:
 static void
 store_submit(struct store *s)
 {
+	struct store_batch	*b;
+
 	if (s->inflight != NULL)
 		return;		/* handed over when the writer is done */
 	if (s->filling->nops == 0 && TAILQ_EMPTY(&s->filling->waiters))
 		return;
-	s->inflight = s->filling;
+	b = s->filling;
 	s->filling = store_batch_new();
 	s->batch_id++;
+	if (b->nops == 0) {
+		/* Only waiters, and nothing in flight: all is durable now. */
+		b->ok = 1;
+		b->seq = s->committed;
+		store_finish(s, b);
+		return;
+	}
+	s->inflight = b;
 	store_writer_submit(s->writer, s->inflight);
 }
 
