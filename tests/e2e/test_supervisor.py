@@ -9,6 +9,7 @@ import signal
 import socket
 import stat
 import subprocess
+import unittest
 
 from herdtest import (EXIT_CONFIG, HERDCTL, KIWI, STAMP, SUPERVISOR,
                       SupervisorTestCase, alive, main, sanitizer_report,
@@ -294,6 +295,49 @@ class Supervisor(SupervisorTestCase):
             else:
                 self.fail("the supervisor kept a client that never reads")
         self.assertEqual(self.herd.status()[0], 0)
+
+
+class Modes(SupervisorTestCase):
+    """What a herd writes is not for everyone: the control socket refuses
+    other users, and databases, logs and the herd key are kept from them."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to become nobody")
+    def test_other_users_refused(self):
+        self.herd.ctl("start", check=0)
+        var = os.path.join(self.herd.dir, "var")
+        sock = os.path.join(var, "run", "herd.sock")
+        # The temporary folder itself must let nobody reach var/.
+        os.chmod(self.herd.dir, 0o755)
+        os.chmod(var, 0o755)
+        probe = ("import socket, sys\n"
+                 "s = socket.socket(socket.AF_UNIX)\n"
+                 "try:\n"
+                 "    s.connect(sys.argv[1])\n"
+                 "except OSError as e:\n"
+                 "    print(e.strerror); sys.exit(1)\n")
+        out = subprocess.run(["/usr/bin/python3", "-c", probe, sock],
+                             capture_output=True, text=True, timeout=30,
+                             preexec_fn=lambda: (os.setgid(65534),
+                                                 os.setuid(65534)))
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("Permission denied", out.stdout)
+        out = subprocess.run([HERDCTL, "-c", self.herd.conf, "status"],
+                             capture_output=True, text=True, timeout=30,
+                             env=self.herd.env,
+                             preexec_fn=lambda: (os.setgid(65534),
+                                                 os.setuid(65534)))
+        self.assertNotEqual(out.returncode, 0)
+        self.assertNotIn("RUNNING", out.stdout)
+        # Folders of data, logs and sockets: no access for others; the
+        # herd key: its owner only.
+        for d in ("lib", "log", "run"):
+            mode = stat.S_IMODE(os.stat(os.path.join(var, d)).st_mode)
+            self.assertEqual(mode & 0o007, 0, "var/%s is %o" % (d, mode))
+        mode = stat.S_IMODE(os.stat(os.path.join(var, "herd.key")).st_mode)
+        self.assertEqual(mode, 0o600)
+        self.assertEqual(stat.S_IMODE(os.stat(sock).st_mode), 0o600)
 
 
 class Group(SupervisorTestCase):
