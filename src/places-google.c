@@ -41,6 +41,9 @@
 
 /* A Places answer larger than this is refused, not buffered. */
 #define PLACES_MAX_BODY		(2 * 1024 * 1024)
+/* Connections to the provider at once, and kept idle for reuse. */
+#define PLACES_MAX_CONNECTIONS	256
+#define PLACES_IDLE_CONNECTIONS	16
 
 struct places_req;
 TAILQ_HEAD(places_reqs, places_req);
@@ -265,6 +268,25 @@ places_check_done(struct google *p)
 }
 
 /* libevent says a socket is ready: tell curl. */
+/*
+ * Drive curl.  It fails only when curl itself is broken (out of memory,
+ * a bad handle): say so, at most once a second; the transfers it could
+ * not drive end by their own timeouts.
+ */
+static void
+places_socket_action(struct google *p, curl_socket_t fd, int action,
+    int *running)
+{
+	static struct log_limit	 limit;
+	CURLMcode		 rc;
+
+	*running = 1;
+	if ((rc = curl_multi_socket_action(p->multi, fd, action,
+	    running)) != CURLM_OK)
+		log_warnx_limited(&limit, "places: curl_multi_socket_action: "
+		    "%s", curl_multi_strerror(rc));
+}
+
 static void
 places_event_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -275,7 +297,7 @@ places_event_cb(evutil_socket_t fd, short what, void *arg)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(p->multi, fd, action, &running);
+	places_socket_action(p, fd, action, &running);
 	places_check_done(p);
 	if (running == 0 && evtimer_pending(p->timer, NULL))
 		evtimer_del(p->timer);
@@ -288,7 +310,7 @@ places_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct google	*p = arg;
 	int		 running;
 
-	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	places_socket_action(p, CURL_SOCKET_TIMEOUT, 0, &running);
 	places_check_done(p);
 }
 
@@ -377,6 +399,21 @@ google_open(struct event_base *base, const struct topology *t, int legacy,
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, places_curl_timer);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	/*
+	 * Bound the member's connections to the provider: at most this many
+	 * at once (more requests wait in curl's queue, not on the loop),
+	 * and at most a few kept idle for reuse afterwards.
+	 */
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    (long)PLACES_MAX_CONNECTIONS);
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS,
+	    (long)PLACES_IDLE_CONNECTIONS);
+	/* Without an asynchronous resolver, a host name would block the loop. */
+	if (!(curl_version_info(CURLVERSION_NOW)->features &
+	    CURL_VERSION_ASYNCHDNS))
+		log_warnx("places: this libcurl resolves names synchronously: "
+		    "use a numeric address in places_url, or a libcurl built "
+		    "with the threaded resolver or c-ares");
 
 	if (!legacy && key != NULL) {
 		p->headers = curl_slist_append(NULL,

@@ -220,6 +220,37 @@ class Google(PlacesCase):
                 self.assertEqual(len(o["results"]), 2)
         self.assertEqual(self.fake.stats()["max_in_flight"], 200)
 
+    def test_connections_bounded(self):
+        """300 WHATSATs at once: at most 256 connections to the provider
+        at a time (the rest wait their turn and are answered), and few
+        kept open afterwards."""
+        self.fake.mode(delay=1)
+        conns = [self.herd["Alpha"].connect(timeout=30) for _ in range(6)]
+        for c in conns:
+            c.send(b"WHATSAT kiwi.cs.ucla.edu 10 1\n" * 50)
+        for c in conns:
+            for _ in range(50):
+                at, o = split_whatsat(c.read_whatsat())
+                self.assertEqual(o["status"], "OK")
+        self.assertEqual(self.fake.stats()["max_in_flight"], 256)
+        pid = self.herd["Alpha"].proc.pid
+        inodes = set()
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+        port = ":%04X" % self.fake.port
+        to_fake = 0
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[2].endswith(port) and cols[9] in inodes:
+                    to_fake += 1
+        self.assertLessEqual(to_fake, 16)
+
     def test_connection_reuse(self):
         for _ in range(5):
             self.assertEqual(self.whatsat()["status"], "OK")
