@@ -50,10 +50,13 @@
 #include "server.h"
 #include "xmalloc.h"
 
-/* Stop reading a client that has this many replies owed ... */
+/*
+ * Stop reading a client (backpressure) that has this many replies owed,
+ * or this many of them waiting on Places requests, or max_client_output
+ * bytes of replies written or complete that it has not read yet.
+ */
 #define CLIENT_MAX_REPLIES	1024
-/* ... or this much output it has not read yet (backpressure). */
-#define CLIENT_MAX_OUTPUT	(1024 * 1024)
+#define CLIENT_MAX_WORKING	32
 
 enum client_state {
 	CLIENT_OPEN,
@@ -117,6 +120,7 @@ static void	client_event_cb(struct bufferevent *, short, void *);
 static void	client_free_cb(evutil_socket_t, short, void *);
 static void	client_flush(void *);
 static void	client_finish(struct client *, const char *);
+static int	client_over_budget(struct client *);
 
 static void
 client_set_state(struct client *c, enum client_state state)
@@ -438,6 +442,18 @@ client_flush(void *arg)
 		client_set_state(c, CLIENT_CLOSING);
 		bufferevent_disable(c->bev, EV_READ);
 	}
+	/*
+	 * A client paused on replies still being worked on goes on when
+	 * they are done; reading resumes from a deferred callback, never
+	 * from inside the command that completed one.
+	 */
+	if (c->paused && c->state == CLIENT_OPEN && !client_over_budget(c)) {
+		c->paused = 0;
+		log_debug("%s: resumed", c->name);
+		if (!c->eof)
+			bufferevent_enable(c->bev, EV_READ);
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	}
 	if (evbuffer_get_length(out) != 0)
 		return;
 	if (c->state == CLIENT_CLOSING)
@@ -510,6 +526,20 @@ client_line_late(struct client *c, size_t buffered)
 }
 
 /*
+ * Has c taken as much of the member as it may before it reads its
+ * replies?  A client that pipelines WHATSATs and never reads must cost a
+ * bounded amount, whatever the provider's answers weigh.
+ */
+static int
+client_over_budget(struct client *c)
+{
+	return (replies_count(c->replies) >= CLIENT_MAX_REPLIES ||
+	    replies_working(c->replies) >= CLIENT_MAX_WORKING ||
+	    replies_held(c->replies) + evbuffer_get_length(
+	    bufferevent_get_output(c->bev)) >= c->srv->topo->max_client_output);
+}
+
+/*
  * Take the complete lines out of c's input, in order, as far as
  * backpressure allows.  After EOF, what remains is the final line.
  */
@@ -521,12 +551,14 @@ client_read(struct client *c)
 
 	while (c->state == CLIENT_OPEN) {
 		in = bufferevent_get_input(c->bev);
-		if (replies_count(c->replies) >= CLIENT_MAX_REPLIES ||
-		    evbuffer_get_length(bufferevent_get_output(c->bev)) >=
-		    CLIENT_MAX_OUTPUT) {
+		if (client_over_budget(c)) {
 			if (!c->paused)
-				log_debug("%s: paused (%u replies owed)",
-				    c->name, replies_count(c->replies));
+				log_debug("%s: paused (%u replies owed, %u on "
+				    "Places, %zu bytes unread)", c->name,
+				    replies_count(c->replies),
+				    replies_working(c->replies),
+				    replies_held(c->replies) + evbuffer_get_length(
+				    bufferevent_get_output(c->bev)));
 			c->paused = 1;
 			bufferevent_disable(c->bev, EV_READ);
 			return;

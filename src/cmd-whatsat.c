@@ -155,6 +155,8 @@ cmd_whatsat_exec(struct cmd_ctx *ctx)
 	w->client_id = xstrndup(in.client_id.p, in.client_id.len);
 	w->radius_km = in.radius_km;
 	w->bound = in.bound;
+	if (w->bound > 0)
+		reply_hold(w->r);	/* a Places request to come */
 	/*
 	 * A connection that owes no earlier reply has no update waiting
 	 * for its commit: what it sent is committed, and the lookup, which

@@ -33,6 +33,7 @@ struct reply {
 	struct replies		*q;		/* NULL: orphan */
 	struct evbuffer		*buf;
 	int			 done;
+	int			 working;	/* counted in working */
 	char			*close_why;	/* close after this reply */
 	void			(*cancel)(void *);
 	void			*cancel_arg;
@@ -45,6 +46,8 @@ struct replies {
 	void			*arg;
 	TAILQ_HEAD(, reply)	 head;
 	unsigned		 n;
+	unsigned		 working;	/* with work that can be cancelled */
+	size_t			 held;		/* bytes of done replies held */
 };
 
 struct replies *
@@ -99,6 +102,20 @@ replies_count(const struct replies *q)
 	return (q->n);
 }
 
+/* How many owed replies wait on outside work (a Places request). */
+unsigned
+replies_working(const struct replies *q)
+{
+	return (q->working);
+}
+
+/* Bytes of complete replies still held behind one that is not. */
+size_t
+replies_held(const struct replies *q)
+{
+	return (q->held);
+}
+
 static void
 replies_log(struct replies *q, struct evbuffer *buf)
 {
@@ -124,6 +141,7 @@ replies_take(struct replies *q, struct evbuffer *out)
 		if (r->close_why != NULL)
 			return (r->close_why);
 		replies_log(q, r->buf);
+		q->held -= evbuffer_get_length(r->buf);
 		evbuffer_add_buffer(out, r->buf);
 		TAILQ_REMOVE(&q->head, r, entry);
 		q->n--;
@@ -179,8 +197,23 @@ reply_printf(struct reply *r, const char *fmt, ...)
 void
 reply_set_cancel(struct reply *r, void (*cancel)(void *), void *arg)
 {
+	if (cancel != NULL)
+		reply_hold(r);
 	r->cancel = cancel;
 	r->cancel_arg = arg;
+}
+
+/*
+ * r waits on outside work (a Places request), from now until it is done:
+ * the connection may have only so many of those at once.
+ */
+void
+reply_hold(struct reply *r)
+{
+	if (r->q != NULL && !r->done && !r->working) {
+		r->working = 1;
+		r->q->working++;
+	}
 }
 
 /* Has r's connection gone, so that nobody will read r? */
@@ -194,12 +227,16 @@ reply_gone(const struct reply *r)
 void
 reply_done(struct reply *r)
 {
+	if (r->q != NULL && r->working)
+		r->q->working--;
+	r->working = 0;
 	r->done = 1;
 	r->cancel = NULL;
 	if (r->q == NULL) {
 		reply_free(r);
 		return;
 	}
+	r->q->held += evbuffer_get_length(r->buf);
 	r->q->ready(r->q->arg);
 }
 

@@ -16,6 +16,8 @@ typedef void (*replies_ready_cb)(void *);
 struct replies	*replies_new(const char *, replies_ready_cb, void *);
 void		 replies_free(struct replies *);
 unsigned	 replies_count(const struct replies *);
+unsigned	 replies_working(const struct replies *);
+size_t		 replies_held(const struct replies *);
 const char	*replies_take(struct replies *, struct evbuffer *);
 
 struct reply	*reply_new(struct replies *);
@@ -27,5 +29,6 @@ void		 reply_done(struct reply *);
 void		 reply_close(struct reply *, const char *);
 int		 reply_gone(const struct reply *);
 void		 reply_set_cancel(struct reply *, void (*)(void *), void *);
+void		 reply_hold(struct reply *);
 
 #endif

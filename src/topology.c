@@ -88,6 +88,7 @@ static const struct directive directives[] = {
 	{ "client_idle_timeout", 1, dir_time, F(client_idle_timeout), 0.001, 365 * DAY },
 	{ "line_timeout", 1, dir_time, F(line_timeout), 0.001, 365 * DAY },
 	{ "max_clients_per_address", 1, dir_count, F(max_clients_per_address), 0, 1000000 },
+	{ "max_client_output", 1, dir_size, F(max_client_output), 64 * 1024, 1024.0 * 1024 * 1024 },
 	{ "close_after_reply", 1, dir_bool, F(close_after_reply), 0, 0 },
 	{ "places_connect_timeout", 1, dir_time, F(places_connect_timeout), 0.001, DAY },
 	{ "places_timeout", 1, dir_time, F(places_timeout), 0.001, DAY },
@@ -561,6 +562,7 @@ topo_defaults(struct topology *t)
 	t->max_clients = 10000;
 	t->client_idle_timeout = 300;
 	t->line_timeout = 30;
+	t->max_client_output = 1024 * 1024;
 	t->places_connect_timeout = 2;
 	t->places_timeout = 5;
 	t->peer_retry_min = 0.1;

@@ -62,6 +62,7 @@ struct topology {
 	double			 client_idle_timeout;
 	double			 line_timeout;
 	unsigned		 max_clients_per_address; /* 0: no cap */
+	size_t			 max_client_output;
 	int			 close_after_reply;
 	double			 places_connect_timeout;
 	double			 places_timeout;

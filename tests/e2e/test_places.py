@@ -207,29 +207,43 @@ class Google(PlacesCase):
         self.assertRegex(self.c.read_line(), rb"^AT Alpha \S+ fast ")
 
     def test_200_in_flight(self):
-        """200 WHATSATs against a slow fake are all in flight at once."""
+        """200 WHATSATs against a slow fake are all in flight at once
+        (from 8 connections: one may have 32 with the provider)."""
         self.fake.mode(delay=1.5)
-        conns = [self.herd["Alpha"].connect() for _ in range(4)]
+        conns = [self.herd["Alpha"].connect() for _ in range(8)]
         for c in conns:
-            c.send(b"WHATSAT kiwi.cs.ucla.edu 10 2\n" * 50)
+            c.send(b"WHATSAT kiwi.cs.ucla.edu 10 2\n" * 25)
         for c in conns:
-            for _ in range(50):
+            for _ in range(25):
                 at, o = split_whatsat(c.read_whatsat())
                 self.assertEqual(at, self.at)
                 self.assertEqual(o["status"], "OK")
                 self.assertEqual(len(o["results"]), 2)
         self.assertEqual(self.fake.stats()["max_in_flight"], 200)
 
+    def test_one_connection_bounded(self):
+        """One connection pipelining 100 WHATSATs has at most 32 of them
+        with the provider at once; all are answered, in order."""
+        self.fake.mode(delay=0.5)
+        c = self.herd["Alpha"].connect(timeout=30)
+        c.send(b"".join(b"WHATSAT kiwi.cs.ucla.edu 10 %d\n" % (1 + i % 3)
+                        for i in range(100)))
+        for i in range(100):
+            at, o = split_whatsat(c.read_whatsat())
+            self.assertEqual(o["status"], "OK")
+            self.assertEqual(len(o["results"]), 1 + i % 3)
+        self.assertEqual(self.fake.stats()["max_in_flight"], 32)
+
     def test_connections_bounded(self):
         """300 WHATSATs at once: at most 256 connections to the provider
         at a time (the rest wait their turn and are answered), and few
         kept open afterwards."""
         self.fake.mode(delay=1)
-        conns = [self.herd["Alpha"].connect(timeout=30) for _ in range(6)]
+        conns = [self.herd["Alpha"].connect(timeout=30) for _ in range(10)]
         for c in conns:
-            c.send(b"WHATSAT kiwi.cs.ucla.edu 10 1\n" * 50)
+            c.send(b"WHATSAT kiwi.cs.ucla.edu 10 1\n" * 30)
         for c in conns:
-            for _ in range(50):
+            for _ in range(30):
                 at, o = split_whatsat(c.read_whatsat())
                 self.assertEqual(o["status"], "OK")
         self.assertEqual(self.fake.stats()["max_in_flight"], 256)

@@ -98,6 +98,7 @@ test_maxima(void)
 	    "max_line 16M\n"
 	    "max_clients 1000000\n"
 	    "max_clients_per_address 1000000\n"
+	    "max_client_output 1024M\n"
 	    "client_idle_timeout 31536000\n"
 	    "line_timeout 31536000\n"
 	    "places_connect_timeout 86400\n"
