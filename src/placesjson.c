@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +58,8 @@ placesjson_error(const char *status, const char *message)
 char *
 placesjson_text(const json_t *o)
 {
-	char	*text, *out, *p, *q;
+	json_t	*e;
+	char	*text, *out, *p, *q, *msg;
 	size_t	 len;
 
 	/* 15 digits: Google's 34.0705 stays 34.0705, not 34.070500000000003. */
@@ -65,6 +67,22 @@ placesjson_text(const json_t *o)
 	    NULL)
 		fatalx("json_dumps failed");
 	len = strlen(text);
+	/*
+	 * Indentation can make a small answer a huge reply; whatever the
+	 * provider sent, a reply stays small.
+	 */
+	if (len > PLACESJSON_MAX_TEXT) {
+		free(text);
+		xasprintf(&msg, "Places answer too large for a reply (%zu "
+		    "bytes, at most %d)", len, PLACESJSON_MAX_TEXT);
+		e = placesjson_error("UNKNOWN_ERROR", msg);
+		free(msg);
+		text = json_dumps(e, JSON_INDENT(2));
+		json_decref(e);
+		if (text == NULL)
+			fatalx("json_dumps failed");
+		len = strlen(text);
+	}
 	out = xmalloc(len + 3);
 	for (p = text, q = out; *p != '\0'; p++) {
 		if (*p == '\n' && q > out && q[-1] == '\n')
@@ -319,6 +337,31 @@ placesjson_from_new(long code, const char *body, size_t len, unsigned bound)
 	return (out);
 }
 
+/* How deep o nests, counting o as 1; stops counting past the limit. */
+static unsigned
+json_depth(const json_t *o, unsigned at)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+	unsigned	 d, max = at + 1;
+
+	if (at > PLACESJSON_MAX_DEPTH)
+		return (at);
+	if (json_is_object(o)) {
+		json_object_foreach((json_t *)(uintptr_t)o, k, v) {
+			if ((d = json_depth(v, at + 1)) > max)
+				max = d;
+		}
+	} else if (json_is_array(o)) {
+		json_array_foreach(o, i, v) {
+			if ((d = json_depth(v, at + 1)) > max)
+				max = d;
+		}
+	}
+	return (max);
+}
+
 /*
  * The answer of the legacy Nearby Search: Google's object is passed
  * through with results cut to bound; a failing status gets empty results
@@ -360,6 +403,11 @@ placesjson_from_legacy(long code, const char *body, size_t len,
 		}
 		while (json_array_size(results) > bound)
 			json_array_remove(results, json_array_size(results) - 1);
+		if (json_depth(in, 0) > PLACESJSON_MAX_DEPTH) {
+			json_decref(in);
+			return (placesjson_error("UNKNOWN_ERROR", "Places answer "
+			    "nested too deep for a reply"));
+		}
 		return (in);
 	}
 

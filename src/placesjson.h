@@ -21,6 +21,10 @@
  * text a coordinate was parsed from, where 17 would add rounding noise.
  */
 #define PLACESJSON_REQUEST_FLAGS	(JSON_COMPACT | JSON_REAL_PRECISION(15))
+/* Deepest nesting passed on to a client (Google's answers use about 6). */
+#define PLACESJSON_MAX_DEPTH		32
+/* Largest JSON text of a reply (20 real results take about 30 KiB). */
+#define PLACESJSON_MAX_TEXT		(256 * 1024)
 
 json_t	*placesjson_error(const char *, const char *);
 json_t	*placesjson_empty(void);

@@ -233,6 +233,49 @@ test_legacy(void)
 	    "UNKNOWN_ERROR", "no results array");
 }
 
+/* A provider's answer cannot make a reply deep or huge. */
+static void
+test_caps(void)
+{
+	json_t	*o;
+	char	*body, *p, *text;
+	size_t	 i, n = 2000;
+
+	/* A result nested 2000 deep: refused, not indented into megabytes. */
+	body = malloc(n * 2 + 256);
+	p = body + sprintf(body, "{\"status\": \"OK\", \"results\": "
+	    "[{\"x\": ");
+	for (i = 0; i < n; i++)
+		*p++ = '[';
+	for (i = 0; i < n; i++)
+		*p++ = ']';
+	strcpy(p, "}]}");
+	o = from_legacy(200, body, 1);
+	check_failure(o, "UNKNOWN_ERROR", "nested too deep");
+	free(body);
+
+	/* Nested as deep as a real answer: passed through. */
+	o = from_legacy(200, "{\"status\": \"OK\", \"results\": [{\"a\": "
+	    "{\"b\": {\"c\": [1, [2, [3]]]}}}]}", 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "status")),
+	    "OK");
+	json_decref(o);
+
+	/* A reply text over the cap becomes an error reply. */
+	body = malloc(PLACESJSON_MAX_TEXT + 1);
+	memset(body, 'x', PLACESJSON_MAX_TEXT);
+	body[PLACESJSON_MAX_TEXT] = '\0';
+	o = json_pack("{s:[{s:s}],s:s}", "results", "name", body, "status",
+	    "OK");
+	text = placesjson_text(o);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"UNKNOWN_ERROR\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "too large for a reply"));
+	CU_ASSERT(strlen(text) < 1024);
+	free(text);
+	json_decref(o);
+	free(body);
+}
+
 static void
 test_new_request(void)
 {
@@ -258,5 +301,6 @@ suite_placesjson(void)
 	    { "new_empty", test_new_empty },
 	    { "new_errors", test_new_errors },
 	    { "legacy", test_legacy },
+	    { "caps", test_caps },
 	    { "new_request", test_new_request });
 }
