@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "log.h"
@@ -20,6 +21,12 @@ static void *
 xmalloc_json(size_t len)
 {
 	return (xmalloc(len ? len : 1));
+}
+
+static void *
+xrealloc_event(void *p, size_t len)
+{
+	return (xreallocarray(p, 1, len ? len : 1));
 }
 
 static __attribute__((noreturn)) void
@@ -59,8 +66,9 @@ main(int argc, char **argv)
 		usage();
 
 	log_init(verbose);
-	/* Jansson's allocations fail loudly, like every other. */
+	/* Jansson's and libevent's allocations fail loudly, like every other. */
 	json_set_alloc_funcs(xmalloc_json, free);
+	event_set_mem_functions(xmalloc_json, xrealloc_event, free);
 	if ((t = topology_load(path, &cause)) == NULL) {
 		log_errorx("%s", cause);
 		free(cause);

@@ -360,8 +360,9 @@ places_curl_socket(CURL *easy, curl_socket_t s, int what, void *arg,
 		event_del(ps->ev);
 		event_free(ps->ev);
 	}
-	ps->ev = event_new(p->base, s, kind, places_event_cb, p);
-	event_add(ps->ev, NULL);
+	if ((ps->ev = event_new(p->base, s, kind, places_event_cb,
+	    p)) == NULL || event_add(ps->ev, NULL) != 0)
+		fatalx("event_new failed");
 	return (0);
 }
 
@@ -394,7 +395,8 @@ google_open(struct event_base *base, const struct topology *t, int legacy,
 	TAILQ_INIT(&p->reqs);
 	if ((p->multi = curl_multi_init()) == NULL)
 		fatalx("curl_multi_init failed");
-	p->timer = evtimer_new(base, places_timer_cb, p);
+	if ((p->timer = evtimer_new(base, places_timer_cb, p)) == NULL)
+		fatalx("evtimer_new failed");
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, places_curl_socket);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, places_curl_timer);
@@ -512,7 +514,8 @@ google_search(void *arg, const struct places_query *q,
 	req->s = s;
 	req->bound = q->bound;
 	req->client_id = log_escape(q->client_id, strlen(q->client_id));
-	req->body = evbuffer_new();
+	if ((req->body = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	if ((req->easy = curl_easy_init()) == NULL)
 		fatalx("curl_easy_init failed");

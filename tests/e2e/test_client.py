@@ -278,7 +278,8 @@ class Backpressure(HerdTestCase):
         m = self.herd["Alpha"]
         m.ask(b"IAMAT c +1+1 5\n")
         n = 60000
-        c = m.connect(timeout=60)
+        # Each read waits at most 10 s: a client never resumed fails fast.
+        c = m.connect(timeout=10)
         sender = threading.Thread(
             target=lambda: (c.send(b"WHATSAT c 1 0\n" * n), c.shutdown()))
         sender.start()
