@@ -337,6 +337,12 @@ class Modes(SupervisorTestCase):
             self.assertEqual(mode & 0o007, 0, "var/%s is %o" % (d, mode))
         mode = stat.S_IMODE(os.stat(os.path.join(var, "herd.key")).st_mode)
         self.assertEqual(mode, 0o600)
+        # The files themselves: databases and logs, nothing for others.
+        for d in ("lib", "log"):
+            for f in os.listdir(os.path.join(var, d)):
+                mode = stat.S_IMODE(os.stat(os.path.join(var, d, f)).st_mode)
+                self.assertEqual(mode & 0o007, 0, "var/%s/%s is %o" %
+                                 (d, f, mode))
         self.assertEqual(stat.S_IMODE(os.stat(sock).st_mode), 0o600)
 
 
