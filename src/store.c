@@ -593,6 +593,27 @@ column_dup(sqlite3_stmt *st, int i)
 }
 
 /*
+ * Finish a one-row lookup whose step returned r: 1 for a row (read by the
+ * caller already), 0 for none, -1 and *cause for an error.  The statement
+ * is made ready for the next lookup.
+ */
+static int
+store_lookup_end(struct store *s, sqlite3_stmt *st, int r, char **cause)
+{
+	if (r == SQLITE_ROW)
+		r = 1;
+	else if (r == SQLITE_DONE)
+		r = 0;
+	else {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		r = -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (r);
+}
+
+/*
  * Look client_id up in the committed data.  Returns 1 and fills l (the
  * caller clears it), 0 when the client is unknown, -1 and *cause on a
  * database error.
@@ -613,16 +634,8 @@ store_get(struct store *s, const char *client_id, struct location *l,
 		l->client_time = column_dup(s->get, 3);
 		l->latitude = sqlite3_column_double(s->get, 4);
 		l->longitude = sqlite3_column_double(s->get, 5);
-		r = 1;
-	} else if (r == SQLITE_DONE)
-		r = 0;
-	else {
-		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
-		r = -1;
 	}
-	sqlite3_reset(s->get);
-	sqlite3_clear_bindings(s->get);
-	return (r);
+	return (store_lookup_end(s, s->get, r, cause));
 }
 
 static void
@@ -795,14 +808,6 @@ store_peer_get(struct store *s, struct store_peer *p, char **cause)
 		snprintf(p->peer_db, sizeof p->peer_db, "%s", db ? db : "");
 		p->received = (uint64_t)sqlite3_column_int64(s->peer_get, 2);
 		p->applied = (uint64_t)sqlite3_column_int64(s->peer_get, 3);
-		r = 1;
-	} else if (r == SQLITE_DONE)
-		r = 0;
-	else {
-		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
-		r = -1;
 	}
-	sqlite3_reset(s->peer_get);
-	sqlite3_clear_bindings(s->peer_get);
-	return (r);
+	return (store_lookup_end(s, s->peer_get, r, cause));
 }
