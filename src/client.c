@@ -77,7 +77,6 @@ static const char *client_states[] = {
 struct client {
 	struct server		*srv;
 	char			 name[96];	/* "client 7 127.0.0.1:40000" */
-	char			 addr[INET6_ADDRSTRLEN + 16];
 	char			 close_why[64];	/* CLIENT_CLOSING, LINGER */
 	enum client_state	 state;
 	struct bufferevent	*bev;
@@ -134,13 +133,6 @@ const char *
 client_name(const struct client *c)
 {
 	return (c->name);
-}
-
-/* The address the client connects from, host:port. */
-const char *
-client_addr(const struct client *c)
-{
-	return (c->addr);
 }
 
 struct replies *
@@ -261,7 +253,6 @@ client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	c->per_addr = a;
 	c->srv = srv;
 	snprintf(c->name, sizeof c->name, "client %llu %s", next_id++, peer);
-	snprintf(c->addr, sizeof c->addr, "%s", peer);
 	c->state = CLIENT_OPEN;
 	c->replies = replies_new(c->name, client_flush, c);
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);

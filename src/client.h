@@ -20,7 +20,6 @@ void		 client_drain_all(void);
 unsigned	 client_count(void);
 void		 client_drop(struct client *, const char *);
 const char	*client_name(const struct client *);
-const char	*client_addr(const struct client *);
 struct replies	*client_replies(struct client *);
 unsigned long long client_lines(const struct client *);
 void		*client_handshake(struct client *);

@@ -64,10 +64,9 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 	l.latitude = in.latitude;
 	l.longitude = in.longitude;
 
-	store_put(ctx->srv->store, &l, NULL);
 	r = reply_new(client_replies(ctx->c));
 	reply_printf(r, "AT %s %s %s %s %s\n", l.server_id, l.time_diff,
 	    l.client_id, l.location, l.client_time);
+	store_put(ctx->srv->store, &l, NULL);		/* takes l's strings */
 	store_sync(ctx->srv->store, cmd_iamat_synced, r);
-	location_clear(&l);
 }

@@ -41,7 +41,6 @@ const struct cmd_entry cmd_auth_entry = { "AUTH", cmd_auth_exec };
 struct cmd_peer_hs {
 	struct peer		*peer;
 	struct peerproto_hs	 hs;
-	char			 dialer[65];
 };
 
 static void
@@ -87,8 +86,7 @@ cmd_hello_exec(struct cmd_ctx *ctx)
 
 	h = xcalloc(1, sizeof *h);
 	h->peer = p;
-	memcpy(h->dialer, f[2].p, f[2].len);
-	h->hs.dialer = h->dialer;
+	h->hs.dialer = peer_name(p);	/* the name f[2] matched */
 	h->hs.listener = srv->me->name;
 	memcpy(h->hs.dialer_nonce, f[4].p, f[4].len);
 	memcpy(h->hs.dialer_db, f[5].p, f[5].len);
@@ -130,9 +128,8 @@ cmd_auth_exec(struct cmd_ctx *ctx)
 	}
 	if (ctx->n != 2 || !peerproto_is_hex(&ctx->f[1],
 	    PEERPROTO_HEX_SIZE - 1)) {
-		client_set_handshake(ctx->c, NULL, NULL);
-		cmd_peer_refuse(ctx, "malformed AUTH");
-		return;
+		why = "malformed AUTH";
+		goto refuse;
 	}
 	memcpy(got, ctx->f[1].p, ctx->f[1].len);
 	got[ctx->f[1].len] = '\0';
@@ -140,21 +137,22 @@ cmd_auth_exec(struct cmd_ctx *ctx)
 	peerproto_mac(key, keylen, &h->hs, PEERPROTO_DIALER, want);
 	p = h->peer;
 	if (!peerproto_mac_equal(want, got)) {
-		client_set_handshake(ctx->c, NULL, NULL);
-		cmd_peer_refuse(ctx, "proof does not match the herd key");
-		return;
+		why = "proof does not match the herd key";
+		goto refuse;
 	}
 	if (replies_count(client_replies(ctx->c)) != 0) {
-		client_set_handshake(ctx->c, NULL, NULL);
-		cmd_peer_refuse(ctx, "replies still owed");
-		return;
+		why = "replies still owed";
+		goto refuse;
 	}
-	if (peer_accept_dial(p, 1, &why) != 0) {
-		client_set_handshake(ctx->c, NULL, NULL);
-		cmd_peer_refuse(ctx, why);
-		return;
-	}
+	if (peer_accept_dial(p, 1, &why) != 0)
+		goto refuse;
 	strcpy(db, h->hs.dialer_db);
 	log_info("%s: is peer %s", client_name(ctx->c), peer_name(p));
 	peer_attach(p, client_detach(ctx->c), db);
+	return;
+
+refuse:
+	/* A refused handshake cannot be taken up again on this connection. */
+	client_set_handshake(ctx->c, NULL, NULL);
+	cmd_peer_refuse(ctx, why);
 }

@@ -86,7 +86,6 @@ struct peer {
 	const struct topo_member	*m;
 	enum peer_state			 state;
 	struct bufferevent		*bev;	/* our dial, or the link */
-	int				 dialled; /* the link is our dial */
 	struct event			*retry;
 	unsigned			 attempts; /* dials since last up */
 	unsigned			 gen;	/* links so far */
@@ -130,6 +129,7 @@ static void	peer_dial(struct peer *);
 static void	peer_down(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	peer_fill(struct peer *);
+static int	is_verb(const struct proto_field *, const char *);
 static void	peer_send(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	peer_read_cb(struct bufferevent *, void *);
@@ -349,7 +349,7 @@ peer_challenge(struct peer *p, struct proto_field *f, int n)
 	char	want[PEERPROTO_HEX_SIZE], mine[PEERPROTO_HEX_SIZE];
 	char	proof[PEERPROTO_HEX_SIZE];
 
-	if (n != 4 || f[0].len != 9 || memcmp(f[0].p, "CHALLENGE", 9) != 0 ||
+	if (n != 4 || !is_verb(&f[0], "CHALLENGE") ||
 	    !peerproto_is_hex(&f[1], PEERPROTO_HEX_SIZE - 1) ||
 	    !peerproto_is_hex(&f[2], PEERPROTO_DBID_LEN) ||
 	    !peerproto_is_hex(&f[3], PEERPROTO_HEX_SIZE - 1)) {
@@ -411,7 +411,6 @@ peer_up(struct peer *p, struct bufferevent *bev, int dialled,
 		p->resend = store_committed(s);
 		snprintf(p->row.peer_db, sizeof p->row.peer_db, "%s", peer_db);
 	}
-	p->dialled = dialled;
 	p->gen++;
 	p->sent = p->acked;
 	p->recv = 0;
@@ -548,8 +547,7 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 	l.latitude = u.latitude;
 	l.longitude = u.longitude;
 
-	store_put(peer_store(p), &l, peer_name(p));
-	location_clear(&l);
+	store_put(peer_store(p), &l, peer_name(p));	/* takes l's strings */
 	p->recv = u.seq;
 	p->row.received++;
 	p->dirty = 1;
@@ -905,6 +903,9 @@ void
 peer_attach(struct peer *p, struct bufferevent *bev, const char *peer_db)
 {
 	peer_up(p, bev, 0, peer_db);
-	/* Lines that came behind AUTH are already waiting. */
-	peer_read_cb(bev, p);
+	/*
+	 * Lines that came behind AUTH are already waiting: read them from a
+	 * deferred callback, not under the command that is still running.
+	 */
+	bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }

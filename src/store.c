@@ -649,23 +649,20 @@ store_add(struct store *s, struct store_op *op)
 /*
  * Store l, which came from peer via (NULL: from a client of this member),
  * if it is newer than the record held for its client in the herd's order
- * of updates.  The write goes into the filling batch: store_sync() says
- * when it is durable, and the applied hook whether it was newer.
+ * of updates.  The store takes l's strings (l is cleared), so an update
+ * is copied once on its way in.  The write goes into the filling batch:
+ * store_sync() says when it is durable, and the applied hook whether it
+ * was newer.
  */
 void
-store_put(struct store *s, const struct location *l, const char *via)
+store_put(struct store *s, struct location *l, const char *via)
 {
 	struct store_op	*op;
 
 	op = xcalloc(1, sizeof *op);
 	op->kind = STORE_OP_LOCATION;
-	op->l.client_id = xstrdup(l->client_id);
-	op->l.server_id = xstrdup(l->server_id);
-	op->l.time_diff = xstrdup(l->time_diff);
-	op->l.location = xstrdup(l->location);
-	op->l.client_time = xstrdup(l->client_time);
-	op->l.latitude = l->latitude;
-	op->l.longitude = l->longitude;
+	op->l = *l;
+	memset(l, 0, sizeof *l);
 	op->via = via != NULL ? xstrdup(via) : NULL;
 	store_add(s, op);
 }

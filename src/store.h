@@ -40,8 +40,7 @@ struct store	*store_open(struct event_base *, const char *, const char *,
 void		 store_close(struct store *);
 int		 store_get(struct store *, const char *, struct location *,
 		     char **);
-void		 store_put(struct store *, const struct location *,
-		     const char *);
+void		 store_put(struct store *, struct location *, const char *);
 void		 store_sync(struct store *, store_cb, void *);
 int		 store_schema_version(void);
 

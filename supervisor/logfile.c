@@ -192,10 +192,8 @@ logfile_line(struct logfile *lf, const char *stamp, const char *who,
 	if (plen < 0 || (size_t)plen >= sizeof prefix)
 		fatalx("log line prefix too long");
 	if (lf->size + pending + plen + len + 1 > logfile_max_size &&
-	    lf->size + pending > 0) {
-		logfile_flush(lf);
-		logfile_rotate(lf);
-	}
+	    lf->size + pending > 0)
+		logfile_rotate(lf);	/* which writes what is pending first */
 	evbuffer_add(lf->buf, prefix, plen);
 	evbuffer_add(lf->buf, text, len);
 	evbuffer_add(lf->buf, "\n", 1);
