@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,21 @@ def free_port():
                 continue
             return port
     raise AssertionError("no free port below %d" % low)
+
+
+def others_may_run(path):
+    """Can a user other than the owner run path: every folder on the way
+    searchable, and the file executable, by others?"""
+    path = os.path.abspath(path)
+    if not os.stat(path).st_mode & stat.S_IXOTH:
+        return False
+    d = os.path.dirname(path)
+    while True:
+        if not os.stat(d).st_mode & stat.S_IXOTH:
+            return False
+        if d == os.path.dirname(d):
+            return True
+        d = os.path.dirname(d)
 
 
 def sanitizer_report(text):

@@ -5,13 +5,13 @@ import re
 import shutil
 import signal
 import sqlite3
-import stat
 import subprocess
 import threading
 import time
 import unittest
 
-from herdtest import EXIT_CONFIG, KIWI, SERVER, SRCDIR, HerdTestCase, main
+from herdtest import (EXIT_CONFIG, KIWI, SERVER, SRCDIR, HerdTestCase, main,
+                      others_may_run)
 
 
 class Database(HerdTestCase):
@@ -237,21 +237,6 @@ class LostDatabase(HerdTestCase):
         # What is at the path now serves after a restart.
         m.start()
         self.assertRegex(m.ask(b"WHATSAT kept 1 0\n"), rb"^AT Alpha ")
-
-
-def others_may_run(path):
-    """Can a user other than the owner run path: every folder on the way
-    searchable, and the file executable, by others?"""
-    path = os.path.abspath(path)
-    if not os.stat(path).st_mode & stat.S_IXOTH:
-        return False
-    d = os.path.dirname(path)
-    while True:
-        if not os.stat(d).st_mode & stat.S_IXOTH:
-            return False
-        if d == os.path.dirname(d):
-            return True
-        d = os.path.dirname(d)
 
 
 class Unwritable(HerdTestCase):
