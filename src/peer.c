@@ -64,6 +64,12 @@
 #define PEER_LOW_WATER		(64 * 1024)
 /* Rows read from the database at a time. */
 #define PEER_BATCH		512
+/*
+ * Pass an update on before our own commit only while fewer than this many
+ * wait for a commit here, and only to links with less than this output.
+ */
+#define PEER_PASS_BACKLOG	64
+#define PEER_PASS_WATER		(16 * 1024)
 
 enum peer_state {
 	PEER_DOWN,
@@ -129,7 +135,8 @@ static void	peer_dial(struct peer *);
 static void	peer_down(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	peer_fill(struct peer *);
-static int	is_verb(const struct proto_field *, const char *);
+static void	peers_pass_on(struct peer *, const struct peerproto_upd *);
+static int	field_is(const struct proto_field *, const char *);
 static void	peer_send(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	peer_read_cb(struct bufferevent *, void *);
@@ -349,7 +356,7 @@ peer_challenge(struct peer *p, struct proto_field *f, int n)
 	char	want[PEERPROTO_HEX_SIZE], mine[PEERPROTO_HEX_SIZE];
 	char	proof[PEERPROTO_HEX_SIZE];
 
-	if (n != 4 || !is_verb(&f[0], "CHALLENGE") ||
+	if (n != 4 || !field_is(&f[0], "CHALLENGE") ||
 	    !peerproto_is_hex(&f[1], PEERPROTO_HEX_SIZE - 1) ||
 	    !peerproto_is_hex(&f[2], PEERPROTO_DBID_LEN) ||
 	    !peerproto_is_hex(&f[3], PEERPROTO_HEX_SIZE - 1)) {
@@ -509,6 +516,24 @@ peer_want_ack(struct peer *p)
 	a->seq = p->recv;
 }
 
+/* Put an update read from p into the filling batch. */
+static void
+peer_store_update(struct peer *p, const struct peerproto_upd *u)
+{
+	struct location	l;
+
+	l.client_id = xstrndup(u->client_id.p, u->client_id.len);
+	l.server_id = xstrndup(u->origin.p, u->origin.len);
+	l.time_diff = xstrndup(u->time_diff.p, u->time_diff.len);
+	l.location = xstrndup(u->location.p, u->location.len);
+	l.client_time = xstrndup(u->client_time.p, u->client_time.len);
+	l.latitude = u->latitude;
+	l.longitude = u->longitude;
+	store_put(peer_store(p), &l, peer_name(p));	/* takes l's strings */
+	p->row.received++;
+	p->dirty = 1;
+}
+
 /*
  * UPD from an up link: apply it if it is newer, as a client's IAMAT.  The
  * numbers on a link only go up; a bad update with a good number is
@@ -518,7 +543,6 @@ static void
 peer_update(struct peer *p, struct proto_field *f, int n)
 {
 	struct peerproto_upd	 u;
-	struct location		 l;
 	uint64_t		 seq;
 	const char		*why;
 	char			*esc;
@@ -539,19 +563,35 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 		peer_want_ack(p);
 		return;
 	}
-	l.client_id = xstrndup(u.client_id.p, u.client_id.len);
-	l.server_id = xstrndup(u.origin.p, u.origin.len);
-	l.time_diff = xstrndup(u.time_diff.p, u.time_diff.len);
-	l.location = xstrndup(u.location.p, u.location.len);
-	l.client_time = xstrndup(u.client_time.p, u.client_time.len);
-	l.latitude = u.latitude;
-	l.longitude = u.longitude;
-
-	store_put(peer_store(p), &l, peer_name(p));	/* takes l's strings */
+	if (field_is(&u.origin, peer_name(p)))
+		peers_pass_on(p, &u);
+	peer_store_update(p, &u);
 	p->recv = u.seq;
-	p->row.received++;
-	p->dirty = 1;
 	peer_want_ack(p);
+}
+
+/*
+ * FWD from an up link: an update the peer had from its origin and passed
+ * on before committing it.  Kept if newer, like an UPD, but outside the
+ * link's numbers: nothing is acknowledged, and the peer sends it again as
+ * an UPD after its commit, so a FWD lost with its link costs nothing.
+ */
+static void
+peer_forwarded(struct peer *p, struct proto_field *f, int n)
+{
+	struct peerproto_upd	 u;
+	const char		*why;
+	char			*esc;
+
+	if (peerproto_parse_fwd(f, n, &u, &why) != 0) {
+		esc = log_escape(f[0].p, (size_t)(f[n - 1].p + f[n - 1].len -
+		    f[0].p));
+		log_warnx("peer %s: bad update ignored (%s): %s", peer_name(p),
+		    why, esc);
+		free(esc);
+		return;
+	}
+	peer_store_update(p, &u);
 }
 
 static void
@@ -575,7 +615,7 @@ peer_ack(struct peer *p, struct proto_field *f, int n)
 }
 
 static int
-is_verb(const struct proto_field *f, const char *verb)
+field_is(const struct proto_field *f, const char *verb)
 {
 	return (f->len == strlen(verb) && memcmp(f->p, verb, f->len) == 0);
 }
@@ -603,7 +643,7 @@ peer_line(struct peer *p, const char *line, size_t len)
 		peer_challenge(p, f, n);
 		break;
 	case PEER_AUTH:
-		if (n == 1 && is_verb(&f[0], "READY"))
+		if (n == 1 && field_is(&f[0], "READY"))
 			peer_up(p, p->bev, 1, p->hs.listener_db);
 		else {
 			log_warnx("peer %s: handshake refused: our proof "
@@ -612,11 +652,13 @@ peer_line(struct peer *p, const char *line, size_t len)
 		}
 		break;
 	case PEER_UP:
-		if (is_verb(&f[0], "UPD"))
+		if (field_is(&f[0], "UPD"))
 			peer_update(p, f, n);
-		else if (is_verb(&f[0], "ACK"))
+		else if (field_is(&f[0], "FWD"))
+			peer_forwarded(p, f, n);
+		else if (field_is(&f[0], "ACK"))
 			peer_ack(p, f, n);
-		else if (!is_verb(&f[0], "PING")) {
+		else if (!field_is(&f[0], "PING")) {
 			esc = log_escape(line, len);
 			log_warnx("peer %s: unknown message ignored: %s",
 			    peer_name(p), esc);
@@ -692,6 +734,42 @@ peers_tick_cb(evutil_socket_t fd, short events, void *arg)
 		p->wrote = 0;
 		if (p->dirty)
 			peer_save(p);
+	}
+}
+
+/*
+ * An update that its origin has just sent us was durable there before it
+ * was sent: pass it on to our other peers at once, before our own commit,
+ * so that it crosses the herd at the speed of the network rather than of
+ * one disk sync per hop.  Only while this member is not busy: under load
+ * a commit carries many updates and the links send them from the
+ * database in bulk, and every update passed on is sent again from the
+ * database after our commit (the receiver keeps the newer, so the second
+ * copy changes nothing).  A FWD is never passed on again, so nothing
+ * circles the herd.
+ */
+static void
+peers_pass_on(struct peer *from, const struct peerproto_upd *u)
+{
+	struct peers	*ps = from->peers;
+	struct peer	*q;
+	size_t		 i;
+
+	if (store_backlog(peer_store(from)) >= PEER_PASS_BACKLOG)
+		return;
+	for (i = 0; i < ps->n; i++) {
+		q = &ps->list[i];
+		if (q == from || q->state != PEER_UP ||
+		    field_is(&u->origin, peer_name(q)) ||
+		    evbuffer_get_length(bufferevent_get_output(q->bev)) >=
+		    PEER_PASS_WATER)
+			continue;
+		peer_send(q, "FWD %.*s %.*s %.*s %.*s %.*s\n",
+		    (int)u->client_id.len, u->client_id.p,
+		    (int)u->origin.len, u->origin.p,
+		    (int)u->time_diff.len, u->time_diff.p,
+		    (int)u->location.len, u->location.p,
+		    (int)u->client_time.len, u->client_time.p);
 	}
 }
 

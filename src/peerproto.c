@@ -162,18 +162,58 @@ valid_time_diff(const struct proto_field *f)
 }
 
 /*
- * UPD <seq> <client-id> <origin> <time-diff> <location> <client-time>:
- * every field is checked as strictly as a client's IAMAT, since a peer's
- * bug must not put into the database what no client could.  Returns 0, or
- * -1 with *why set.
+ * The record of an update, f[0] to f[4]: client-id origin time-diff
+ * location client-time.  Every field is checked as strictly as a client's
+ * IAMAT, since a peer's bug must not put into the database what no client
+ * could.  Returns 0, or -1 with *why set.
  */
-int
-peerproto_parse_upd(const struct proto_field *f, int n,
-    struct peerproto_upd *u, const char **why)
+static int
+parse_record(const struct proto_field *f, struct peerproto_upd *u,
+    const char **why)
 {
 	struct tstamp	t;
 	size_t		i;
 
+	if (f[0].len > PROTO_MAX_CLIENT_ID) {
+		*why = "client id too long";
+		return (-1);
+	}
+	for (i = 0; i < f[0].len; i++) {
+		if (f[0].p[i] == '\0') {
+			*why = "NUL in client id";
+			return (-1);
+		}
+	}
+	if (!peerproto_is_name(&f[1])) {
+		*why = "bad origin member name";
+		return (-1);
+	}
+	if (!valid_time_diff(&f[2])) {
+		*why = "bad time-diff";
+		return (-1);
+	}
+	if (iso6709_parse(f[3].p, f[3].len, &u->latitude,
+	    &u->longitude) != 0) {
+		*why = "bad location";
+		return (-1);
+	}
+	if (tstamp_parse(f[4].p, f[4].len, &t) != 0) {
+		*why = "bad client time";
+		return (-1);
+	}
+	u->client_id = f[0];
+	u->origin = f[1];
+	u->time_diff = f[2];
+	u->location = f[3];
+	u->client_time = f[4];
+	return (0);
+}
+
+/* UPD <seq> <client-id> <origin> <time-diff> <location> <client-time> */
+int
+peerproto_parse_upd(const struct proto_field *f, int n,
+    struct peerproto_upd *u, const char **why)
+{
 	if (n != 7) {
 		*why = "UPD takes 6 arguments";
 		return (-1);
@@ -182,37 +222,22 @@ peerproto_parse_upd(const struct proto_field *f, int n,
 		*why = "bad sequence number";
 		return (-1);
 	}
-	if (f[2].len > PROTO_MAX_CLIENT_ID) {
-		*why = "client id too long";
+	return (parse_record(&f[2], u, why));
+}
+
+/*
+ * FWD <client-id> <origin> <time-diff> <location> <client-time>: an
+ * update passed on before the sender's own commit, outside the link's
+ * numbered sequence (seq is 0).
+ */
+int
+peerproto_parse_fwd(const struct proto_field *f, int n,
+    struct peerproto_upd *u, const char **why)
+{
+	if (n != 6) {
+		*why = "FWD takes 5 arguments";
 		return (-1);
 	}
-	for (i = 0; i < f[2].len; i++) {
-		if (f[2].p[i] == '\0') {
-			*why = "NUL in client id";
-			return (-1);
-		}
-	}
-	if (!peerproto_is_name(&f[3])) {
-		*why = "bad origin member name";
-		return (-1);
-	}
-	if (!valid_time_diff(&f[4])) {
-		*why = "bad time-diff";
-		return (-1);
-	}
-	if (iso6709_parse(f[5].p, f[5].len, &u->latitude,
-	    &u->longitude) != 0) {
-		*why = "bad location";
-		return (-1);
-	}
-	if (tstamp_parse(f[6].p, f[6].len, &t) != 0) {
-		*why = "bad client time";
-		return (-1);
-	}
-	u->client_id = f[2];
-	u->origin = f[3];
-	u->time_diff = f[4];
-	u->location = f[5];
-	u->client_time = f[6];
-	return (0);
+	u->seq = 0;
+	return (parse_record(&f[1], u, why));
 }

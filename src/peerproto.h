@@ -53,5 +53,7 @@ int	peerproto_is_name(const struct proto_field *);
 int	peerproto_parse_seq(const struct proto_field *, uint64_t *);
 int	peerproto_parse_upd(const struct proto_field *, int,
 	    struct peerproto_upd *, const char **);
+int	peerproto_parse_fwd(const struct proto_field *, int,
+	    struct peerproto_upd *, const char **);
 
 #endif

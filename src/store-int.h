@@ -28,6 +28,8 @@ struct store_op {
 	struct store_peer	 p;		/* STORE_OP_PEER */
 	int			 applied;	/* result: the row was written */
 	TAILQ_ENTRY(store_op)	 entry;
+	struct store_op		*seen_next;	/* loop only: store's seen */
+	int			 seen;
 };
 TAILQ_HEAD(store_ops, store_op);
 

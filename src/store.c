@@ -12,8 +12,10 @@
  * so the loop never waits for the disk: while the writer commits one
  * batch, the loop serves clients and fills the next, handed over the
  * moment the writer is done.  The loop reads through a connection of its
- * own, which sees committed data only: WHATSAT never answers from, and a
- * peer is never sent, an update that could still be rolled back.
+ * own, which sees committed data only: a peer is never sent, and WHATSAT
+ * never answers from, a client's update that could still be rolled back.
+ * The one exception is an update from a peer waiting for its commit,
+ * which a lookup may return: it was durable at its origin already.
  *
  * A failed write or commit rolls the whole batch back and fails every
  * waiter: a member never acknowledges an update it did not keep.  The
@@ -45,6 +47,9 @@
 #include "store.h"
 #include "xmalloc.h"
 
+/* Hash buckets for updates from peers waiting for their commit. */
+#define STORE_SEEN_BUCKETS	1024
+
 struct store {
 	char			*path;
 	sqlite3			*db;		/* the loop's, for reading */
@@ -60,6 +65,14 @@ struct store {
 	struct store_batch	*filling;
 	struct store_batch	*inflight;	/* with the writer */
 	uint64_t		 batch_id;	/* of the filling batch */
+	unsigned		 backlog;	/* updates filling or in flight */
+
+	/*
+	 * Updates from peers not yet committed here, by client id.  They
+	 * were durable at their origin before they were sent, so a lookup
+	 * may answer with them (see store_get).
+	 */
+	struct store_op		*seen[STORE_SEEN_BUCKETS];
 
 	uint64_t		 committed;	/* last change number committed */
 	store_commit_cb		 hook;
@@ -185,6 +198,48 @@ store_op_free(struct store_op *op)
 	xfree_const(op->p.address);
 	xfree_const(op->p.state);
 	free(op);
+}
+
+static struct store_op **
+store_seen_bucket(struct store *s, const char *client_id)
+{
+	const unsigned char	*p;
+	uint32_t		 h = 2166136261u;	/* FNV-1a */
+
+	for (p = (const unsigned char *)client_id; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return (&s->seen[h % STORE_SEEN_BUCKETS]);
+}
+
+/* The newest update from a peer for client_id still waiting here, or NULL. */
+static const struct location *
+store_seen_find(struct store *s, const char *client_id)
+{
+	const struct location	*best = NULL;
+	struct store_op		*op;
+
+	op = *store_seen_bucket(s, client_id);
+	for (; op != NULL; op = op->seen_next) {
+		if (strcmp(op->l.client_id, client_id) == 0 &&
+		    (best == NULL || location_newer(&op->l, best) == 1))
+			best = &op->l;
+	}
+	return (best);
+}
+
+static void
+store_seen_remove(struct store *s, struct store_op *op)
+{
+	struct store_op	**pp;
+
+	pp = store_seen_bucket(s, op->l.client_id);
+	for (; *pp != NULL; pp = &(*pp)->seen_next) {
+		if (*pp == op) {
+			*pp = op->seen_next;
+			break;
+		}
+	}
+	op->seen = 0;
 }
 
 static void
@@ -520,6 +575,9 @@ store_finish(struct store *s, struct store_batch *b)
 	TAILQ_FOREACH(op, &b->ops, entry) {
 		if (op->kind != STORE_OP_LOCATION)
 			continue;
+		s->backlog--;
+		if (op->seen)
+			store_seen_remove(s, op);
 		log_debug("update of %s from %s via %s %s", op->l.client_id,
 		    op->l.server_id, op->via ? op->via : "a client",
 		    op->applied ? "stored" : b->ok ? "not newer, ignored" :
@@ -614,15 +672,19 @@ store_lookup_end(struct store *s, sqlite3_stmt *st, int r, char **cause)
 }
 
 /*
- * Look client_id up in the committed data.  Returns 1 and fills l (the
- * caller clears it), 0 when the client is unknown, -1 and *cause on a
- * database error.
+ * Look client_id up: the committed record, or an update from a peer still
+ * waiting for its commit here when that is newer.  Such an update was
+ * durable at its origin before it was sent, so answering with it promises
+ * nothing that is not kept; a client's own IAMAT is seen only once
+ * committed.  Returns 1 and fills l (the caller clears it), 0 when the
+ * client is unknown, -1 and *cause on a database error.
  */
 int
 store_get(struct store *s, const char *client_id, struct location *l,
     char **cause)
 {
-	int	r;
+	const struct location	*seen;
+	int			 r;
 
 	sqlite3_bind_text(s->get, 1, client_id, -1, SQLITE_STATIC);
 	r = sqlite3_step(s->get);
@@ -635,7 +697,21 @@ store_get(struct store *s, const char *client_id, struct location *l,
 		l->latitude = sqlite3_column_double(s->get, 4);
 		l->longitude = sqlite3_column_double(s->get, 5);
 	}
-	return (store_lookup_end(s, s->get, r, cause));
+	if ((r = store_lookup_end(s, s->get, r, cause)) == -1)
+		return (-1);
+	if ((seen = store_seen_find(s, client_id)) == NULL ||
+	    (r == 1 && location_newer(seen, l) != 1))
+		return (r);
+	if (r == 1)
+		location_clear(l);
+	l->client_id = xstrdup(seen->client_id);
+	l->server_id = xstrdup(seen->server_id);
+	l->time_diff = xstrdup(seen->time_diff);
+	l->location = xstrdup(seen->location);
+	l->client_time = xstrdup(seen->client_time);
+	l->latitude = seen->latitude;
+	l->longitude = seen->longitude;
+	return (1);
 }
 
 static void
@@ -657,13 +733,20 @@ store_add(struct store *s, struct store_op *op)
 void
 store_put(struct store *s, struct location *l, const char *via)
 {
-	struct store_op	*op;
+	struct store_op	*op, **pp;
 
 	op = xcalloc(1, sizeof *op);
 	op->kind = STORE_OP_LOCATION;
 	op->l = *l;
 	memset(l, 0, sizeof *l);
 	op->via = via != NULL ? xstrdup(via) : NULL;
+	if (via != NULL) {
+		pp = store_seen_bucket(s, op->l.client_id);
+		op->seen_next = *pp;
+		*pp = op;
+		op->seen = 1;
+	}
+	s->backlog++;
 	store_add(s, op);
 }
 
@@ -729,6 +812,13 @@ store_idle(const struct store *s)
 {
 	return (s->inflight == NULL && s->filling->nops == 0 &&
 	    TAILQ_EMPTY(&s->filling->waiters));
+}
+
+/* How many updates are waiting for their commit, or being committed. */
+unsigned
+store_backlog(const struct store *s)
+{
+	return (s->backlog);
 }
 
 /* The last number of the change sequence that is committed. */

@@ -48,6 +48,7 @@ void		 store_set_hooks(struct store *, store_commit_cb,
 		     store_applied_cb, void *);
 uint64_t	 store_committed(const struct store *);
 int		 store_idle(const struct store *);
+unsigned	 store_backlog(const struct store *);
 uint64_t	 store_batch_id(const struct store *);
 const char	*store_db_id(const struct store *);
 int		 store_scan(struct store *, uint64_t, unsigned, store_scan_cb,

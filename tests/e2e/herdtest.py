@@ -377,6 +377,19 @@ class Conn:
         reply, self.buf = self.buf.split(b"\n\n", 1)
         return reply + b"\n\n"
 
+    def read_available(self, wait=0.3):
+        """Whatever arrives within wait seconds, and what was buffered."""
+        self.sock.settimeout(wait)
+        try:
+            while True:
+                self._fill()
+        except (socket.timeout, EOFError):
+            pass
+        finally:
+            self.sock.settimeout(10)
+        data, self.buf = self.buf, b""
+        return data
+
     def read_all(self):
         while True:
             try:

@@ -277,8 +277,9 @@ class TieBreak(HerdCase):
         self.assertNotEqual(a, b)
 
 
-class Security(HerdCase):
-    """Only a member that proves the herd key changes anything."""
+class HandPeer(HerdCase):
+    """Alpha is a real member; its peers are played by the test, which
+    speaks the peer protocol by hand with the herd key."""
     names = ("Alpha", "Beta")
     links = (("Alpha", "Beta"),)
     start = False
@@ -310,6 +311,10 @@ class Security(HerdCase):
 
     def rows(self):
         return self.herd["Alpha"].sqlite(ROWS)
+
+
+class Security(HandPeer):
+    """Only a member that proves the herd key changes anything."""
 
     def test_handshake_then_update_and_ack(self):
         """The protocol as the manual describes it, spoken by hand."""
@@ -403,6 +408,71 @@ class Security(HerdCase):
                  "both sides to refuse")
         self.assertEqual(self.rows(), "")
         self.assertNotIn("link up", beta.log() + self.herd["Alpha"].log())
+
+
+class PassOn(HandPeer):
+    """An update from its origin is passed on before the commit, as FWD,
+    once; Alpha is real, Beta and Gamma are played by the test."""
+    names = ("Alpha", "Beta", "Gamma")
+    links = (("Alpha", "Beta"), ("Alpha", "Gamma"))
+
+    def link_as(self, name, nonce="ab" * 32, db="cd" * 16):
+        c = self.herd["Alpha"].connect()
+        c.send(b"HELLO herd/1 %s Alpha %s %s\n" % (name.encode(),
+                                                    nonce.encode(),
+                                                    db.encode()))
+        parts = c.read_line().split()
+        self.assertEqual(parts[0], b"CHALLENGE")
+        hs = {"dialer": name, "listener": "Alpha", "dn": nonce,
+              "ln": parts[1].decode(), "ddb": db, "ldb": parts[2].decode()}
+        c.send(b"AUTH %s\n" % self.mac(self.key, "dialer", hs).encode())
+        self.assertEqual(c.read_line(), b"READY\n")
+        return c
+
+    def next_line(self, c):
+        """The next line that is not a keepalive."""
+        line = c.read_line()
+        while line == b"PING\n":
+            line = c.read_line()
+        return line
+
+    def test_first_hop_passes_on_then_sends_committed(self):
+        beta, gamma = self.link_as("Beta"), self.link_as("Gamma")
+        beta.send(b"UPD 7 quick Beta +1.000000000 +1+1 5\n")
+        self.assertEqual(self.next_line(gamma),
+                         b"FWD quick Beta +1.000000000 +1+1 5\n")
+        # The same update again, numbered, once Alpha has committed it.
+        self.assertRegex(self.next_line(gamma),
+                         rb"^UPD \d+ quick Beta \+1.000000000 \+1\+1 5\n$")
+        self.assertEqual(self.next_line(beta), b"ACK 7\n")
+        self.assertEqual(self.rows(), "quick|Beta|+1.000000000|+1+1|5\n")
+
+    def test_forwarded_is_kept_not_acked_not_passed_on(self):
+        beta, gamma = self.link_as("Beta"), self.link_as("Gamma")
+        # Passed on by Gamma: Alpha keeps both, acknowledges nothing and
+        # passes neither on.  Beta gets fwd2 as a numbered UPD after the
+        # commit, and not fwd1, whose origin it is.
+        gamma.send(b"FWD fwd1 Beta +1.000000000 +1+1 5\n"
+                   b"FWD fwd2 Delta +1.000000000 +2+2 6\n")
+        wait_for(lambda: self.rows().count("\n") == 2, 30, "two rows")
+        self.assertEqual(self.rows(),
+                         "fwd1|Beta|+1.000000000|+1+1|5\n"
+                         "fwd2|Delta|+1.000000000|+2+2|6\n")
+        self.assertRegex(self.next_line(beta),
+                         rb"^UPD \d+ fwd2 Delta \+1.000000000 \+2\+2 6\n$")
+        gamma.send(b"PING\n")
+        beta.send(b"PING\n")
+        time.sleep(0.3)
+        self.assertNotIn(b"ACK", gamma.read_available())
+        self.assertEqual(beta.read_available().replace(b"PING\n", b""), b"")
+        # An older FWD changes nothing.
+        gamma.send(b"FWD fwd2 Delta +1.000000000 +3+3 4\n")
+        gamma.send(b"FWD fwd2 Delta +1.000000000 +3+3 bad\n")
+        wait_for(lambda: "bad update ignored (bad client time)" in
+                 self.herd["Alpha"].log(), 30, "the bad FWD logged")
+        self.assertIn("fwd2|Delta|+1.000000000|+2+2|6", self.rows())
+        self.assertEqual(self.herd["Alpha"].sqlite(
+            "select state from peers where name = 'Gamma'"), "up\n")
 
 
 class BigGraph(HerdCase):

@@ -48,7 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		peerproto_is_name(&f[0]);
 		peerproto_is_hex(&f[0], PEERPROTO_HEX_SIZE - 1);
 	}
-	if (peerproto_parse_upd(f, n, &u, &why) == 0) {
+	if (peerproto_parse_upd(f, n, &u, &why) == 0 ||
+	    peerproto_parse_fwd(f, n, &u, &why) == 0) {
 		if (!inside(&u.client_id, line, size) ||
 		    !inside(&u.origin, line, size) ||
 		    !inside(&u.time_diff, line, size) ||

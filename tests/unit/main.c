@@ -29,6 +29,7 @@ main(void)
 	suite_placesjson();
 	suite_proto();
 	suite_settings();
+	suite_store();
 	suite_topology();
 	suite_tstamp();
 

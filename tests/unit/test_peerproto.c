@@ -75,6 +75,8 @@ parse(const char *line, struct peerproto_upd *u, const char **why)
 	int			n;
 
 	n = proto_split(line, strlen(line), f, PROTO_MAX_FIELDS);
+	if (strncmp(line, "FWD", 3) == 0)
+		return (peerproto_parse_fwd(f, n, u, why));
 	return (peerproto_parse_upd(f, n, u, why));
 }
 
@@ -109,11 +111,34 @@ test_upd(void)
 	CU_ASSERT_STRING_EQUAL(why, "bad client time");
 }
 
+/* FWD: the fields of an UPD without its number, checked the same way. */
+static void
+test_fwd(void)
+{
+	struct peerproto_upd	 u;
+	const char		*why;
+
+	u.seq = 9;
+	CU_ASSERT_EQUAL(parse("FWD kiwi Goloman +0.263873386 "
+	    "+34.068930-118.445127 1520023934.918963997", &u, &why), 0);
+	CU_ASSERT_EQUAL(u.seq, 0);
+	CU_ASSERT_EQUAL(u.client_id.len, 4);
+	CU_ASSERT_EQUAL(u.client_time.len, 20);
+	CU_ASSERT_EQUAL(parse("FWD 1 a B +1.000000000 +1+1 5", &u, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "FWD takes 5 arguments");
+	CU_ASSERT_EQUAL(parse("FWD a B +1.000000000 +1+1", &u, &why), -1);
+	CU_ASSERT_EQUAL(parse("FWD a B +1.000000000 +91+1 5", &u, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "bad location");
+	CU_ASSERT_EQUAL(parse("FWD a B/C +1.000000000 +1+1 5", &u, &why), -1);
+	CU_ASSERT_STRING_EQUAL(why, "bad origin member name");
+}
+
 void
 suite_peerproto(void)
 {
 	UNIT_SUITE("peerproto",
 	    { "mac", test_mac },
 	    { "nonce", test_nonce },
-	    { "upd", test_upd });
+	    { "upd", test_upd },
+	    { "fwd", test_fwd });
 }
