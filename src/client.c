@@ -92,11 +92,17 @@ struct client {
 	void			*hs;		/* peer handshake under way */
 	void			(*hs_free)(void *);
 
+	int			 flushing;	/* on the flush queue */
+	TAILQ_ENTRY(client)	 flush_entry;
 	TAILQ_ENTRY(client)	 entry;
 };
 
 static TAILQ_HEAD(client_list, client) clients =
     TAILQ_HEAD_INITIALIZER(clients);
+/* Clients with replies to write at the end of this loop turn. */
+static TAILQ_HEAD(, client) flushq = TAILQ_HEAD_INITIALIZER(flushq);
+static struct event	*flush_ev;
+static struct evbuffer	*write_buf;	/* replies on their way to a socket */
 static unsigned		 nclients;
 static unsigned long long next_id = 1;
 static struct log_limit	 refused_log;	/* a flood of refusals */
@@ -118,6 +124,7 @@ static void	client_write_cb(struct bufferevent *, void *);
 static void	client_event_cb(struct bufferevent *, short, void *);
 static void	client_free_cb(evutil_socket_t, short, void *);
 static void	client_flush(void *);
+static void	client_flush_cb(evutil_socket_t, short, void *);
 static void	client_finish(struct client *, const char *);
 static int	client_over_budget(struct client *);
 
@@ -266,7 +273,15 @@ client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	tv.tv_sec = (time_t)idle;
 	tv.tv_usec = (suseconds_t)((idle - (double)tv.tv_sec) * 1e6);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/*
+	 * Writing is armed only when the socket does not take a reply (a
+	 * new bufferevent has it enabled).
+	 */
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
+	if (flush_ev == NULL && (flush_ev = event_new(srv->base, -1, 0,
+	    client_flush_cb, NULL)) == NULL)
+		fatalx("event_new failed");
 
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 	nclients++;
@@ -289,6 +304,10 @@ client_unlink(struct client *c)
 	client_set_state(c, CLIENT_CLOSED);
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
+	if (c->flushing) {
+		TAILQ_REMOVE(&flushq, c, flush_entry);
+		c->flushing = 0;
+	}
 	client_addr_unref(c->per_addr);
 	c->per_addr = NULL;
 	replies_free(c->replies);
@@ -361,6 +380,12 @@ client_close_all(void)
 
 	while ((c = TAILQ_FIRST(&clients)) != NULL)
 		client_drop(c, "member shutting down");
+	if (flush_ev != NULL)
+		event_free(flush_ev);
+	flush_ev = NULL;
+	if (write_buf != NULL)
+		evbuffer_free(write_buf);
+	write_buf = NULL;
 }
 
 /*
@@ -416,22 +441,81 @@ client_finish(struct client *c, const char *why)
 	    evbuffer_get_length(bufferevent_get_input(c->bev)));
 }
 
-/* Write the replies that are ready; finish a client that is done. */
+/*
+ * Replies are ready, or c's state changed: write at the end of this loop
+ * turn, once for everything that turn completed (one commit answers many
+ * pipelined IAMATs at once).
+ */
 static void
 client_flush(void *arg)
 {
 	struct client	*c = arg;
+
+	if (c->state == CLIENT_CLOSED || c->flushing)
+		return;
+	c->flushing = 1;
+	TAILQ_INSERT_TAIL(&flushq, c, flush_entry);
+	event_active(flush_ev, EV_TIMEOUT, 0);
+}
+
+static void	client_write(struct client *);
+
+static void
+client_flush_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*c;
+
+	while ((c = TAILQ_FIRST(&flushq)) != NULL) {
+		TAILQ_REMOVE(&flushq, c, flush_entry);
+		c->flushing = 0;
+		client_write(c);
+	}
+}
+
+/*
+ * With nothing waiting in out, write the ready replies to the socket here
+ * and now, as Redis writes before it sleeps: the usual reply costs one
+ * write(2), without arming the write event and taking another loop turn
+ * for it.  (They cannot be written from out itself: a bufferevent lets
+ * only its own callback drain its output.)  What the socket does not take
+ * goes into out, to be written by the bufferevent when it can, which also
+ * finds and reports an error.  Returns what replies_take() does.
+ */
+static const char *
+client_write_now(struct client *c, struct evbuffer *out)
+{
+	const char	*why;
+
+	if (write_buf == NULL && (write_buf = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	why = replies_take(c->replies, write_buf);
+	if (evbuffer_get_length(write_buf) != 0) {
+		evbuffer_write(write_buf, bufferevent_getfd(c->bev));
+		evbuffer_add_buffer(out, write_buf);
+	}
+	return (why);
+}
+
+/* Write the replies that are ready; finish a client that is done. */
+static void
+client_write(struct client *c)
+{
 	struct evbuffer	*out;
 	const char	*why;
 
 	if (c->state == CLIENT_CLOSED)
 		return;
 	out = bufferevent_get_output(c->bev);
-	if (c->state != CLIENT_CLOSING &&
-	    (why = replies_take(c->replies, out)) != NULL) {
-		snprintf(c->close_why, sizeof c->close_why, "%s", why);
-		client_set_state(c, CLIENT_CLOSING);
-		bufferevent_disable(c->bev, EV_READ);
+	if (c->state != CLIENT_CLOSING) {
+		if (evbuffer_get_length(out) == 0)
+			why = client_write_now(c, out);
+		else
+			why = replies_take(c->replies, out);
+		if (why != NULL) {
+			snprintf(c->close_why, sizeof c->close_why, "%s", why);
+			client_set_state(c, CLIENT_CLOSING);
+			bufferevent_disable(c->bev, EV_READ);
+		}
 	}
 	/*
 	 * A client paused on replies still being worked on goes on when
@@ -445,8 +529,10 @@ client_flush(void *arg)
 			bufferevent_enable(c->bev, EV_READ);
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 	}
-	if (evbuffer_get_length(out) != 0)
+	if (evbuffer_get_length(out) != 0) {
+		bufferevent_enable(c->bev, EV_WRITE);
 		return;
+	}
 	if (c->state == CLIENT_CLOSING)
 		client_finish(c, c->close_why);
 	else if (c->state == CLIENT_DRAINING && replies_count(c->replies) == 0)
@@ -598,6 +684,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct client	*c = arg;
 
+	bufferevent_disable(c->bev, EV_WRITE);
 	if (c->paused && c->state == CLIENT_OPEN) {
 		c->paused = 0;
 		log_debug("%s: resumed", c->name);
@@ -606,7 +693,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 		client_read(c);
 		return;
 	}
-	client_flush(c);
+	client_write(c);
 }
 
 /*
