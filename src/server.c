@@ -253,7 +253,7 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	xasprintf(&path, "%s/%s.db", t->data_dir, me->name);
 	xasprintf(&mark, "%s/%s.db-id", t->run_dir, me->name);
 	srv.store = store_open(srv.base, path, mark, flags & SERVER_NEW_DB,
-	    &cause);
+	    t->fsync, &cause);
 	free(mark);
 	free(path);
 	if (srv.store == NULL) {

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -66,6 +67,15 @@ struct store_writer {
 	dev_t			 dev;		/* of the file at path */
 	ino_t			 ino;
 
+	/*
+	 * fsync everysec, the writer thread's alone: commits do not sync,
+	 * the thread syncs the WAL a second after the first commit since
+	 * its last sync.
+	 */
+	char			*wal;		/* NULL: fsync always */
+	int			 unsynced;	/* committed since the last sync */
+	struct timespec		 sync_due;	/* CLOCK_MONOTONIC */
+
 	pthread_t		 thread;
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;
@@ -73,13 +83,18 @@ struct store_writer {
 	struct store_batch	*done;		/* finished, not yet taken */
 	int			 quit;
 	int			 notify;	/* write end: a batch is done */
+	/* fsync everysec: for store_writer_sync_news(). */
+	unsigned		 sync_failed;	/* failed syncs, not yet told */
+	int			 sync_errno;	/* of the last of them */
+	int			 sync_failing;	/* the last sync failed */
 };
 
 struct store_writer *store_writer_start(sqlite3 *, const char *, uint64_t,
-		    int, dev_t, ino_t, char **);
+		    int, dev_t, ino_t, enum fsync_mode, char **);
 void		 store_writer_submit(struct store_writer *,
 		    struct store_batch *);
 struct store_batch *store_writer_take(struct store_writer *);
+unsigned	 store_writer_sync_news(struct store_writer *, int *, int *);
 void		 store_writer_stop(struct store_writer *);
 
 #endif

@@ -1,12 +1,20 @@
 /*
  * store-writer.c: the thread that commits a member's writes.
  *
- * An IAMAT may be answered only once its update is durable, and a commit
- * waits for the disk (fsync).  Done on the event loop, that wait would
+ * An IAMAT may be answered only once its update is committed, and a
+ * commit waits for the disk.  Done on the event loop, that wait would
  * stop every client and peer; so commits run here, on a thread with its
  * own connection to the database, while the loop serves clients, answers
  * reads from a connection of its own (WAL lets readers go on while a
  * writer commits) and fills the next batch.
+ *
+ * With fsync always (synchronous=FULL) each commit syncs the WAL before
+ * it returns.  With fsync everysec (synchronous=NORMAL) a commit only
+ * writes the WAL, and this thread syncs it itself a second after the
+ * first commit not yet synced, waking for it even when no batch comes:
+ * a power loss can take the last second or so of acknowledged updates,
+ * and a crash of the member nothing.  The sync is ours because SQLite
+ * has no such timer, and the loop must never wait for the disk.
  *
  * The loop hands over one batch at a time and is told through a pipe
  * when it is done.  A batch is one transaction: each update is compared
@@ -20,8 +28,10 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "location.h"
@@ -34,13 +44,15 @@ static void	*store_writer_main(void *);
 /*
  * Start the writer on db (already open and migrated, now its own), whose
  * change sequence ends at seq; notify is the pipe it writes to when a
- * batch is done.  Returns NULL and *cause on failure.
+ * batch is done.  With fsync everysec db must be synchronous=NORMAL, and
+ * the writer syncs the WAL.  Returns NULL and *cause on failure.
  */
 struct store_writer *
 store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
-    dev_t dev, ino_t ino, char **cause)
+    dev_t dev, ino_t ino, enum fsync_mode fsync, char **cause)
 {
 	struct store_writer	*w;
+	pthread_condattr_t	 attr;
 
 	w = xcalloc(1, sizeof *w);
 	w->dev = dev;
@@ -49,6 +61,12 @@ store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
 	w->path = xstrdup(path);
 	w->seq = seq;
 	w->notify = notify;
+	if (fsync == FSYNC_EVERYSEC) {
+		xasprintf(&w->wal, "%s-wal", path);
+		/* What opening wrote (a migration, the write test): now. */
+		w->unsynced = 1;
+		clock_gettime(CLOCK_MONOTONIC, &w->sync_due);
+	}
 	if (sqlite3_prepare_v3(db, "SELECT server_id, time_diff, location, "
 	    "client_time FROM locations WHERE client_id = ?", -1,
 	    SQLITE_PREPARE_PERSISTENT, &w->get, NULL) != SQLITE_OK ||
@@ -73,7 +91,11 @@ store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
 		goto fail;
 	}
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
+	/* The sync's deadline must not move with the wall clock. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &attr);
+	pthread_condattr_destroy(&attr);
 	if ((errno = pthread_create(&w->thread, NULL, store_writer_main,
 	    w)) != 0) {
 		xasprintf(cause, "%s: writer thread: %s", path,
@@ -88,6 +110,7 @@ fail:
 	sqlite3_finalize(w->get);
 	sqlite3_finalize(w->put);
 	sqlite3_finalize(w->peer_put);
+	free(w->wal);
 	free(w->path);
 	free(w);
 	return (NULL);
@@ -116,15 +139,47 @@ store_writer_take(struct store_writer *w)
 	return (b);
 }
 
-/* Stop the thread (after the batch it has, if any) and close its connection. */
+/*
+ * How the WAL syncs of fsync everysec went since the last call: returns
+ * how many failed (the errno of the last in *error), and sets *failing
+ * when the last sync failed.  Only the loop logs: log.c is not for
+ * threads.
+ */
+unsigned
+store_writer_sync_news(struct store_writer *w, int *error, int *failing)
+{
+	unsigned	n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->sync_failed;
+	*error = w->sync_errno;
+	*failing = w->sync_failing;
+	w->sync_failed = 0;
+	pthread_mutex_unlock(&w->lock);
+	return (n);
+}
+
+/*
+ * Stop the thread (after the batch it has, if any, and with fsync
+ * everysec a last sync, so that a clean stop loses nothing even to a
+ * power loss after it) and close its connection.
+ */
 void
 store_writer_stop(struct store_writer *w)
 {
+	int	error, failing;
+
 	pthread_mutex_lock(&w->lock);
 	w->quit = 1;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	if (w->wal != NULL && w->sync_failing) {
+		store_writer_sync_news(w, &error, &failing);
+		log_errorx("%s: fdatasync at stop: %s: the last updates are "
+		    "written but perhaps not on disk, and a power loss now "
+		    "could lose them", w->wal, strerror(error));
+	}
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	sqlite3_finalize(w->get);
@@ -132,6 +187,7 @@ store_writer_stop(struct store_writer *w)
 	sqlite3_finalize(w->peer_put);
 	if (sqlite3_close(w->db) != SQLITE_OK)
 		log_warnx("%s: close: %s", w->path, sqlite3_errmsg(w->db));
+	free(w->wal);
 	free(w->path);
 	free(w);
 }
@@ -292,6 +348,82 @@ store_writer_run(struct store_writer *w, struct store_batch *b)
 	b->seq = w->seq;
 }
 
+/*
+ * fsync everysec: sync the WAL, so that what was committed before now
+ * survives a power loss.  SQLite syncs the database file itself when it
+ * checkpoints, after syncing the WAL, so the WAL is all there is to do.
+ * Any descriptor of the file will do, read-only too.  It is opened each
+ * time rather than kept open: a descriptor kept could outlive the file
+ * it was opened on (removed and made again), and one open a second costs
+ * nothing.  A WAL that is not there holds nothing to sync.
+ */
+static void
+store_writer_sync(struct store_writer *w)
+{
+	struct timespec	 now;
+	char		 c = 1;
+	int		 fd, error = 0, news;
+
+	if ((fd = open(w->wal, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			error = errno;
+	} else {
+		if (fdatasync(fd) != 0)
+			error = errno;
+		close(fd);
+	}
+
+	pthread_mutex_lock(&w->lock);
+	/* A failure is news to the loop, and so is the first sync after. */
+	news = error != 0 || w->sync_failing;
+	if (error == 0) {
+		w->unsynced = 0;
+		w->sync_failing = 0;
+	} else {
+		/*
+		 * The updates are still in the operating system's hands:
+		 * keep going, try again in a second, and let the loop log
+		 * it.
+		 */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		w->sync_due = now;
+		w->sync_due.tv_sec++;
+		w->sync_failing = 1;
+		w->sync_failed++;
+		w->sync_errno = error;
+	}
+	if (news) {
+		while (write(w->notify, &c, 1) == -1 && errno == EINTR)
+			;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Is a sync of the WAL due now? */
+static int
+store_writer_sync_due(struct store_writer *w)
+{
+	struct timespec	now;
+
+	if (!w->unsynced)
+		return (0);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec > w->sync_due.tv_sec ||
+	    (now.tv_sec == w->sync_due.tv_sec &&
+	    now.tv_nsec >= w->sync_due.tv_nsec));
+}
+
+/* A batch committed: with fsync everysec, its sync is due in a second. */
+static void
+store_writer_committed(struct store_writer *w)
+{
+	if (w->wal == NULL || w->unsynced)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &w->sync_due);
+	w->sync_due.tv_sec++;
+	w->unsynced = 1;
+}
+
 static void *
 store_writer_main(void *arg)
 {
@@ -301,8 +433,21 @@ store_writer_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while (w->todo == NULL && !w->quit)
-			pthread_cond_wait(&w->cond, &w->lock);
+		while (w->todo == NULL && !w->quit &&
+		    !store_writer_sync_due(w)) {
+			if (w->unsynced)
+				pthread_cond_timedwait(&w->cond, &w->lock,
+				    &w->sync_due);
+			else
+				pthread_cond_wait(&w->cond, &w->lock);
+		}
+		if (!w->quit && store_writer_sync_due(w)) {
+			/* Unlocked: the loop may hand over meanwhile. */
+			pthread_mutex_unlock(&w->lock);
+			store_writer_sync(w);
+			pthread_mutex_lock(&w->lock);
+			continue;
+		}
 		if (w->todo == NULL)
 			break;
 		b = w->todo;
@@ -310,6 +455,8 @@ store_writer_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		store_writer_run(w, b);
+		if (b->ok && b->nops != 0)
+			store_writer_committed(w);
 
 		pthread_mutex_lock(&w->lock);
 		w->done = b;
@@ -317,5 +464,7 @@ store_writer_main(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&w->lock);
+	if (w->unsynced)
+		store_writer_sync(w);
 	return (NULL);
 }

@@ -3,8 +3,12 @@
  *
  * The database is opened in WAL mode so that an operator's sqlite3 shell
  * can read while the member writes.  An IAMAT may only be answered once
- * its update is durable, but an fsync per IAMAT would cap a member at a
- * few hundred updates a second; so writes are gathered into batches, one
+ * its update is committed.  With fsync always (the default) a commit is
+ * on the disk when it returns; with fsync everysec it is in the operating
+ * system's hands, and the writer syncs the WAL within about a second, so
+ * that a crash of the member loses nothing and a power loss at most the
+ * last second or so.  An fsync per IAMAT would cap a member at a few
+ * hundred updates a second; so writes are gathered into batches, one
  * transaction each, and everybody who asked store_sync() while a batch
  * was filling is told together when it has committed.
  *
@@ -15,12 +19,15 @@
  * own, which sees committed data only: a peer is never sent, and WHATSAT
  * never answers from, a client's update that could still be rolled back.
  * The one exception is an update from a peer waiting for its commit,
- * which a lookup may return: it was durable at its origin already.
+ * which a lookup may return: it was committed at its origin already.
  *
  * A failed write or commit rolls the whole batch back and fails every
  * waiter: a member never acknowledges an update it did not keep.  The
  * busy timeout is zero: a writer that holds the database fails our batch
- * at once rather than stalling every acknowledgement behind it.
+ * at once rather than stalling every acknowledgement behind it.  A failed
+ * sync of the WAL (fsync everysec) is logged and the member goes on: the
+ * updates are still in the operating system's hands, as between any two
+ * syncs, and refusing clients would not bring them to the disk.
  *
  * Every write takes the next number of a change sequence, which peer
  * links read rows by (store_scan), up to the last commit.
@@ -36,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -75,6 +83,13 @@ struct store {
 	struct store_op		*seen[STORE_SEEN_BUCKETS];
 
 	uint64_t		 committed;	/* last change number committed */
+
+	/* fsync everysec: WAL syncs failing, as logged (store_sync_news). */
+	int			 sync_failing;
+	time_t			 sync_logged;	/* monotonic, of the last line */
+	unsigned		 sync_unlogged;	/* failures since that line */
+	unsigned		 sync_failures;	/* since it last worked */
+
 	store_commit_cb		 hook;
 	store_applied_cb	 applied;
 	void			*hook_arg;
@@ -290,16 +305,16 @@ out:
 
 /*
  * Open the database at path for writing (creating it if needed), check
- * and migrate its schema, and set it up for WAL and durable commits: the
- * connection the writer thread will own.
+ * and migrate its schema, and set it up for WAL and the commits fsync
+ * asks for: the connection the writer thread will own.
  */
 static int
-store_open_writer(struct store *s, char **cause)
+store_open_writer(struct store *s, enum fsync_mode fsync, char **cause)
 {
 	sqlite3_stmt	*st;
 	const char	*mode;
-	char		*why = NULL;
-	int		 version;
+	char		*why = NULL, *sql;
+	int		 version, sync, r;
 
 	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -315,7 +330,11 @@ store_open_writer(struct store *s, char **cause)
 	 */
 	if (store_check_version(s, &version, cause) != 0)
 		return (-1);
-	/* WAL for concurrent readers; FULL so a commit survives power loss. */
+	/*
+	 * WAL for concurrent readers.  FULL syncs the WAL at each commit, so
+	 * that a commit survives power loss; NORMAL only writes it, and the
+	 * writer syncs it once a second (store-writer.c).
+	 */
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
 		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
@@ -330,19 +349,29 @@ store_open_writer(struct store *s, char **cause)
 		return (-1);
 	}
 	sqlite3_finalize(st);
-	if (store_exec(s, "PRAGMA synchronous = FULL", cause) != 0)
+	sync = fsync == FSYNC_EVERYSEC ? 1 : 2;
+	xasprintf(&sql, "PRAGMA synchronous = %d", sync);
+	r = store_exec(s, sql, cause);
+	free(sql);
+	if (r != 0)
 		return (-1);
 	/* Read it back: durability is the one promise not to assume. */
 	if (sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
-	    sqlite3_column_int(st, 0) != 2) {
-		xasprintf(cause, "%s: cannot set synchronous=FULL", s->path);
+	    sqlite3_column_int(st, 0) != sync) {
+		xasprintf(cause, "%s: cannot set synchronous=%s", s->path,
+		    sync == 2 ? "FULL" : "NORMAL");
 		sqlite3_finalize(st);
 		return (-1);
 	}
 	sqlite3_finalize(st);
-	log_info("%s: WAL, synchronous=FULL: a reply waits for fsync",
-	    s->path);
+	if (fsync == FSYNC_EVERYSEC)
+		log_info("%s: WAL, synchronous=NORMAL, WAL synced every "
+		    "second (fsync everysec): a power loss can lose the last "
+		    "second of updates", s->path);
+	else
+		log_info("%s: WAL, synchronous=FULL: a reply waits for fsync",
+		    s->path);
 	/* The WAL file is cut back to this after a long reader is gone. */
 	if (store_exec(s, "PRAGMA journal_size_limit = " STORE_WAL_LIMIT,
 	    cause) != 0)
@@ -458,12 +487,12 @@ store_write_mark(const struct store *s, const char *mark)
  * Open (creating it if needed) and migrate the database at path, and start
  * its writer.  mark is the file that records which database this member
  * uses, so that a database that vanished is not silently replaced by an
- * empty one; allow_new says to start empty all the same.  Returns the
- * store, or NULL and *cause.
+ * empty one; allow_new says to start empty all the same.  fsync says when
+ * a commit reaches the disk.  Returns the store, or NULL and *cause.
  */
 struct store *
 store_open(struct event_base *base, const char *path, const char *mark,
-    int allow_new, char **cause)
+    int allow_new, enum fsync_mode fsync, char **cause)
 {
 	struct store	*s;
 	struct stat	 st;
@@ -479,7 +508,7 @@ store_open(struct event_base *base, const char *path, const char *mark,
 	}
 	if (store_check_missing(path, mark, allow_new, cause) != 0)
 		goto fail;
-	if (store_open_writer(s, cause) != 0)
+	if (store_open_writer(s, fsync, cause) != 0)
 		goto fail;
 	if (store_read_ids(s, s->db, cause) != 0)
 		goto fail;
@@ -494,7 +523,7 @@ store_open(struct event_base *base, const char *path, const char *mark,
 	if (pipe2(s->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		fatal("pipe2");
 	if ((s->writer = store_writer_start(wdb, path, s->committed,
-	    s->pipe[1], st.st_dev, st.st_ino, cause)) == NULL) {
+	    s->pipe[1], st.st_dev, st.st_ino, fsync, cause)) == NULL) {
 		sqlite3_close(wdb);
 		goto fail;
 	}
@@ -596,6 +625,55 @@ store_finish(struct store *s, struct store_batch *b)
 	store_batch_free(b);
 }
 
+/* How often a sync of the WAL that keeps failing is logged again. */
+#define STORE_SYNC_LOG_EVERY	60
+
+/*
+ * Log what the writer's syncs of the WAL came to (fsync everysec).  The
+ * writer tries again every second while they fail, so after the first
+ * failure there is one line a minute, with a count; then one when a sync
+ * works again.
+ */
+static void
+store_sync_news(struct store *s)
+{
+	struct timespec	ts;
+	unsigned	failed;
+	int		error, failing;
+
+	failed = store_writer_sync_news(s->writer, &error, &failing);
+	if (failed != 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s->sync_failures += failed;
+		s->sync_unlogged += failed;
+		if (!s->sync_failing) {
+			log_errorx("%s-wal: fdatasync: %s: the updates "
+			    "acknowledged since the last sync are in the "
+			    "operating system's hands but perhaps not on "
+			    "disk, and a power loss could lose them; going "
+			    "on, trying again every second", s->path,
+			    strerror(error));
+			s->sync_logged = ts.tv_sec;
+			s->sync_unlogged = 0;
+		} else if (ts.tv_sec - s->sync_logged >=
+		    STORE_SYNC_LOG_EVERY) {
+			log_errorx("%s-wal: fdatasync: %s: %u more failures "
+			    "since the last line; a power loss could lose "
+			    "every update acknowledged since it last worked",
+			    s->path, strerror(error), s->sync_unlogged);
+			s->sync_logged = ts.tv_sec;
+			s->sync_unlogged = 0;
+		}
+		s->sync_failing = 1;
+	}
+	if (s->sync_failing && !failing) {
+		log_info("%s-wal: fdatasync works again, after %u failures",
+		    s->path, s->sync_failures);
+		s->sync_failing = 0;
+		s->sync_failures = 0;
+	}
+}
+
 static void
 store_done_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -605,6 +683,7 @@ store_done_cb(evutil_socket_t fd, short events, void *arg)
 
 	while (read(fd, buf, sizeof buf) > 0)
 		;
+	store_sync_news(s);
 	if ((b = store_writer_take(s->writer)) == NULL)
 		return;
 	s->inflight = NULL;

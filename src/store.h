@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "location.h"
+#include "topology.h"
 
 struct store;
 
@@ -36,7 +37,7 @@ struct store_peer {
 };
 
 struct store	*store_open(struct event_base *, const char *, const char *,
-		     int, char **);
+		     int, enum fsync_mode, char **);
 void		 store_close(struct store *);
 int		 store_get(struct store *, const char *, struct location *,
 		     char **);

@@ -59,6 +59,8 @@ static int	dir_fallback(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_url(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_fsync(struct topo_parser *, const struct directive *,
+		    char **, int);
 static int	dir_time(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_size(struct topo_parser *, const struct directive *,
@@ -83,6 +85,7 @@ static const struct directive directives[] = {
 	{ "places_fallback", 1, dir_fallback, 0, 0, 0 },
 	{ "places_db", 1, dir_path, F(places_db), 0, 0 },
 	{ "places_url", 1, dir_url, F(places_url), 0, 0 },
+	{ "fsync", 1, dir_fsync, 0, 0, 0 },
 	{ "max_line", 1, dir_size, F(max_line), 256, 16 * 1024 * 1024 },
 	{ "max_clients", 1, dir_count, F(max_clients), 1, 1000000 },
 	{ "client_idle_timeout", 1, dir_time, F(client_idle_timeout), 0.001, 365 * DAY },
@@ -387,6 +390,21 @@ dir_url(struct topo_parser *p, const struct directive *d, char **argv,
 	return (0);
 }
 
+/* Named as Redis's appendfsync, which operators know. */
+static int
+dir_fsync(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	if (strcmp(argv[0], "always") == 0)
+		p->t->fsync = FSYNC_ALWAYS;
+	else if (strcmp(argv[0], "everysec") == 0)
+		p->t->fsync = FSYNC_EVERYSEC;
+	else
+		return (topo_error(p, "unknown fsync '%s' (want always or "
+		    "everysec)", argv[0]));
+	return (0);
+}
+
 /* D+(.D+)? as a double, or -1. */
 static int
 parse_decimal(const char *s, double *out)
@@ -558,6 +576,7 @@ topo_line(struct topo_parser *p, char *line)
 static void
 topo_defaults(struct topology *t)
 {
+	t->fsync = FSYNC_ALWAYS;
 	t->max_line = 8192;
 	t->max_clients = 10000;
 	t->client_idle_timeout = 300;

@@ -20,6 +20,15 @@ enum places_provider {
 	PLACES_LOCAL,
 };
 
+/*
+ * When a member's commit reaches the disk (fsync): before its replies, or
+ * within about a second, like Redis's appendfsync.
+ */
+enum fsync_mode {
+	FSYNC_ALWAYS,
+	FSYNC_EVERYSEC,
+};
+
 struct topo_member {
 	char			*name;
 	char			*address;	/* as written: 127.0.0.1:11645 */
@@ -56,6 +65,8 @@ struct topology {
 	char			*places_db;	/* absolute, always set */
 	char			*places_url;
 	char			*places_key_file; /* NULL when not set */
+
+	enum fsync_mode		 fsync;
 
 	size_t			 max_line;
 	unsigned		 max_clients;

@@ -41,6 +41,32 @@ class Config(HerdTestCase):
                 self.assertIn(self.herd.conf + message, out.stderr)
                 self.assertEqual(out.stdout, "")
 
+    def test_fsync(self):
+        """fsync takes Redis's appendfsync words: the member starts and
+        says which it is in; anything else is refused at its line."""
+        modes = {
+            "always": "WAL, synchronous=FULL: a reply waits for fsync",
+            "everysec": "WAL, synchronous=NORMAL, WAL synced every second "
+                        "(fsync everysec): a power loss can lose the last "
+                        "second of updates",
+        }
+        m = self.herd["Alpha"]
+        for word, line in modes.items():
+            with self.subTest(fsync=word):
+                self.herd.write_conf(("Alpha",), extra="fsync " + word)
+                before = len(m.log())
+                m.start()
+                self.assertRegex(m.ask(b"IAMAT k%s +1+1 1\n" %
+                                       word.encode()), rb"^AT Alpha ")
+                self.assertEqual(m.stop(), 0)
+                said = [l for l in modes.values() if l in m.log()[before:]]
+                self.assertEqual(said, [line])
+        self.write("member A 127.0.0.1:1\nfsync sometimes\n")
+        out = run("-c", self.herd.conf, "A")
+        self.assertEqual(out.returncode, EXIT_CONFIG)
+        self.assertIn(self.herd.conf + ":2: unknown fsync 'sometimes' "
+                      "(want always or everysec)", out.stderr)
+
     def test_unknown_member(self):
         out = run("-c", self.herd.conf, "Nobody")
         self.assertEqual(out.returncode, EXIT_CONFIG)

@@ -137,6 +137,223 @@ class Database(HerdTestCase):
         self.assertRegex(m.ask(b"IAMAT lost +2+2 6\n"), rb"^AT Alpha ")
 
 
+class Everysec(HerdTestCase):
+    """fsync everysec: a reply once the update is written, not synced."""
+    extra = "fsync everysec"
+
+    def test_answered_and_stored(self):
+        m = self.herd["Alpha"]
+        self.assertIn("WAL, synchronous=NORMAL, WAL synced every second "
+                      "(fsync everysec): a power loss can lose the last "
+                      "second of updates", m.log())
+        self.assertNotIn("synchronous=FULL", m.log())
+        n = 300
+        reply = m.ask(b"".join(b"IAMAT e%d +1+1 %d\n" % (i, i)
+                               for i in range(n)))
+        self.assertEqual(len(reply.split(b"\n")) - 1, n)
+        self.assertEqual(m.sqlite("select count(*), min(client_time + 0), "
+                                  "max(client_time + 0) from locations"),
+                         "%d|0|%d\n" % (n, n - 1))
+
+    def test_nothing_lost_to_sigkill(self):
+        """A crash of the member loses nothing: what was acknowledged was
+        written to the WAL, which the operating system keeps."""
+        m = self.herd["Alpha"]
+        c = m.connect()
+        acked = []
+        for i in range(50):
+            c.send(b"IAMAT k%d +1+1 %d\n" % (i, i))
+            self.assertRegex(c.read_line(), rb"^AT Alpha ")
+            acked.append("k%d" % i)
+        n = 500
+        c.send(b"".join(b"IAMAT p%d +2+2 %d\n" % (i, i) for i in range(n)))
+        for i in range(n):
+            self.assertTrue(c.read_line().endswith(b" p%d +2+2 %d\n" %
+                                                   (i, i)))
+            acked.append("p%d" % i)
+        # At once, well within the second before the WAL is synced.
+        m.kill()
+        m.start()
+        stored = set(m.sqlite("select client_id from locations").split())
+        self.assertEqual(stored, set(acked))
+        self.assertRegex(m.ask(b"WHATSAT k49 10 0\n"), rb"^AT Alpha \S+ k49 ")
+
+
+def strace_env():
+    """LeakSanitizer cannot run in a traced process: off, for a member
+    that a test traces."""
+    opts = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
+    return {"ASAN_OPTIONS": ":".join(opts + ["detect_leaks=0"])}
+
+
+class Strace:
+    """strace on every thread of a running process, writing its syncs
+    (fsync, fdatasync) to a file; inject makes each fdatasync fail with
+    EIO.  Skips the test where strace is missing or may not attach."""
+
+    SYNC = re.compile(r"^\d+\s+(fsync|fdatasync)\(\d+<([^>]*)>")
+
+    def __init__(self, test, pid, inject=False):
+        if shutil.which("strace") is None:
+            test.skipTest("strace is not installed (apt-get install strace)")
+        self.pid = pid
+        self.out = os.path.join(test.herd.dir, "strace.out")
+        args = ["strace", "-f", "-y", "-e", "trace=fsync,fdatasync",
+                "-o", self.out]
+        if inject:
+            args += ["-e", "inject=fdatasync:error=EIO"]
+        self.proc = subprocess.Popen(args + ["-p", str(pid)],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        test.addCleanup(self.stop)
+        deadline = time.monotonic() + 10
+        while not self.attached():
+            if self.proc.poll() is not None:
+                test.skipTest("strace cannot attach (is ptrace permitted "
+                              "here?): %s" % self.proc.stderr.read().strip())
+            if time.monotonic() > deadline:
+                raise AssertionError("strace did not attach in 10 s")
+            time.sleep(0.02)
+
+    def attached(self):
+        """Is every thread of the process traced by our strace?"""
+        try:
+            tasks = os.listdir("/proc/%d/task" % self.pid)
+            for t in tasks:
+                with open("/proc/%d/task/%s/status" % (self.pid, t)) as f:
+                    m = re.search(r"^TracerPid:\s+(\d+)", f.read(), re.M)
+                if not m or int(m.group(1)) != self.proc.pid:
+                    return False
+        except OSError:
+            return False
+        return True
+
+    def stop(self):
+        """Detach (strace detaches on SIGTERM) and return the trace."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait(10)
+        self.proc.stderr.close()
+        return self.lines()
+
+    def lines(self):
+        try:
+            with open(self.out) as f:
+                return f.read().splitlines()
+        except OSError:
+            return []
+
+    def syncs(self, lines=None):
+        """The paths synced, one per call, in order."""
+        if lines is None:
+            lines = self.lines()
+        return [m.group(2) for m in map(self.SYNC.match, lines) if m]
+
+
+class SyncCount(HerdTestCase):
+    """Who syncs what, counted with strace: with fsync always every commit
+    syncs the WAL, with everysec only the writer's sync once a second."""
+    start = False
+    env = strace_env()
+    IAMATS = 25
+
+    def load(self, mode):
+        """IAMATs one at a time, each its own commit, for about 2.5 s,
+        under strace; returns the files synced meanwhile, and how many
+        seconds that took."""
+        self.herd.write_conf(("Alpha",), extra="fsync " + mode)
+        m = self.herd["Alpha"]
+        m.start()
+        trace = Strace(self, m.proc.pid)
+        start = time.monotonic()
+        c = m.connect()
+        for i in range(self.IAMATS):
+            c.send(b"IAMAT s%d +1+1 %d\n" % (i, i))
+            self.assertRegex(c.read_line(), rb"^AT Alpha ")
+            time.sleep(0.1)
+        syncs = trace.syncs(trace.stop())
+        elapsed = time.monotonic() - start
+        self.assertEqual(m.sqlite("select count(*) from locations"),
+                         "%d\n" % self.IAMATS)
+        return syncs, elapsed
+
+    def test_always_syncs_every_commit(self):
+        syncs, _ = self.load("always")
+        wal = [p for p in syncs if p.endswith(".db-wal")]
+        self.assertGreaterEqual(len(wal), self.IAMATS, syncs)
+
+    def test_everysec_syncs_once_a_second(self):
+        syncs, elapsed = self.load("everysec")
+        wal = [p for p in syncs if p.endswith(".db-wal")]
+        # About one a second (two or three), none for the commits; a
+        # slow machine stretches the seconds, not the count per second.
+        self.assertGreaterEqual(len(wal), 1, syncs)
+        self.assertLessEqual(len(syncs), int(elapsed) + 2, syncs)
+        self.assertLess(int(elapsed) + 2, self.IAMATS / 2, "too slow to "
+                        "tell a sync a second from one a commit")
+
+    def test_everysec_clean_stop_syncs(self):
+        """SIGTERM a moment after a commit, before its sync is due: the
+        member syncs the WAL on its way out."""
+        self.herd.write_conf(("Alpha",), extra="fsync everysec")
+        m = self.herd["Alpha"]
+        m.start()
+        trace = Strace(self, m.proc.pid)
+        self.assertRegex(m.ask(b"IAMAT last +1+1 1\n"), rb"^AT Alpha ")
+        m.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(m.wait_exit(), 0)
+        lines = trace.stop()
+        stop = [i for i, l in enumerate(lines) if "--- SIGTERM" in l]
+        self.assertEqual(len(stop), 1, lines)
+        self.assertEqual(self.syncs_of(trace, lines[:stop[0]]), [], lines)
+        self.assertEqual(len(self.syncs_of(trace, lines[stop[0]:])), 1,
+                         lines)
+
+    @staticmethod
+    def syncs_of(trace, lines):
+        return [p for p in trace.syncs(lines) if p.endswith(".db-wal")]
+
+
+class SyncFailure(HerdTestCase):
+    """fsync everysec with every fdatasync failing (EIO, injected by
+    strace): the member logs it and goes on."""
+    extra = "fsync everysec"
+    env = strace_env()
+
+    def test_logged_once_and_member_goes_on(self):
+        m = self.herd["Alpha"]
+        trace = Strace(self, m.proc.pid, inject=True)
+        c = m.connect()
+        for i in range(30):
+            c.send(b"IAMAT f%d +1+1 %d\n" % (i, i))
+            self.assertRegex(c.read_line(), rb"^AT Alpha ")
+            time.sleep(0.1)
+        lines = trace.stop()
+        failed = [l for l in lines if "EIO" in l and "INJECTED" in l]
+        # It failed again every second, but said so once.
+        self.assertGreaterEqual(len(failed), 2, lines)
+        m.wait_log(r"fdatasync works again, after %d failures" % len(failed))
+        self.assertEqual(len(re.findall(
+            r"error: \S+/Alpha\.db-wal: fdatasync: Input/output error: the "
+            r"updates acknowledged since the last sync are in the operating "
+            r"system's hands but perhaps not on disk", m.log())), 1,
+            m.log())
+        self.assertEqual(m.sqlite("select count(*) from locations"), "30\n")
+        self.assertRegex(m.ask(b"IAMAT after +1+1 1\n"), rb"^AT Alpha ")
+
+    def test_failure_at_stop_logged(self):
+        m = self.herd["Alpha"]
+        trace = Strace(self, m.proc.pid, inject=True)
+        self.assertRegex(m.ask(b"IAMAT last +1+1 1\n"), rb"^AT Alpha ")
+        m.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(m.wait_exit(), 0)
+        trace.stop()
+        self.assertRegex(m.log(), r"error: \S+/Alpha\.db-wal: fdatasync at "
+                         r"stop: Input/output error: the last updates are "
+                         r"written but perhaps not on disk")
+
+
 class FullDisk(HerdTestCase):
     """The data folder fills up: updates that cannot be committed are never
     acknowledged, acknowledged ones are all kept, and the member carries

@@ -2,7 +2,7 @@
  * test_store.c: what a lookup sees of updates not yet committed.
  *
  * A real store on a real event loop, in a temporary folder: an update from
- * a peer is visible at once (it was durable at its origin), a client's own
+ * a peer is visible at once (it was committed at its origin), a client's own
  * IAMAT only once committed, and the newer record always wins.
  */
 #include "config.h"
@@ -34,7 +34,7 @@ fixture_open(struct fixture *f)
 		return (-1);
 	snprintf(path, sizeof path, "%s/m.db", f->dir);
 	f->base = event_base_new();
-	f->s = store_open(f->base, path, NULL, 1, &cause);
+	f->s = store_open(f->base, path, NULL, 1, FSYNC_ALWAYS, &cause);
 	if (f->s == NULL) {
 		fprintf(stderr, "store_open: %s\n", cause);
 		free(cause);

@@ -148,7 +148,30 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(t->stop_timeout, 10);
 	CU_ASSERT_EQUAL(t->log_max_size, 10 * 1024 * 1024);
 	CU_ASSERT_EQUAL(t->log_keep, 5);
+	CU_ASSERT_EQUAL(t->fsync, FSYNC_ALWAYS);
 	topology_free(t);
+}
+
+/* fsync takes Redis's appendfsync words, and only those it implements. */
+static void
+test_fsync(void)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse(MEMBERS "fsync everysec\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->fsync, FSYNC_EVERYSEC);
+	topology_free(t);
+	t = parse(MEMBERS "fsync everysec\nfsync always\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->fsync, FSYNC_ALWAYS);
+	topology_free(t);
+	check_error(MEMBERS "fsync no\n",
+	    "/etc/herd/herd.conf:3: unknown fsync 'no' (want always or "
+	    "everysec)");
+	check_error(MEMBERS "fsync\n",
+	    "/etc/herd/herd.conf:3: fsync takes 1 argument, not 0");
 }
 
 /* The supervisor's own directives. */
@@ -299,6 +322,7 @@ suite_topology(void)
 	UNIT_SUITE("topology",
 	    { "example", test_example },
 	    { "defaults", test_defaults },
+	    { "fsync", test_fsync },
 	    { "local", test_local },
 	    { "maxima", test_maxima },
 	    { "supervisor", test_supervisor },
