@@ -40,11 +40,16 @@ EXIT_CONFIG = 78
 KIWI = b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997"
 
 
+_given_ports = set()
+
+
 def free_port():
     """A TCP port that nothing uses right now, below the kernel's range
     of ephemeral ports: a port the kernel hands out (bind to 0) can be
     taken again at once as the source port of some member's outgoing
-    peer dial, before the member it was meant for listens on it."""
+    peer dial, before the member it was meant for listens on it.  Never
+    the same port twice in one test process: a herd asks for several
+    before any member listens."""
     low = 32768
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
@@ -54,12 +59,15 @@ def free_port():
     rng = random.SystemRandom()
     for _ in range(1000):
         port = rng.randrange(10000, max(low, 10001))
+        if port in _given_ports:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        _given_ports.add(port)
+        return port
     raise AssertionError("no free port below %d" % low)
 
 
