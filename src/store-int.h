@@ -29,10 +29,11 @@ struct store_op {
 	struct store_peer	 p;		/* STORE_OP_PEER */
 	int			 applied;	/* result: the row was written */
 	TAILQ_ENTRY(store_op)	 entry;
-	struct store_op		*seen_next;	/* loop only: store's seen */
+	LIST_ENTRY(store_op)	 seen_entry;	/* loop only: store's seen */
 	int			 seen;
 };
 TAILQ_HEAD(store_ops, store_op);
+LIST_HEAD(store_seen, store_op);
 
 struct store_waiter {
 	store_cb			 cb;

@@ -80,7 +80,7 @@ struct store {
 	 * were durable at their origin before they were sent, so a lookup
 	 * may answer with them (see store_get).
 	 */
-	struct store_op		*seen[STORE_SEEN_BUCKETS];
+	struct store_seen	 seen[STORE_SEEN_BUCKETS];
 
 	uint64_t		 committed;	/* last change number committed */
 
@@ -215,7 +215,7 @@ store_op_free(struct store_op *op)
 	free(op);
 }
 
-static struct store_op **
+static struct store_seen *
 store_seen_bucket(struct store *s, const char *client_id)
 {
 	const unsigned char	*p;
@@ -233,28 +233,12 @@ store_seen_find(struct store *s, const char *client_id)
 	const struct location	*best = NULL;
 	struct store_op		*op;
 
-	op = *store_seen_bucket(s, client_id);
-	for (; op != NULL; op = op->seen_next) {
+	LIST_FOREACH(op, store_seen_bucket(s, client_id), seen_entry) {
 		if (strcmp(op->l.client_id, client_id) == 0 &&
 		    (best == NULL || location_newer(&op->l, best) == 1))
 			best = &op->l;
 	}
 	return (best);
-}
-
-static void
-store_seen_remove(struct store *s, struct store_op *op)
-{
-	struct store_op	**pp;
-
-	pp = store_seen_bucket(s, op->l.client_id);
-	for (; *pp != NULL; pp = &(*pp)->seen_next) {
-		if (*pp == op) {
-			*pp = op->seen_next;
-			break;
-		}
-	}
-	op->seen = 0;
 }
 
 static void
@@ -605,8 +589,10 @@ store_finish(struct store *s, struct store_batch *b)
 		if (op->kind != STORE_OP_LOCATION)
 			continue;
 		s->backlog--;
-		if (op->seen)
-			store_seen_remove(s, op);
+		if (op->seen) {
+			LIST_REMOVE(op, seen_entry);
+			op->seen = 0;
+		}
 		log_debug("update of %s from %s via %s %s", op->l.client_id,
 		    op->l.server_id, op->via ? op->via : "a client",
 		    op->applied ? "stored" : b->ok ? "not newer, ignored" :
@@ -812,7 +798,7 @@ store_add(struct store *s, struct store_op *op)
 void
 store_put(struct store *s, struct location *l, const char *via)
 {
-	struct store_op	*op, **pp;
+	struct store_op	*op;
 
 	op = xcalloc(1, sizeof *op);
 	op->kind = STORE_OP_LOCATION;
@@ -820,9 +806,8 @@ store_put(struct store *s, struct location *l, const char *via)
 	memset(l, 0, sizeof *l);
 	op->via = via != NULL ? xstrdup(via) : NULL;
 	if (via != NULL) {
-		pp = store_seen_bucket(s, op->l.client_id);
-		op->seen_next = *pp;
-		*pp = op;
+		LIST_INSERT_HEAD(store_seen_bucket(s, op->l.client_id), op,
+		    seen_entry);
 		op->seen = 1;
 	}
 	s->backlog++;
