@@ -61,7 +61,6 @@ struct store_batch {
 struct store_writer {
 	char			*path;
 	sqlite3			*db;
-	sqlite3_stmt		*get;
 	sqlite3_stmt		*put;
 	sqlite3_stmt		*peer_put;
 	uint64_t		 seq;		/* last number committed */

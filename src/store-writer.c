@@ -40,6 +40,7 @@
 #include "xmalloc.h"
 
 static void	*store_writer_main(void *);
+static void	 store_writer_newer(sqlite3_context *, int, sqlite3_value **);
 
 /*
  * Start the writer on db (already open and migrated, now its own), whose
@@ -67,9 +68,15 @@ store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
 		w->unsynced = 1;
 		clock_gettime(CLOCK_MONOTONIC, &w->sync_due);
 	}
-	if (sqlite3_prepare_v3(db, "SELECT server_id, time_diff, location, "
-	    "client_time FROM locations WHERE client_id = ?", -1,
-	    SQLITE_PREPARE_PERSISTENT, &w->get, NULL) != SQLITE_OK ||
+	/*
+	 * One statement stores an update only if it is newer than the row
+	 * held: the herd's order is the C function location_newer(), made
+	 * callable from SQL, so the row is found once, not read first and
+	 * then found again to be written.
+	 */
+	if (sqlite3_create_function_v2(db, "herd_newer", 6, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL, store_writer_newer,
+	    NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(db, "INSERT INTO locations (client_id, "
 	    "server_id, time_diff, location, latitude, longitude, client_time, "
 	    "seq, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
@@ -77,7 +84,9 @@ store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
 	    "time_diff = excluded.time_diff, location = excluded.location, "
 	    "latitude = excluded.latitude, longitude = excluded.longitude, "
 	    "client_time = excluded.client_time, seq = excluded.seq, "
-	    "via = excluded.via", -1, SQLITE_PREPARE_PERSISTENT, &w->put,
+	    "via = excluded.via WHERE herd_newer(excluded.client_time, "
+	    "excluded.server_id, excluded.location, client_time, server_id, "
+	    "location)", -1, SQLITE_PREPARE_PERSISTENT, &w->put,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(db, "INSERT INTO peers (name, address, "
 	    "state, since, acked, peer_db, received, applied) VALUES (?, ?, ?, "
@@ -107,7 +116,6 @@ store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
 	return (w);
 
 fail:
-	sqlite3_finalize(w->get);
 	sqlite3_finalize(w->put);
 	sqlite3_finalize(w->peer_put);
 	free(w->wal);
@@ -182,7 +190,6 @@ store_writer_stop(struct store_writer *w)
 	}
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
-	sqlite3_finalize(w->get);
 	sqlite3_finalize(w->put);
 	sqlite3_finalize(w->peer_put);
 	if (sqlite3_close(w->db) != SQLITE_OK)
@@ -201,31 +208,31 @@ store_writer_fail(struct store_writer *w, struct store_batch *b,
 	return (-1);
 }
 
-/* Is l newer than the stored record of its client (or is there none)? */
-static int
-store_writer_newer(struct store_writer *w, const struct location *l)
+/*
+ * herd_newer(time, origin, location, old time, old origin, old location):
+ * is the first update newer than the second in the herd's order?  A row
+ * missing a field loses to any update.
+ */
+static void
+store_writer_newer(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	struct location	old;
-	int		r;
+	struct location	a, b;
 
-	sqlite3_bind_text(w->get, 1, l->client_id, -1, SQLITE_STATIC);
-	r = sqlite3_step(w->get);
-	if (r == SQLITE_ROW) {
-		old.client_id = l->client_id;
-		old.server_id = (const char *)sqlite3_column_text(w->get, 0);
-		old.time_diff = (const char *)sqlite3_column_text(w->get, 1);
-		old.location = (const char *)sqlite3_column_text(w->get, 2);
-		old.client_time = (const char *)sqlite3_column_text(w->get, 3);
-		if (old.server_id == NULL || old.location == NULL ||
-		    old.client_time == NULL)
-			r = -1;
-		else
-			r = location_newer(l, &old);
-	} else
-		r = r == SQLITE_DONE ? 1 : -1;
-	sqlite3_reset(w->get);
-	sqlite3_clear_bindings(w->get);
-	return (r);
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	a.client_time = (const char *)sqlite3_value_text(argv[0]);
+	a.server_id = (const char *)sqlite3_value_text(argv[1]);
+	a.location = (const char *)sqlite3_value_text(argv[2]);
+	b.client_time = (const char *)sqlite3_value_text(argv[3]);
+	b.server_id = (const char *)sqlite3_value_text(argv[4]);
+	b.location = (const char *)sqlite3_value_text(argv[5]);
+	if (a.client_time == NULL || a.server_id == NULL || a.location == NULL)
+		sqlite3_result_int(ctx, 0);
+	else if (b.client_time == NULL || b.server_id == NULL ||
+	    b.location == NULL)
+		sqlite3_result_int(ctx, 1);
+	else
+		sqlite3_result_int(ctx, location_newer(&a, &b));
 }
 
 static int
@@ -235,10 +242,6 @@ store_writer_location(struct store_writer *w, struct store_batch *b,
 	const struct location	*l = &op->l;
 	int			 r;
 
-	if ((r = store_writer_newer(w, l)) == -1)
-		return (store_writer_fail(w, b, "read"));
-	if (r == 0)
-		return (0);
 	sqlite3_bind_text(w->put, 1, l->client_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(w->put, 2, l->server_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(w->put, 3, l->time_diff, -1, SQLITE_STATIC);
@@ -254,6 +257,8 @@ store_writer_location(struct store_writer *w, struct store_batch *b,
 	sqlite3_clear_bindings(w->put);
 	if (r != SQLITE_DONE)
 		return (store_writer_fail(w, b, "write"));
+	if (sqlite3_changes(w->db) == 0)
+		return (0);		/* not newer: kept the row held */
 	(*seq)++;
 	op->applied = 1;
 	return (0);

@@ -482,6 +482,14 @@ store_open(struct event_base *base, const char *path, const char *mark,
 	struct stat	 st;
 	sqlite3		*wdb;
 
+	/*
+	 * SQLite's memory statistics take a global lock around every
+	 * allocation, which the loop and the writer would contend for, and
+	 * nothing here reads them.  Only possible before SQLite is first
+	 * used, which this is; later calls change nothing.
+	 */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
 	s->pipe[0] = s->pipe[1] = -1;
