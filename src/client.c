@@ -556,12 +556,8 @@ is_blank(const char *line, size_t len)
 static void
 client_line(struct client *c, const char *line, size_t len)
 {
-	char	*esc;
-
 	c->lines++;
-	esc = log_escape(line, len);
-	log_info("%s < %s", c->name, esc);
-	free(esc);
+	log_info_bytes(c->name, "<", line, len);
 	cmd_dispatch(c->srv, c, line, len);
 
 	/* One-shot clients: answer the first command, then close. */

@@ -68,6 +68,33 @@ log_escape_byte(char *o, unsigned char c)
 }
 
 /*
+ * Append at o the escape of len bytes (log_escape's text, without its
+ * NUL); return the end.  Runs of plain text are copied whole.
+ */
+static char *
+log_put_escaped(char *o, const unsigned char *p, size_t len)
+{
+	const unsigned char	*end = p + len, *run;
+
+	while (p < end) {
+		for (run = p; p < end && *p >= 0x20 && *p < 0x7f &&
+		    *p != '\\'; p++)
+			;
+		memcpy(o, run, (size_t)(p - run));
+		o += p - run;
+		if (p == end)
+			break;
+		if (*p == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+		} else
+			o = log_escape_byte(o, *p);
+		p++;
+	}
+	return (o);
+}
+
+/*
  * Lines waiting for log_flush() when the program gathers them, so that a
  * busy member makes one write(2) per loop turn rather than one per line.
  */
@@ -121,6 +148,20 @@ log_reserve(size_t more)
 }
 
 /*
+ * A line ends at o in the buffer, which held was bytes before it: write
+ * it now, or wake the flush if it is the first line waiting.
+ */
+static void
+log_written(char *o, size_t was)
+{
+	log_len = (size_t)(o - log_buf);
+	if (log_wake == NULL || log_len >= LOG_BUF_MAX)
+		log_flush();
+	else if (was == 0)
+		log_wake();
+}
+
+/*
  * Append "level: message[: suffix]\n" to the buffer, the message made
  * printable: every byte that is not printable ASCII becomes a C escape.
  * Backslashes stay as they are, so that text already escaped by
@@ -168,14 +209,37 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix
 	if (suffix != NULL)
 		o += sprintf(o, ": %s", suffix);
 	*o++ = '\n';
-	log_len = (size_t)(o - log_buf);
 	if (msg != stack)
 		free(msg);
+	log_written(o, was);
+}
 
-	if (log_wake == NULL || log_len >= LOG_BUF_MAX)
-		log_flush();
-	else if (was == 0)
-		log_wake();
+/*
+ * "info: who what data", data any bytes escaped as log_escape() does,
+ * straight into the buffer: a member logs every command and reply, and a
+ * copy, an allocation and a format of each would cost about as much as
+ * the command itself.
+ */
+void
+log_info_bytes(const char *who, const char *what, const void *data,
+    size_t len)
+{
+	size_t	wlen = strlen(who), plen = strlen(what), was = log_len;
+	char	*o;
+
+	log_reserve(sizeof "info: " + wlen + plen + 2 + len * 4 + 1);
+	o = log_buf + log_len;
+	memcpy(o, "info: ", 6);
+	o += 6;
+	memcpy(o, who, wlen);
+	o += wlen;
+	*o++ = ' ';
+	memcpy(o, what, plen);
+	o += plen;
+	*o++ = ' ';
+	o = log_put_escaped(o, data, len);
+	*o++ = '\n';
+	log_written(o, was);
 }
 
 /*
@@ -253,21 +317,10 @@ fatalx(const char *fmt, ...)
 char *
 log_escape(const void *buf, size_t len)
 {
-	const unsigned char	*p = buf;
-	char			*out, *o;
-	size_t			 i;
+	char	*out;
 
-	o = out = xmalloc(len * 4 + 1);
-	for (i = 0; i < len; i++) {
-		if (p[i] == '\\') {
-			*o++ = '\\';
-			*o++ = '\\';
-		} else if (p[i] >= 0x20 && p[i] < 0x7f)
-			*o++ = p[i];
-		else
-			o = log_escape_byte(o, p[i]);
-	}
-	*o = '\0';
+	out = xmalloc(len * 4 + 1);
+	*log_put_escaped(out, buf, len) = '\0';
 	return (out);
 }
 

@@ -18,6 +18,7 @@ void	 log_set_gather(void (*)(void));
 void	 log_flush(void);
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info_bytes(const char *, const char *, const void *, size_t);
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_errorx(const char *, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn, format(printf, 1, 2)))

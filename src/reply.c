@@ -120,11 +120,8 @@ static void
 replies_log(struct replies *q, struct evbuffer *buf)
 {
 	size_t	 len = evbuffer_get_length(buf);
-	char	*esc;
 
-	esc = log_escape(evbuffer_pullup(buf, len), len);
-	log_info("%s > %s", q->name, esc);
-	free(esc);
+	log_info_bytes(q->name, ">", evbuffer_pullup(buf, len), len);
 }
 
 /*

@@ -1,8 +1,10 @@
 /* test_log.c: escaping and redaction of log text. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "unit.h"
@@ -47,10 +49,54 @@ test_redact(void)
 	check_redact("no key", "", "no key");
 }
 
+/* What log_info_bytes() writes to stderr, caught in a file. */
+static void
+check_bytes(const char *who, const char *what, const char *data, size_t len,
+    const char *want)
+{
+	char	path[] = "/tmp/herd-log-XXXXXX", got[8192];
+	int	fd, saved;
+	ssize_t	n;
+
+	if ((fd = mkstemp(path)) == -1) {
+		CU_FAIL("mkstemp");
+		return;
+	}
+	unlink(path);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	log_info_bytes(who, what, data, len);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, got, sizeof got - 1, 0);
+	close(fd);
+	CU_ASSERT_TRUE(n >= 0);
+	got[n < 0 ? 0 : n] = '\0';
+	CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+static void
+test_bytes(void)
+{
+	char	big[3000], want[3100];
+
+	check_bytes("client 1 127.0.0.1:1", "<", "IAMAT a +1+1 5", 14,
+	    "info: client 1 127.0.0.1:1 < IAMAT a +1+1 5\n");
+	check_bytes("c", ">", "a\nb\0c\\d\x1b", 8,
+	    "info: c > a\\nb\\x00c\\\\d\\x1b\n");
+	check_bytes("c", ">", "", 0, "info: c > \n");
+	memset(big, 'x', sizeof big);
+	big[sizeof big - 1] = '\n';
+	snprintf(want, sizeof want, "info: c < %.*s\\n\n",
+	    (int)sizeof big - 1, big);
+	check_bytes("c", "<", big, sizeof big, want);
+}
+
 void
 suite_log(void)
 {
 	UNIT_SUITE("log",
 	    { "escape", test_escape },
+	    { "bytes", test_bytes },
 	    { "redact", test_redact });
 }
