@@ -48,7 +48,8 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 	struct location		 l;
 	struct reply		*r;
 	const char		*why;
-	char			 diff[TSTAMP_DIFF_SIZE];
+	char			 diff[TSTAMP_DIFF_SIZE], at[512], *line;
+	size_t			 n;
 
 	if (proto_parse_iamat(ctx->f, ctx->n, &in, &why) != 0) {
 		cmd_invalid(ctx, why);
@@ -65,8 +66,15 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 	l.longitude = in.longitude;
 
 	r = reply_new(client_replies(ctx->c));
-	reply_printf(r, "AT %s %s %s %s %s\n", l.server_id, l.time_diff,
-	    l.client_id, l.location, l.client_time);
+	if ((n = location_at(&l, at, sizeof at)) < sizeof at) {
+		at[n++] = '\n';
+		reply_add(r, at, n);
+	} else {
+		/* Only a client time with hundreds of digits gets here. */
+		line = location_at_line(&l);
+		reply_printf(r, "%s\n", line);
+		free(line);
+	}
 	store_put(ctx->srv->store, &l, NULL);		/* takes l's strings */
 	store_sync(ctx->srv->store, cmd_iamat_synced, r);
 }

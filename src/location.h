@@ -4,6 +4,8 @@
 #ifndef HERD_LOCATION_H
 #define HERD_LOCATION_H
 
+#include <stddef.h>
+
 /*
  * Every text field holds the exact wire text.  The fields are const: a
  * record is often a view of strings it does not own (a database row);
@@ -20,6 +22,7 @@ struct location {
 };
 
 int	 location_newer(const struct location *, const struct location *);
+size_t	 location_at(const struct location *, char *, size_t);
 char	*location_at_line(const struct location *);
 void	 location_clear(struct location *);
 

@@ -176,6 +176,19 @@ class Invalid(HerdTestCase):
         reply = self.herd["Alpha"].ask(b"IAMAT " + cid + b" +1+1 5\n")
         self.assertEqual(AT_RE.match(reply).group(3), cid)
 
+    def test_long_at_line(self):
+        """An AT line longer than the member's usual buffer: the longest
+        client id and a client time with 400 decimals."""
+        cid = b"y" * 255
+        when = b"5." + b"1" * 400
+        m = self.herd["Alpha"]
+        reply = m.ask(b"IAMAT " + cid + b" +1+1 " + when + b"\n")
+        self.assertEqual(AT_RE.match(reply).group(3), cid)
+        self.assertTrue(reply.endswith(b" " + cid + b" +1+1 " + when + b"\n"),
+                        reply)
+        self.assertEqual(m.ask(b"WHATSAT " + cid + b" 10 0\n").split(b"\n")[0],
+                         reply.rstrip(b"\n"))
+
     def test_utf8_client_id(self):
         cid = "caf\u00e9-\u6771\u4eac".encode()
         reply = self.herd["Alpha"].ask(b"IAMAT " + cid + b" +1+1 5\n"

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "location.h"
 #include "unit.h"
@@ -55,10 +56,28 @@ test_at_line(void)
 	free(s);
 }
 
+/* location_at() is snprintf's contract: length of all, cut and ended. */
+static void
+test_at(void)
+{
+	struct location	 l = loc("B", "+1+1", "5");
+	char		 buf[32];
+
+	memset(buf, 'z', sizeof buf);
+	CU_ASSERT_EQUAL(location_at(&l, buf, sizeof buf), 29);
+	CU_ASSERT_STRING_EQUAL(buf, "AT B +0.100000000 kiwi +1+1 5");
+	CU_ASSERT_EQUAL(location_at(&l, buf, 8), 29);
+	CU_ASSERT_STRING_EQUAL(buf, "AT B +0");
+	CU_ASSERT_EQUAL(location_at(&l, buf, 1), 29);
+	CU_ASSERT_STRING_EQUAL(buf, "");
+	CU_ASSERT_EQUAL(location_at(&l, NULL, 0), 29);
+}
+
 void
 suite_location(void)
 {
 	UNIT_SUITE("location",
 	    { "newer", test_newer },
-	    { "at_line", test_at_line });
+	    { "at_line", test_at_line },
+	    { "at", test_at });
 }
