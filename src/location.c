@@ -13,6 +13,7 @@
 
 #include "decimal.h"
 #include "location.h"
+#include "proto.h"
 #include "xmalloc.h"
 
 /* Is a strictly newer than b?  Identical updates are not newer. */
@@ -33,32 +34,15 @@ location_newer(const struct location *a, const struct location *b)
 
 /*
  * Write the AT line of a record, without its newline, into buf as
- * snprintf would: NUL-terminated if size allows, and return the length of
- * the whole line.  Fields are copied, not formatted: every IAMAT reply is
- * one of these.
+ * snprintf would (see proto_join): every IAMAT reply is one of these.
  */
 size_t
 location_at(const struct location *l, char *buf, size_t size)
 {
 	const char	*f[] = { "AT", l->server_id, l->time_diff,
 			    l->client_id, l->location, l->client_time };
-	size_t		 i, n, len = 0;
 
-	for (i = 0; i < sizeof f / sizeof f[0]; i++) {
-		n = strlen(f[i]);
-		if (i != 0) {
-			if (len < size)
-				buf[len] = ' ';
-			len++;
-		}
-		if (len < size)
-			memcpy(buf + len, f[i], n < size - len ? n :
-			    size - len);
-		len += n;
-	}
-	if (size != 0)
-		buf[len < size ? len : size - 1] = '\0';
-	return (len);
+	return (proto_join(buf, size, f, sizeof f / sizeof f[0]));
 }
 
 /* The AT line of a record, without its newline; the caller frees it. */

@@ -127,6 +127,8 @@ struct peers {
 	size_t			 keylen;
 	struct peer		*list;
 	size_t			 n;
+	struct peer		**group;	/* peer_fill's, n of them */
+	size_t			 ngroup;
 	struct event		*tick;
 	int			 stopped;
 };
@@ -134,7 +136,7 @@ struct peers {
 static void	peer_dial(struct peer *);
 static void	peer_down(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-static void	peer_fill(struct peer *);
+static void	peer_fill(struct peers *, struct peer *);
 static void	peers_pass_on(struct peer *, const struct peerproto_upd *);
 static int	field_is(const struct proto_field *, const char *);
 static void	peer_send(struct peer *, const char *, ...)
@@ -429,54 +431,100 @@ peer_up(struct peer *p, struct bufferevent *bev, int dialled,
 	peer_set_row_state(p);
 	if (!dialled)
 		peer_send(p, "READY\n");
-	peer_fill(p);
+	peer_fill(p->peers, p);
 }
 
 /*
- * One committed row for the link, unless the peer has it for sure: it
- * came from that peer, or that peer is its origin.  (When the peer's
- * database is new, everything up to resend goes all the same.)
+ * Row seq of the database, for every link of the scan (each is at the row
+ * before it).  The line is made once for all of them; a link does not send
+ * an update back to the peer it came from, nor to its origin.  (When the
+ * peer's database is new, everything up to resend goes all the same.)
  */
 static void
 peer_send_row(void *arg, uint64_t seq, const char *via,
     const struct location *l)
 {
-	struct peer	*p = arg;
+	struct peers	*ps = arg;
+	struct peer	*p;
+	char		 buf[1024], *line = buf;
+	size_t		 i, len;
 
-	p->sent = seq;
-	if (seq > p->resend && ((via != NULL && strcmp(via,
-	    peer_name(p)) == 0) || strcmp(l->server_id, peer_name(p)) == 0))
-		return;
-	peer_send(p, "UPD %" PRIu64 " %s %s %s %s %s\n", seq, l->client_id,
-	    l->server_id, l->time_diff, l->location, l->client_time);
+	len = peerproto_upd_line(buf, sizeof buf, seq, l);
+	if (len >= sizeof buf) {
+		line = xmalloc(len + 1);
+		peerproto_upd_line(line, len + 1, seq, l);
+	}
+	for (i = 0; i < ps->ngroup; i++) {
+		p = ps->group[i];
+		p->sent = seq;
+		if (seq > p->resend && ((via != NULL && strcmp(via,
+		    peer_name(p)) == 0) || strcmp(l->server_id,
+		    peer_name(p)) == 0))
+			continue;
+		if (evbuffer_add(bufferevent_get_output(p->bev), line,
+		    len) != 0)
+			fatalx("evbuffer_add failed");
+		p->wrote = 1;
+	}
+	if (line != buf)
+		free(line);
+}
+
+/* May p be sent rows from the database now? */
+static int
+peer_wants_rows(struct peer *p)
+{
+	return (p->state == PEER_UP && p->sent < store_committed(peer_store(p))
+	    && evbuffer_get_length(bufferevent_get_output(p->bev)) <
+	    PEER_HIGH_WATER);
 }
 
 /*
- * Send what the link has not sent yet, from the database, while the
- * output stays under the high-water mark.
+ * Send what links have not sent yet, from the database, while their
+ * output stays under the high-water mark: only link p, or with p NULL
+ * every link.  Links at the same row share one scan, so that after a
+ * commit the new rows are read once for all of them, not once each.
  */
 static void
-peer_fill(struct peer *p)
+peer_fill(struct peers *ps, struct peer *only)
 {
-	struct store	*s = peer_store(p);
-	struct evbuffer	*out;
+	struct store	*s = ps->srv->store;
+	struct peer	*p;
+	uint64_t	 lo;
 	char		*cause = NULL;
+	size_t		 i;
 	int		 n;
 
-	while (p->state == PEER_UP && p->sent < store_committed(s)) {
-		out = bufferevent_get_output(p->bev);
-		if (evbuffer_get_length(out) >= PEER_HIGH_WATER)
+	for (;;) {
+		ps->ngroup = 0;
+		lo = UINT64_MAX;
+		for (i = 0; i < ps->n; i++) {
+			p = &ps->list[i];
+			if ((only != NULL && p != only) || !peer_wants_rows(p))
+				continue;
+			if (p->sent < lo) {
+				lo = p->sent;
+				ps->ngroup = 0;
+			}
+			if (p->sent == lo)
+				ps->group[ps->ngroup++] = p;
+		}
+		if (ps->ngroup == 0)
 			return;
-		n = store_scan(s, p->sent, PEER_BATCH, peer_send_row, p,
-		    &cause);
+		n = store_scan(s, lo, PEER_BATCH, peer_send_row, ps, &cause);
 		if (n == -1) {
-			log_errorx("peer %s: %s", peer_name(p), cause);
+			for (i = 0; i < ps->ngroup; i++) {
+				p = ps->group[i];
+				log_errorx("peer %s: %s", peer_name(p), cause);
+				peer_down(p, "database error");
+			}
 			free(cause);
-			peer_down(p, "database error");
 			return;
 		}
-		if (n == 0)
-			p->sent = store_committed(s);
+		if (n == 0) {
+			for (i = 0; i < ps->ngroup; i++)
+				ps->group[i]->sent = store_committed(s);
+		}
 	}
 }
 
@@ -690,7 +738,9 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 static void
 peer_write_cb(struct bufferevent *bev, void *arg)
 {
-	peer_fill(arg);
+	struct peer	*p = arg;
+
+	peer_fill(p->peers, p);
 }
 
 static void
@@ -802,13 +852,11 @@ peers_committed(void *arg, int ok)
 
 	for (i = 0; i < ps->n; i++) {
 		p = &ps->list[i];
-		if (p->state != PEER_UP)
-			continue;
 		/* Rows sent from a failed transaction's view may be gone. */
-		if (!ok)
+		if (p->state == PEER_UP && !ok)
 			p->sent = p->acked;
-		peer_fill(p);
 	}
+	peer_fill(ps, NULL);
 }
 
 /*
@@ -842,9 +890,11 @@ peers_start(struct server *srv, char **cause)
 	}
 	if (ps->n == 0)
 		return (ps);
+	ps->group = xcalloc(ps->n, sizeof *ps->group);
 
 	if (herdkey_load(t->herd_key_file, &ps->key, &ps->keylen,
 	    cause) != 0) {
+		free(ps->group);
 		free(ps->list);
 		free(ps);
 		return (NULL);
@@ -922,6 +972,7 @@ peers_free(struct peers *ps)
 	if (ps->key != NULL)
 		explicit_bzero(ps->key, ps->keylen);
 	free(ps->key);
+	free(ps->group);
 	free(ps->list);
 	free(ps);
 }

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@
 #include <openssl/hmac.h>
 
 #include "iso6709.h"
+#include "location.h"
 #include "log.h"
 #include "peerproto.h"
 #include "proto.h"
@@ -240,4 +242,26 @@ peerproto_parse_fwd(const struct proto_field *f, int n,
 	}
 	u->seq = 0;
 	return (parse_record(&f[1], u, why));
+}
+
+/*
+ * The UPD line of change seq of record l, newline included, written as
+ * snprintf would: returns the length of the whole line.
+ */
+size_t
+peerproto_upd_line(char *buf, size_t size, uint64_t seq,
+    const struct location *l)
+{
+	char		 verb[32];
+	const char	*f[] = { verb, l->client_id, l->server_id,
+			    l->time_diff, l->location, l->client_time };
+	size_t		 len;
+
+	snprintf(verb, sizeof verb, "UPD %" PRIu64, seq);
+	len = proto_join(buf, size, f, sizeof f / sizeof f[0]);
+	if (len + 1 < size) {
+		buf[len] = '\n';
+		buf[len + 1] = '\0';
+	}
+	return (len + 1);
 }

@@ -56,4 +56,8 @@ int	peerproto_parse_upd(const struct proto_field *, int,
 int	peerproto_parse_fwd(const struct proto_field *, int,
 	    struct peerproto_upd *, const char **);
 
+struct location;
+size_t	peerproto_upd_line(char *, size_t, uint64_t,
+	    const struct location *);
+
 #endif

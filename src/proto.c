@@ -130,3 +130,31 @@ proto_parse_whatsat(const struct proto_field *f, int n,
 	out->client_id = f[1];
 	return (0);
 }
+
+/*
+ * Join n fields with single spaces into buf, as snprintf would: the
+ * result is NUL-terminated if size allows, and the length of the whole
+ * is returned.  Replies and peer lines are built this way rather than by
+ * printf, which shows in the profile of a busy member.
+ */
+size_t
+proto_join(char *buf, size_t size, const char *const *f, size_t n)
+{
+	size_t	i, k, len = 0;
+
+	for (i = 0; i < n; i++) {
+		k = strlen(f[i]);
+		if (i != 0) {
+			if (len < size)
+				buf[len] = ' ';
+			len++;
+		}
+		if (len < size)
+			memcpy(buf + len, f[i], k < size - len ? k :
+			    size - len);
+		len += k;
+	}
+	if (size != 0)
+		buf[len < size ? len : size - 1] = '\0';
+	return (len);
+}

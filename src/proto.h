@@ -41,4 +41,6 @@ int	proto_parse_iamat(const struct proto_field *, int,
 int	proto_parse_whatsat(const struct proto_field *, int,
 	    struct proto_whatsat *, const char **);
 
+size_t	proto_join(char *, size_t, const char *const *, size_t);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "location.h"
 #include "peerproto.h"
 #include "proto.h"
 #include "unit.h"
@@ -133,6 +134,28 @@ test_fwd(void)
 	CU_ASSERT_STRING_EQUAL(why, "bad origin member name");
 }
 
+/* The UPD line a link sends, and snprintf's contract when it is cut. */
+static void
+test_upd_line(void)
+{
+	struct location	 l;
+	char		 buf[128];
+
+	memset(&l, 0, sizeof l);
+	l.client_id = "kiwi";
+	l.server_id = "Goloman";
+	l.time_diff = "+0.263873386";
+	l.location = "+34.068930-118.445127";
+	l.client_time = "1520023934.918963997";
+	CU_ASSERT_EQUAL(peerproto_upd_line(buf, sizeof buf, 42, &l), 76);
+	CU_ASSERT_STRING_EQUAL(buf, "UPD 42 kiwi Goloman +0.263873386 "
+	    "+34.068930-118.445127 1520023934.918963997\n");
+	CU_ASSERT_EQUAL(peerproto_upd_line(buf, 10, 42, &l), 76);
+	CU_ASSERT_STRING_EQUAL(buf, "UPD 42 ki");
+	CU_ASSERT_EQUAL(peerproto_upd_line(buf, 76, 42, &l), 76);
+	CU_ASSERT_EQUAL(strchr(buf, '\n'), NULL);
+}
+
 void
 suite_peerproto(void)
 {
@@ -140,5 +163,6 @@ suite_peerproto(void)
 	    { "mac", test_mac },
 	    { "nonce", test_nonce },
 	    { "upd", test_upd },
-	    { "fwd", test_fwd });
+	    { "fwd", test_fwd },
+	    { "upd_line", test_upd_line });
 }
