@@ -564,6 +564,19 @@ peer_want_ack(struct peer *p)
 	a->seq = p->recv;
 }
 
+/* Log an update line of n fields from p that failed its checks. */
+static void
+peer_bad_update(struct peer *p, struct proto_field *f, int n,
+    const char *done, const char *why)
+{
+	char	*esc;
+
+	esc = log_escape(f[0].p, (size_t)(f[n - 1].p + f[n - 1].len - f[0].p));
+	log_warnx("peer %s: bad update %s (%s): %s", peer_name(p), done, why,
+	    esc);
+	free(esc);
+}
+
 /* Put an update read from p into the filling batch. */
 static void
 peer_store_update(struct peer *p, const struct peerproto_upd *u)
@@ -593,7 +606,6 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 	struct peerproto_upd	 u;
 	uint64_t		 seq;
 	const char		*why;
-	char			*esc;
 
 	if (n < 2 || peerproto_parse_seq(&f[1], &seq) != 0 ||
 	    seq <= p->recv) {
@@ -602,11 +614,7 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 		return;
 	}
 	if (peerproto_parse_upd(f, n, &u, &why) != 0) {
-		esc = log_escape(f[0].p, (size_t)(f[n - 1].p + f[n - 1].len -
-		    f[0].p));
-		log_warnx("peer %s: bad update skipped (%s): %s", peer_name(p),
-		    why, esc);
-		free(esc);
+		peer_bad_update(p, f, n, "skipped", why);
 		p->recv = seq;
 		peer_want_ack(p);
 		return;
@@ -629,14 +637,9 @@ peer_forwarded(struct peer *p, struct proto_field *f, int n)
 {
 	struct peerproto_upd	 u;
 	const char		*why;
-	char			*esc;
 
 	if (peerproto_parse_fwd(f, n, &u, &why) != 0) {
-		esc = log_escape(f[0].p, (size_t)(f[n - 1].p + f[n - 1].len -
-		    f[0].p));
-		log_warnx("peer %s: bad update ignored (%s): %s", peer_name(p),
-		    why, esc);
-		free(esc);
+		peer_bad_update(p, f, n, "ignored", why);
 		return;
 	}
 	peer_store_update(p, &u);
