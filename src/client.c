@@ -48,6 +48,7 @@
 #include "proto.h"
 #include "reply.h"
 #include "server.h"
+#include "tstamp.h"
 #include "xmalloc.h"
 
 /*
@@ -569,16 +570,6 @@ client_line(struct client *c, const char *line, size_t len)
 	}
 }
 
-static double
-since(const struct timespec *t)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((double)(now.tv_sec - t->tv_sec) +
-	    (double)(now.tv_nsec - t->tv_nsec) / 1e9);
-}
-
 /*
  * Is the line now arriving late?  A line must be complete within
  * line_timeout of its first byte, or a client sending a byte a second
@@ -595,7 +586,7 @@ client_line_late(struct client *c, size_t buffered)
 		clock_gettime(CLOCK_MONOTONIC, &c->partial);
 		return (0);
 	}
-	return (since(&c->partial) > c->srv->topo->line_timeout);
+	return (tstamp_since(&c->partial) > c->srv->topo->line_timeout);
 }
 
 /*

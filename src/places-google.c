@@ -37,6 +37,7 @@
 #include "places.h"
 #include "places-provider.h"
 #include "placesjson.h"
+#include "tstamp.h"
 #include "xmalloc.h"
 
 /* A Places answer larger than this is refused, not buffered. */
@@ -129,16 +130,6 @@ places_load_key(const struct topology *t, char **key, char **cause)
 	return (0);
 }
 
-static double
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((now.tv_sec - start->tv_sec) * 1e3 +
-	    (now.tv_nsec - start->tv_nsec) / 1e6);
-}
-
 /* Release req and its transfer; its search is the caller's business. */
 static void
 places_req_free(struct places_req *req)
@@ -163,7 +154,7 @@ google_cancel(void *arg)
 	struct places_req	*req = arg;
 
 	log_info("places: %s: cancelled after %.0f ms, client gone",
-	    req->client_id, elapsed_ms(&req->start));
+	    req->client_id, 1e3 * tstamp_since(&req->start));
 	places_req_free(req);
 }
 
@@ -228,12 +219,12 @@ places_finish(struct places_req *req, CURLcode rc)
 		log_warnx("places: %s: %s, HTTP %ld, %s: %s in %.0f ms",
 		    req->client_id, req->log_url, code, status,
 		    json_string_value(json_object_get(o, "error_message")),
-		    elapsed_ms(&req->start));
+		    1e3 * tstamp_since(&req->start));
 	else
 		log_info("places: %s: %s, HTTP %ld, %s, %zu results in %.0f ms",
 		    req->client_id, req->log_url, code, status,
 		    json_array_size(json_object_get(o, "results")),
-		    elapsed_ms(&req->start));
+		    1e3 * tstamp_since(&req->start));
 	places_answer(req, o);
 }
 

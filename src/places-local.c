@@ -54,6 +54,7 @@
 #include "places-provider.h"
 #include "placesdb.h"
 #include "placesjson.h"
+#include "tstamp.h"
 #include "xmalloc.h"
 
 /* Threads that run searches: the machines herd runs on have 2+ cores. */
@@ -394,16 +395,6 @@ out:
 	return (o);
 }
 
-static double
-elapsed_ms(const struct timespec *start)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((now.tv_sec - start->tv_sec) * 1e3 +
-	    (now.tv_nsec - start->tv_nsec) / 1e6);
-}
-
 /* Run job j on connection d (in a worker): its answer, always. */
 static json_t *
 local_query(struct local_db *d, struct local_job *j)
@@ -447,7 +438,8 @@ local_query(struct local_db *d, struct local_job *j)
 		fatalx("json_pack failed");
 	local_note(j, 0, "places: %s: local, %s, %zu results (%zu within %g "
 	    "km) in %.3f ms", j->client_id, n > 0 ? "OK" : "ZERO_RESULTS",
-	    json_array_size(results), n, j->radius_km, elapsed_ms(&start));
+	    json_array_size(results), n, j->radius_km,
+	    1e3 * tstamp_since(&start));
 	free(hits);
 	return (o);
 

@@ -20,6 +20,7 @@
 #include "places.h"
 #include "server.h"
 #include "store.h"
+#include "tstamp.h"
 #include "xmalloc.h"
 
 /* How long the listener rests when out of file descriptors. */
@@ -97,12 +98,9 @@ server_stop_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct server	*srv = arg;
 	struct timeval	 tv = { 0, SERVER_STOP_POLL };
-	struct timespec	 now;
 	double		 waited;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	waited = (double)(now.tv_sec - srv->stop_start.tv_sec) +
-	    (double)(now.tv_nsec - srv->stop_start.tv_nsec) / 1e9;
+	waited = tstamp_since(&srv->stop_start);
 	if ((client_count() == 0 && store_idle(srv->store)) ||
 	    waited > SERVER_STOP_GRACE) {
 		if (client_count() != 0)

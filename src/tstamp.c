@@ -88,3 +88,14 @@ tstamp_diff(const struct tstamp *a, const struct tstamp *b, char *buf,
 	}
 	snprintf(buf, size, "%c%lld.%09d", sign, (long long)sec, (int)nsec);
 }
+
+/* Seconds since start, a CLOCK_MONOTONIC reading: for timeouts and logs. */
+double
+tstamp_since(const struct timespec *start)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((double)(now.tv_sec - start->tv_sec) +
+	    (double)(now.tv_nsec - start->tv_nsec) / 1e9);
+}

@@ -5,6 +5,8 @@
 #ifndef HERD_TSTAMP_H
 #define HERD_TSTAMP_H
 
+#include <time.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +20,7 @@ struct tstamp {
 
 int	tstamp_parse(const char *, size_t, struct tstamp *);
 void	tstamp_now(struct tstamp *);
+double	tstamp_since(const struct timespec *);
 void	tstamp_diff(const struct tstamp *, const struct tstamp *, char *,
 	    size_t);
 
