@@ -61,11 +61,8 @@ cmd_hello_exec(struct cmd_ctx *ctx)
 	const char		*why;
 	char			 proof[PEERPROTO_HEX_SIZE];
 
-	if (ctx->n != 6 || f[1].len != strlen(PEERPROTO_VERSION) ||
-	    memcmp(f[1].p, PEERPROTO_VERSION, f[1].len) != 0 ||
-	    !peerproto_is_name(&f[2]) ||
-	    f[3].len != strlen(srv->me->name) ||
-	    memcmp(f[3].p, srv->me->name, f[3].len) != 0 ||
+	if (ctx->n != 6 || !proto_field_is(&f[1], PEERPROTO_VERSION) ||
+	    !peerproto_is_name(&f[2]) || !proto_field_is(&f[3], srv->me->name) ||
 	    !peerproto_is_hex(&f[4], PEERPROTO_HEX_SIZE - 1) ||
 	    !peerproto_is_hex(&f[5], PEERPROTO_DBID_LEN)) {
 		cmd_peer_refuse(ctx, "malformed HELLO");

@@ -75,8 +75,7 @@ cmd_dispatch(struct server *srv, struct client *c, const char *line,
 		return;
 	}
 	for (e = cmd_table; *e != NULL; e++) {
-		if (strlen((*e)->name) == ctx.f[0].len &&
-		    memcmp((*e)->name, ctx.f[0].p, ctx.f[0].len) == 0) {
+		if (proto_field_is(&ctx.f[0], (*e)->name)) {
 			(*e)->exec(&ctx);
 			return;
 		}

@@ -138,7 +138,6 @@ static void	peer_down(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	peer_fill(struct peers *, struct peer *);
 static void	peers_pass_on(struct peer *, const struct peerproto_upd *);
-static int	field_is(const struct proto_field *, const char *);
 static void	peer_send(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	peer_read_cb(struct bufferevent *, void *);
@@ -358,7 +357,7 @@ peer_challenge(struct peer *p, struct proto_field *f, int n)
 	char	want[PEERPROTO_HEX_SIZE], mine[PEERPROTO_HEX_SIZE];
 	char	proof[PEERPROTO_HEX_SIZE];
 
-	if (n != 4 || !field_is(&f[0], "CHALLENGE") ||
+	if (n != 4 || !proto_field_is(&f[0], "CHALLENGE") ||
 	    !peerproto_is_hex(&f[1], PEERPROTO_HEX_SIZE - 1) ||
 	    !peerproto_is_hex(&f[2], PEERPROTO_DBID_LEN) ||
 	    !peerproto_is_hex(&f[3], PEERPROTO_HEX_SIZE - 1)) {
@@ -619,7 +618,7 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 		peer_want_ack(p);
 		return;
 	}
-	if (field_is(&u.origin, peer_name(p)))
+	if (proto_field_is(&u.origin, peer_name(p)))
 		peers_pass_on(p, &u);
 	peer_store_update(p, &u);
 	p->recv = u.seq;
@@ -665,12 +664,6 @@ peer_ack(struct peer *p, struct proto_field *f, int n)
 	}
 }
 
-static int
-field_is(const struct proto_field *f, const char *verb)
-{
-	return (f->len == strlen(verb) && memcmp(f->p, verb, f->len) == 0);
-}
-
 /* One line from p's connection, in whatever state it is. */
 static void
 peer_line(struct peer *p, const char *line, size_t len)
@@ -694,7 +687,7 @@ peer_line(struct peer *p, const char *line, size_t len)
 		peer_challenge(p, f, n);
 		break;
 	case PEER_AUTH:
-		if (n == 1 && field_is(&f[0], "READY"))
+		if (n == 1 && proto_field_is(&f[0], "READY"))
 			peer_up(p, p->bev, 1, p->hs.listener_db);
 		else {
 			log_warnx("peer %s: handshake refused: our proof "
@@ -703,13 +696,13 @@ peer_line(struct peer *p, const char *line, size_t len)
 		}
 		break;
 	case PEER_UP:
-		if (field_is(&f[0], "UPD"))
+		if (proto_field_is(&f[0], "UPD"))
 			peer_update(p, f, n);
-		else if (field_is(&f[0], "FWD"))
+		else if (proto_field_is(&f[0], "FWD"))
 			peer_forwarded(p, f, n);
-		else if (field_is(&f[0], "ACK"))
+		else if (proto_field_is(&f[0], "ACK"))
 			peer_ack(p, f, n);
-		else if (!field_is(&f[0], "PING")) {
+		else if (!proto_field_is(&f[0], "PING")) {
 			esc = log_escape(line, len);
 			log_warnx("peer %s: unknown message ignored: %s",
 			    peer_name(p), esc);
@@ -813,7 +806,7 @@ peers_pass_on(struct peer *from, const struct peerproto_upd *u)
 	for (i = 0; i < ps->n; i++) {
 		q = &ps->list[i];
 		if (q == from || q->state != PEER_UP ||
-		    field_is(&u->origin, peer_name(q)) ||
+		    proto_field_is(&u->origin, peer_name(q)) ||
 		    evbuffer_get_length(bufferevent_get_output(q->bev)) >=
 		    PEER_PASS_WATER)
 			continue;
@@ -989,8 +982,7 @@ peers_find(struct peers *ps, const struct proto_field *name)
 	if (ps == NULL)
 		return (NULL);
 	for (i = 0; i < ps->n; i++) {
-		if (strlen(ps->list[i].m->name) == name->len &&
-		    memcmp(ps->list[i].m->name, name->p, name->len) == 0)
+		if (proto_field_is(name, ps->list[i].m->name))
 			return (&ps->list[i]);
 	}
 	return (NULL);

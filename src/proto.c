@@ -158,3 +158,10 @@ proto_join(char *buf, size_t size, const char *const *f, size_t n)
 		buf[len < size ? len : size - 1] = '\0';
 	return (len);
 }
+
+/* Is field f exactly the string s? */
+int
+proto_field_is(const struct proto_field *f, const char *s)
+{
+	return (f->len == strlen(s) && memcmp(f->p, s, f->len) == 0);
+}

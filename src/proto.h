@@ -42,5 +42,6 @@ int	proto_parse_whatsat(const struct proto_field *, int,
 	    struct proto_whatsat *, const char **);
 
 size_t	proto_join(char *, size_t, const char *const *, size_t);
+int	proto_field_is(const struct proto_field *, const char *);
 
 #endif

@@ -122,11 +122,45 @@ test_whatsat(void)
 	CU_ASSERT_EQUAL(whatsat("WHATSAT a 10 5 5", &in), -1);
 }
 
+static void
+test_field_is(void)
+{
+	struct proto_field	f = { "IAMATX", 5 };
+
+	CU_ASSERT_TRUE(proto_field_is(&f, "IAMAT"));
+	CU_ASSERT_FALSE(proto_field_is(&f, "IAMATX"));
+	CU_ASSERT_FALSE(proto_field_is(&f, "IAMA"));
+	CU_ASSERT_FALSE(proto_field_is(&f, "iamat"));
+	f.len = 0;
+	CU_ASSERT_TRUE(proto_field_is(&f, ""));
+}
+
+/* proto_join keeps snprintf's contract: the whole length, cut and ended. */
+static void
+test_join(void)
+{
+	const char	*f[] = { "AT", "Goloman", "kiwi" };
+	char		 buf[16];
+
+	memset(buf, 'z', sizeof buf);
+	CU_ASSERT_EQUAL(proto_join(buf, sizeof buf, f, 3), 15);
+	CU_ASSERT_STRING_EQUAL(buf, "AT Goloman kiwi");
+	CU_ASSERT_EQUAL(proto_join(buf, 15, f, 3), 15);
+	CU_ASSERT_STRING_EQUAL(buf, "AT Goloman kiw");
+	CU_ASSERT_EQUAL(proto_join(buf, 3, f, 3), 15);
+	CU_ASSERT_STRING_EQUAL(buf, "AT");
+	CU_ASSERT_EQUAL(proto_join(NULL, 0, f, 3), 15);
+	CU_ASSERT_EQUAL(proto_join(buf, sizeof buf, f, 0), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "");
+}
+
 void
 suite_proto(void)
 {
 	UNIT_SUITE("proto",
 	    { "split", test_split },
 	    { "iamat", test_iamat },
-	    { "whatsat", test_whatsat });
+	    { "whatsat", test_whatsat },
+	    { "field_is", test_field_is },
+	    { "join", test_join });
 }
