@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -686,6 +687,21 @@ store_done_cb(evutil_socket_t fd, short events, void *arg)
 	store_finish(s, b);
 }
 
+/* Sleep until the writer says something on its pipe, at shutdown. */
+static void
+store_wait_writer(struct store *s)
+{
+	struct pollfd	pfd;
+	char		buf[64];
+
+	pfd.fd = s->pipe[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+		fatal("poll");
+	while (read(s->pipe[0], buf, sizeof buf) > 0)
+		;
+}
+
 /* Commit what is pending, tell its waiters, and close the database. */
 void
 store_close(struct store *s)
@@ -700,7 +716,7 @@ store_close(struct store *s)
 		if (s->inflight == NULL)
 			break;
 		while ((b = store_writer_take(s->writer)) == NULL)
-			usleep(1000);
+			store_wait_writer(s);
 		s->inflight = NULL;
 		store_finish(s, b);
 	}
