@@ -126,6 +126,7 @@ static void	client_event_cb(struct bufferevent *, short, void *);
 static void	client_free_cb(evutil_socket_t, short, void *);
 static void	client_flush(void *);
 static void	client_flush_cb(evutil_socket_t, short, void *);
+static void	client_write(struct client *);
 static void	client_finish(struct client *, const char *);
 static int	client_over_budget(struct client *);
 
@@ -280,9 +281,6 @@ client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	 */
 	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);
-	if (flush_ev == NULL && (flush_ev = event_new(srv->base, -1, 0,
-	    client_flush_cb, NULL)) == NULL)
-		fatalx("event_new failed");
 
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 	nclients++;
@@ -373,6 +371,15 @@ client_set_handshake(struct client *c, void *hs, void (*hs_free)(void *))
 	c->hs_free = hs_free;
 }
 
+/* Get ready to serve clients on base: before the first accept. */
+void
+client_init(struct event_base *base)
+{
+	if ((flush_ev = event_new(base, -1, 0, client_flush_cb,
+	    NULL)) == NULL)
+		fatalx("event_new failed");
+}
+
 /* Close every client now, at the end of a shutdown. */
 void
 client_close_all(void)
@@ -445,21 +452,31 @@ client_finish(struct client *c, const char *why)
 /*
  * Replies are ready, or c's state changed: write at the end of this loop
  * turn, once for everything that turn completed (one commit answers many
- * pipelined IAMATs at once).
+ * pipelined IAMATs at once).  But when the replies now ready lead up to
+ * one that closes the connection, write and stop reading at once, so that
+ * no command read later in this turn runs without ever being answered.
  */
 static void
 client_flush(void *arg)
 {
 	struct client	*c = arg;
 
-	if (c->state == CLIENT_CLOSED || c->flushing)
+	if (c->state == CLIENT_CLOSED || c->state == CLIENT_LINGER)
+		return;
+	if (c->state != CLIENT_CLOSING && replies_closing(c->replies)) {
+		if (c->flushing) {
+			TAILQ_REMOVE(&flushq, c, flush_entry);
+			c->flushing = 0;
+		}
+		client_write(c);
+		return;
+	}
+	if (c->flushing)
 		return;
 	c->flushing = 1;
 	TAILQ_INSERT_TAIL(&flushq, c, flush_entry);
 	event_active(flush_ev, EV_TIMEOUT, 0);
 }
-
-static void	client_write(struct client *);
 
 static void
 client_flush_cb(evutil_socket_t fd, short events, void *arg)
@@ -504,7 +521,8 @@ client_write(struct client *c)
 	struct evbuffer	*out;
 	const char	*why;
 
-	if (c->state == CLIENT_CLOSED)
+	/* A lingering client has had everything it will get. */
+	if (c->state == CLIENT_CLOSED || c->state == CLIENT_LINGER)
 		return;
 	out = bufferevent_get_output(c->bev);
 	if (c->state != CLIENT_CLOSING) {

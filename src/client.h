@@ -13,6 +13,9 @@ struct server;
 struct client;
 struct replies;
 
+struct event_base;
+
+void		 client_init(struct event_base *);
 void		 client_accept(struct server *, evutil_socket_t,
 		     struct sockaddr *, int);
 void		 client_close_all(void);

@@ -147,6 +147,24 @@ replies_take(struct replies *q, struct evbuffer *out)
 	return (NULL);
 }
 
+/*
+ * Would replies_take() stop at a close now: is a reply that closes the
+ * connection ready, with every reply before it?
+ */
+int
+replies_closing(const struct replies *q)
+{
+	const struct reply	*r;
+
+	TAILQ_FOREACH(r, &q->head, entry) {
+		if (!r->done)
+			return (0);
+		if (r->close_why != NULL)
+			return (1);
+	}
+	return (0);
+}
+
 /* A new slot at the tail of q. */
 struct reply *
 reply_new(struct replies *q)

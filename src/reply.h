@@ -19,6 +19,7 @@ unsigned	 replies_count(const struct replies *);
 unsigned	 replies_working(const struct replies *);
 size_t		 replies_held(const struct replies *);
 const char	*replies_take(struct replies *, struct evbuffer *);
+int		 replies_closing(const struct replies *);
 
 struct reply	*reply_new(struct replies *);
 const char	*reply_name(const struct reply *);

@@ -243,6 +243,7 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	    NULL)) == NULL)
 		fatalx("event_new failed");
 	log_set_gather(server_log_wake);
+	client_init(srv.base);
 
 	if (topology_make_dirs(t, &cause) != 0) {
 		status = 1;
