@@ -799,10 +799,14 @@ peers_pass_on(struct peer *from, const struct peerproto_upd *u)
 {
 	struct peers	*ps = from->peers;
 	struct peer	*q;
-	size_t		 i;
+	struct evbuffer	*out;
+	const char	*rec = u->client_id.p;
+	size_t		 i, len;
 
 	if (store_backlog(peer_store(from)) >= PEER_PASS_BACKLOG)
 		return;
+	/* The record as it came, client id to client time. */
+	len = (size_t)(u->client_time.p + u->client_time.len - rec);
 	for (i = 0; i < ps->n; i++) {
 		q = &ps->list[i];
 		if (q == from || q->state != PEER_UP ||
@@ -810,12 +814,12 @@ peers_pass_on(struct peer *from, const struct peerproto_upd *u)
 		    evbuffer_get_length(bufferevent_get_output(q->bev)) >=
 		    PEER_PASS_WATER)
 			continue;
-		peer_send(q, "FWD %.*s %.*s %.*s %.*s %.*s\n",
-		    (int)u->client_id.len, u->client_id.p,
-		    (int)u->origin.len, u->origin.p,
-		    (int)u->time_diff.len, u->time_diff.p,
-		    (int)u->location.len, u->location.p,
-		    (int)u->client_time.len, u->client_time.p);
+		out = bufferevent_get_output(q->bev);
+		if (evbuffer_add(out, "FWD ", 4) != 0 ||
+		    evbuffer_add(out, rec, len) != 0 ||
+		    evbuffer_add(out, "\n", 1) != 0)
+			fatalx("evbuffer_add failed");
+		q->wrote = 1;
 	}
 }
 

@@ -249,6 +249,7 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 		status = 1;
 		goto out;
 	}
+	store_init();
 	xasprintf(&path, "%s/%s.db", t->data_dir, me->name);
 	xasprintf(&mark, "%s/%s.db-id", t->run_dir, me->name);
 	srv.store = store_open(srv.base, path, mark, flags & SERVER_NEW_DB,

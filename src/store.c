@@ -469,6 +469,17 @@ store_write_mark(const struct store *s, const char *mark)
 }
 
 /*
+ * SQLite settings for the whole process, before its first use of SQLite.
+ * Memory statistics take a global lock around every allocation, which the
+ * loop and the writer would contend for, and nothing here reads them.
+ */
+void
+store_init(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/*
  * Open (creating it if needed) and migrate the database at path, and start
  * its writer.  mark is the file that records which database this member
  * uses, so that a database that vanished is not silently replaced by an
@@ -482,14 +493,6 @@ store_open(struct event_base *base, const char *path, const char *mark,
 	struct store	*s;
 	struct stat	 st;
 	sqlite3		*wdb;
-
-	/*
-	 * SQLite's memory statistics take a global lock around every
-	 * allocation, which the loop and the writer would contend for, and
-	 * nothing here reads them.  Only possible before SQLite is first
-	 * used, which this is; later calls change nothing.
-	 */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);

@@ -36,6 +36,7 @@ struct store_peer {
 	uint64_t	 applied;
 };
 
+void		 store_init(void);
 struct store	*store_open(struct event_base *, const char *, const char *,
 		     int, enum fsync_mode, char **);
 void		 store_close(struct store *);

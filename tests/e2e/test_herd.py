@@ -447,6 +447,32 @@ class PassOn(HandPeer):
         self.assertEqual(self.next_line(beta), b"ACK 7\n")
         self.assertEqual(self.rows(), "quick|Beta|+1.000000000|+1+1|5\n")
 
+    def test_only_from_the_origin(self):
+        """An UPD relayed by a peer that is not its origin waits for the
+        commit: Gamma gets it numbered, never as FWD."""
+        beta, gamma = self.link_as("Beta"), self.link_as("Gamma")
+        beta.send(b"UPD 8 relayed Delta +1.000000000 +1+1 5\n")
+        self.assertRegex(self.next_line(gamma),
+                         rb"^UPD \d+ relayed Delta \+1.000000000 \+1\+1 5\n$")
+
+    def test_not_while_busy(self):
+        """A burst from the origin: once 64 updates wait for the commit,
+        the rest go numbered after it, not as FWD."""
+        beta, gamma = self.link_as("Beta"), self.link_as("Gamma")
+        beta.send(b"".join(b"UPD %d burst%d Beta +1.000000000 +1+1 5\n" %
+                           (i, i) for i in range(1, 301)))
+        fwd = upd = 0
+        while upd < 300:
+            line = self.next_line(gamma)
+            if line.startswith(b"FWD "):
+                fwd += 1
+            elif line.startswith(b"UPD "):
+                upd += 1
+        self.assertGreaterEqual(fwd, 1)
+        # 64 if Alpha reads the burst at once; a commit that ends between
+        # two reads of it lets a few more through, never all 300.
+        self.assertLessEqual(fwd, 128)
+
     def test_forwarded_is_kept_not_acked_not_passed_on(self):
         beta, gamma = self.link_as("Beta"), self.link_as("Gamma")
         # Passed on by Gamma: Alpha keeps both, acknowledges nothing and

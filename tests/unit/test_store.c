@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <sqlite3.h>
 
 #include "location.h"
 #include "store.h"
@@ -161,11 +162,47 @@ test_newer_record_wins(void)
 	fixture_close(&f);
 }
 
+/*
+ * A batch that fails (another process holds the write lock) takes its
+ * waiting peer updates with it: a lookup goes back to the committed row.
+ */
+static void
+test_failed_batch_forgotten(void)
+{
+	struct fixture	 f;
+	sqlite3		*other;
+	char		 path[128];
+	int		 done = 0;
+
+	if (fixture_open(&f) != 0) {
+		CU_FAIL("store_open");
+		return;
+	}
+	put(&f, "kiwi", "Beta", "+1+1", "20", "Beta");
+	commit(&f);
+	snprintf(path, sizeof path, "%s/m.db", f.dir);
+	CU_ASSERT_EQUAL(sqlite3_open(path, &other), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	put(&f, "kiwi", "Gamma", "+2+2", "30", "Gamma");
+	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "+2+2");
+	store_sync(f.s, synced, &done);
+	while (done == 0)
+		event_base_loop(f.base, EVLOOP_ONCE);
+	CU_ASSERT_EQUAL(done, -1);
+	CU_ASSERT_EQUAL(store_backlog(f.s), 0);
+	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "+1+1");
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	fixture_close(&f);
+}
+
 void
 suite_store(void)
 {
 	UNIT_SUITE("store",
 	    { "peer update seen before commit",
 	      test_peer_update_seen_before_commit },
-	    { "newer record wins", test_newer_record_wins });
+	    { "newer record wins", test_newer_record_wins },
+	    { "failed batch forgotten", test_failed_batch_forgotten });
 }
