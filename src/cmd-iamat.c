@@ -3,7 +3,7 @@
  *
  * The reply is computed now (its time-diff is this member's receive time
  * minus the client's time) but sent only when the store says the update
- * is durable.  An IAMAT that is not newer than the stored record changes
+ * is committed (with fsync always, on disk).  An IAMAT that is not newer than the stored record changes
  * nothing and still gets its own AT line.
  */
 #include "config.h"
@@ -70,7 +70,7 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 		at[n++] = '\n';
 		reply_add(r, at, n);
 	} else {
-		/* Only a client time with hundreds of digits gets here. */
+		/* Only a location or client time of hundreds of digits. */
 		line = location_at_line(&l);
 		reply_printf(r, "%s\n", line);
 		free(line);

@@ -13,7 +13,9 @@
  * here, in log_vwrite, as tmux's log_vwrite does: no caller can forget
  * it.  Byte buffers that may hold NUL (a raw line) go through log_escape()
  * first, since %s would stop at the NUL; its output is printable and so
- * passes log_vwrite unchanged.
+ * passes log_vwrite unchanged.  log_info_bytes() escapes its data itself;
+ * its two labels (a connection's name and a direction) are the caller's
+ * own text, written as they are.
  */
 #include "config.h"
 

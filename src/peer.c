@@ -16,6 +16,9 @@
  * takes the next number of a change sequence; a link sends the committed
  * rows above what it has sent, in order, read from the database a batch
  * at a time while the socket's output stays under a high-water mark.
+ * The one exception is FWD: an update straight from its origin is passed
+ * on at once, before our commit, while we are not busy (peers_pass_on);
+ * it is sent again from the database all the same.
  * The other side acknowledges a number once everything up to it is
  * committed there; acknowledged numbers are kept in the peers table, so
  * that a link that comes back up, after a restart of either side, sends
@@ -112,7 +115,7 @@ struct peer {
  * An ACK that waits for the batch holding the updates it covers.  With
  * one batch committing while the next fills, each batch gets its own:
  * acknowledging at one commit what went into the next batch would tell
- * the peer that updates are durable here before they are.
+ * the peer that updates are committed here before they are.
  */
 struct peer_ack {
 	struct peer	*p;
@@ -784,10 +787,10 @@ peers_tick_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * An update that its origin has just sent us was durable there before it
- * was sent: pass it on to our other peers at once, before our own commit,
- * so that it crosses the herd at the speed of the network rather than of
- * one disk sync per hop.  Only while this member is not busy: under load
+ * An update that its origin has just sent us was committed there before
+ * it was sent: pass it on to our other peers at once, before our own
+ * commit, so that it crosses the herd at the speed of the network rather
+ * than of one disk sync per hop.  Only while this member is not busy: under load
  * a commit carries many updates and the links send them from the
  * database in bulk, and every update passed on is sent again from the
  * database after our commit (the receiver keeps the newer, so the second

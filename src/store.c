@@ -78,7 +78,7 @@ struct store {
 
 	/*
 	 * Updates from peers not yet committed here, by client id.  They
-	 * were durable at their origin before they were sent, so a lookup
+	 * were committed at their origin before they were sent, so a lookup
 	 * may answer with them (see store_get).
 	 */
 	struct store_seen	 seen[STORE_SEEN_BUCKETS];
@@ -561,7 +561,7 @@ store_submit(struct store *s)
 	s->filling = store_batch_new();
 	s->batch_id++;
 	if (b->nops == 0) {
-		/* Only waiters, and nothing in flight: all is durable now. */
+		/* Only waiters, and nothing in flight: all is committed now. */
 		b->ok = 1;
 		b->seq = s->committed;
 		store_finish(s, b);
@@ -766,8 +766,8 @@ store_lookup_end(struct store *s, sqlite3_stmt *st, int r, char **cause)
 /*
  * Look client_id up: the committed record, or an update from a peer still
  * waiting for its commit here when that is newer.  Such an update was
- * durable at its origin before it was sent, so answering with it promises
- * nothing that is not kept; a client's own IAMAT is seen only once
+ * committed at its origin before it was sent, so answering with it
+ * promises nothing that is not kept; a client's own IAMAT is seen only once
  * committed.  Returns 1 and fills l (the caller clears it), 0 when the
  * client is unknown, -1 and *cause on a database error.
  */
@@ -819,7 +819,7 @@ store_add(struct store *s, struct store_op *op)
  * if it is newer than the record held for its client in the herd's order
  * of updates.  The store takes l's strings (l is cleared), so an update
  * is copied once on its way in.  The write goes into the filling batch:
- * store_sync() says when it is durable, and the applied hook whether it
+ * store_sync() says when it is committed, and the applied hook whether it
  * was newer.
  */
 void
@@ -857,7 +857,7 @@ store_peer_put(struct store *s, const struct store_peer *p)
 }
 
 /*
- * Call cb once everything written so far is durable (ok 1) or lost
+ * Call cb once everything written so far is committed (ok 1) or lost
  * (ok 0), from the loop: never from inside this call, so callers need not
  * be re-entrant.
  */
