@@ -5,6 +5,8 @@
  * crash a member or put into its database what no client could: every
  * UPD that parses must have fields inside the line, a valid origin name,
  * and a client time and location that the client parsers accept too.
+ * And the UPD line a member would send of that record parses back to the
+ * same record.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "iso6709.h"
+#include "location.h"
 #include "peerproto.h"
 #include "proto.h"
 #include "tstamp.h"
@@ -23,6 +26,56 @@ static int
 inside(const struct proto_field *f, const char *line, size_t size)
 {
 	return (f->p >= line && f->p + f->len <= line + size);
+}
+
+static int
+same(const struct proto_field *a, const struct proto_field *b)
+{
+	return (a->len == b->len && memcmp(a->p, b->p, a->len) == 0);
+}
+
+static char *
+dup_field(const struct proto_field *f)
+{
+	char	*s = malloc(f->len + 1);
+
+	memcpy(s, f->p, f->len);
+	s[f->len] = '\0';
+	return (s);
+}
+
+/* u's record as an UPD line, split and parsed again: the same record. */
+static void
+round_trip(const struct peerproto_upd *u)
+{
+	struct proto_field	 f[PROTO_MAX_FIELDS];
+	struct peerproto_upd	 v;
+	struct location		 l;
+	const char		*why;
+	char			 buf[4096];
+	size_t			 len;
+	int			 n;
+
+	memset(&l, 0, sizeof l);
+	l.client_id = dup_field(&u->client_id);
+	l.server_id = dup_field(&u->origin);
+	l.time_diff = dup_field(&u->time_diff);
+	l.location = dup_field(&u->location);
+	l.client_time = dup_field(&u->client_time);
+	len = peerproto_upd_line(buf, sizeof buf, 7, &l);
+	if (len < sizeof buf) {
+		if (buf[len - 1] != '\n')
+			abort();
+		n = proto_split(buf, len - 1, f, PROTO_MAX_FIELDS);
+		if (peerproto_parse_upd(f, n, &v, &why) != 0 || v.seq != 7 ||
+		    !same(&u->client_id, &v.client_id) ||
+		    !same(&u->origin, &v.origin) ||
+		    !same(&u->time_diff, &v.time_diff) ||
+		    !same(&u->location, &v.location) ||
+		    !same(&u->client_time, &v.client_time))
+			abort();
+	}
+	location_clear(&l);
 }
 
 int
@@ -62,6 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    &lon) != 0 ||
 		    tstamp_parse(u.client_time.p, u.client_time.len, &t) != 0)
 			abort();
+		round_trip(&u);
 	}
 	free(line);
 	return (0);
