@@ -378,6 +378,8 @@ client_init(struct event_base *base)
 	if ((flush_ev = event_new(base, -1, 0, client_flush_cb,
 	    NULL)) == NULL)
 		fatalx("event_new failed");
+	if ((write_buf = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
 }
 
 /* Close every client now, at the end of a shutdown. */
@@ -504,8 +506,6 @@ client_write_now(struct client *c, struct evbuffer *out)
 {
 	const char	*why;
 
-	if (write_buf == NULL && (write_buf = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new failed");
 	why = replies_take(c->replies, write_buf);
 	if (evbuffer_get_length(write_buf) != 0) {
 		evbuffer_write(write_buf, bufferevent_getfd(c->bev));
