@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "client.h"
 #include "cmd.h"
@@ -45,6 +46,7 @@ static void
 cmd_iamat_exec(struct cmd_ctx *ctx)
 {
 	struct proto_iamat	 in;
+	struct proto_field	 f[5];
 	struct location		 l;
 	struct reply		*r;
 	const char		*why;
@@ -57,11 +59,14 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 	}
 	tstamp_diff(&ctx->received, &in.time, diff, sizeof diff);
 
-	l.client_id = xstrndup(in.client_id.p, in.client_id.len);
-	l.server_id = xstrdup(ctx->srv->me->name);
-	l.time_diff = xstrdup(diff);
-	l.location = xstrndup(in.location.p, in.location.len);
-	l.client_time = xstrndup(in.client_time.p, in.client_time.len);
+	f[0] = in.client_id;
+	f[1].p = ctx->srv->me->name;
+	f[1].len = strlen(f[1].p);
+	f[2].p = diff;
+	f[2].len = strlen(diff);
+	f[3] = in.location;
+	f[4] = in.client_time;
+	location_copy(&l, f);
 	l.latitude = in.latitude;
 	l.longitude = in.longitude;
 

@@ -57,13 +57,42 @@ location_at_line(const struct location *l)
 	return (s);
 }
 
+/*
+ * Make l's texts copies of f[0] to f[4] (client id, origin, time-diff,
+ * location, client time) in one allocation: every update a member takes
+ * in is copied this way, and five allocations and frees of a few bytes
+ * each showed in its profile.  The coordinates are the caller's.
+ */
+void
+location_copy(struct location *l, const struct proto_field *f)
+{
+	const char	**to[] = { &l->client_id, &l->server_id, &l->time_diff,
+			    &l->location, &l->client_time };
+	size_t		  i, size = 0;
+	char		 *p;
+
+	for (i = 0; i < 5; i++)
+		size += f[i].len + 1;
+	p = l->mem = xmalloc(size);
+	for (i = 0; i < 5; i++) {
+		memcpy(p, f[i].p, f[i].len);
+		p[f[i].len] = '\0';
+		*to[i] = p;
+		p += f[i].len + 1;
+	}
+}
+
 void
 location_clear(struct location *l)
 {
-	xfree_const(l->client_id);
-	xfree_const(l->server_id);
-	xfree_const(l->time_diff);
-	xfree_const(l->location);
-	xfree_const(l->client_time);
+	if (l->mem != NULL)
+		free(l->mem);
+	else {
+		xfree_const(l->client_id);
+		xfree_const(l->server_id);
+		xfree_const(l->time_diff);
+		xfree_const(l->location);
+		xfree_const(l->client_time);
+	}
 	memset(l, 0, sizeof *l);
 }

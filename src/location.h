@@ -9,7 +9,8 @@
 /*
  * Every text field holds the exact wire text.  The fields are const: a
  * record is often a view of strings it does not own (a database row);
- * one that owns them (made with xstrdup) is released by location_clear.
+ * one that owns them is released by location_clear: either each made
+ * with xstrdup, or all five in the one block mem (location_copy).
  */
 struct location {
 	const char	*client_id;
@@ -19,11 +20,15 @@ struct location {
 	const char	*client_time;
 	double		 latitude;
 	double		 longitude;
+	char		*mem;		/* when set, holds the five texts */
 };
+
+struct proto_field;
 
 int	 location_newer(const struct location *, const struct location *);
 size_t	 location_at(const struct location *, char *, size_t);
 char	*location_at_line(const struct location *);
+void	 location_copy(struct location *, const struct proto_field *);
 void	 location_clear(struct location *);
 
 #endif

@@ -583,13 +583,15 @@ peer_bad_update(struct peer *p, struct proto_field *f, int n,
 static void
 peer_store_update(struct peer *p, const struct peerproto_upd *u)
 {
-	struct location	l;
+	struct proto_field	f[5];
+	struct location		l;
 
-	l.client_id = xstrndup(u->client_id.p, u->client_id.len);
-	l.server_id = xstrndup(u->origin.p, u->origin.len);
-	l.time_diff = xstrndup(u->time_diff.p, u->time_diff.len);
-	l.location = xstrndup(u->location.p, u->location.len);
-	l.client_time = xstrndup(u->client_time.p, u->client_time.len);
+	f[0] = u->client_id;
+	f[1] = u->origin;
+	f[2] = u->time_diff;
+	f[3] = u->location;
+	f[4] = u->client_time;
+	location_copy(&l, f);
 	l.latitude = u->latitude;
 	l.longitude = u->longitude;
 	store_put(peer_store(p), &l, peer_name(p));	/* takes l's strings */

@@ -51,6 +51,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "proto.h"
 #include "schema.h"
 #include "store-int.h"
 #include "store.h"
@@ -734,12 +735,12 @@ store_close(struct store *s)
 	free(s);
 }
 
-static char *
-column_dup(sqlite3_stmt *st, int i)
+/* f as a view of the string s. */
+static void
+field(struct proto_field *f, const char *s)
 {
-	const unsigned char	*p = sqlite3_column_text(st, i);
-
-	return (xstrdup(p ? (const char *)p : ""));
+	f->p = s;
+	f->len = strlen(s);
 }
 
 /*
@@ -776,16 +777,22 @@ store_get(struct store *s, const char *client_id, struct location *l,
     char **cause)
 {
 	const struct location	*seen;
-	int			 r;
+	struct proto_field	 f[5];
+	int			 r, i;
 
 	sqlite3_bind_text(s->get, 1, client_id, -1, SQLITE_STATIC);
 	r = sqlite3_step(s->get);
 	if (r == SQLITE_ROW) {
-		l->client_id = xstrdup(client_id);
-		l->server_id = column_dup(s->get, 0);
-		l->time_diff = column_dup(s->get, 1);
-		l->location = column_dup(s->get, 2);
-		l->client_time = column_dup(s->get, 3);
+		f[0].p = client_id;
+		f[0].len = strlen(client_id);
+		for (i = 0; i < 4; i++) {
+			f[i + 1].p = (const char *)sqlite3_column_text(s->get,
+			    i);
+			f[i + 1].len = (size_t)sqlite3_column_bytes(s->get, i);
+			if (f[i + 1].p == NULL)
+				f[i + 1].p = "";
+		}
+		location_copy(l, f);
 		l->latitude = sqlite3_column_double(s->get, 4);
 		l->longitude = sqlite3_column_double(s->get, 5);
 	}
@@ -796,11 +803,12 @@ store_get(struct store *s, const char *client_id, struct location *l,
 		return (r);
 	if (r == 1)
 		location_clear(l);
-	l->client_id = xstrdup(seen->client_id);
-	l->server_id = xstrdup(seen->server_id);
-	l->time_diff = xstrdup(seen->time_diff);
-	l->location = xstrdup(seen->location);
-	l->client_time = xstrdup(seen->client_time);
+	field(&f[0], seen->client_id);
+	field(&f[1], seen->server_id);
+	field(&f[2], seen->time_diff);
+	field(&f[3], seen->location);
+	field(&f[4], seen->client_time);
+	location_copy(l, f);
 	l->latitude = seen->latitude;
 	l->longitude = seen->longitude;
 	return (1);

@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "location.h"
+#include "proto.h"
 #include "unit.h"
 
 static struct location
 loc(const char *server, const char *location, const char *time)
 {
 	struct location	l = { "kiwi", server, "+0.100000000", location, time,
-	    0, 0 };
+	    0, 0, NULL };
 
 	return (l);
 }
@@ -73,11 +74,36 @@ test_at(void)
 	CU_ASSERT_EQUAL(location_at(&l, NULL, 0), 29);
 }
 
+/* location_copy: five texts in one block, freed by location_clear. */
+static void
+test_copy(void)
+{
+	struct proto_field	f[5] = {
+		{ "kiwi.cs", 4 }, { "Goloman", 7 }, { "+0.1", 4 },
+		{ "+1+1xx", 4 }, { "", 0 }
+	};
+	struct location		l;
+
+	memset(&l, 0, sizeof l);
+	location_copy(&l, f);
+	CU_ASSERT_PTR_NOT_NULL(l.mem);
+	CU_ASSERT_STRING_EQUAL(l.client_id, "kiwi");
+	CU_ASSERT_STRING_EQUAL(l.server_id, "Goloman");
+	CU_ASSERT_STRING_EQUAL(l.time_diff, "+0.1");
+	CU_ASSERT_STRING_EQUAL(l.location, "+1+1");
+	CU_ASSERT_STRING_EQUAL(l.client_time, "");
+	CU_ASSERT_PTR_EQUAL(l.client_id, l.mem);
+	location_clear(&l);
+	CU_ASSERT_PTR_NULL(l.mem);
+	CU_ASSERT_PTR_NULL(l.client_id);
+}
+
 void
 suite_location(void)
 {
 	UNIT_SUITE("location",
 	    { "newer", test_newer },
 	    { "at_line", test_at_line },
-	    { "at", test_at });
+	    { "at", test_at },
+	    { "copy", test_copy });
 }
