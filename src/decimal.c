@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "decimal.h"
@@ -95,11 +94,13 @@ decimal_cmp(const char *a, size_t alen, const char *b, size_t blen)
 int
 decimal_cmp_uint(const char *a, size_t alen, unsigned long n)
 {
-	char	buf[32];
-	int	len;
+	char	buf[32], *p = buf + sizeof buf;
 
-	len = snprintf(buf, sizeof buf, "%lu", n);
-	return (decimal_cmp(a, alen, buf, len));
+	do {
+		*--p = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	return (decimal_cmp(a, alen, p, (size_t)(buf + sizeof buf - p)));
 }
 
 /* Is a valid decimal equal to zero? */

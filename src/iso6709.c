@@ -36,14 +36,19 @@ number_len(const char *s, size_t len)
 static int
 coordinate(const char *s, size_t len, unsigned long limit, double *out)
 {
-	char	*copy;
+	char	buf[64], *copy = buf;
 
 	if (decimal_cmp_uint(s, len, limit) > 0)
 		return (-1);
 	/* The double only feeds the REAL columns and the Places request. */
-	copy = xstrndup(s, len);
+	if (len < sizeof buf) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+	} else
+		copy = xstrndup(s, len);
 	*out = strtod(copy, NULL);
-	free(copy);
+	if (copy != buf)
+		free(copy);
 	return (0);
 }
 

@@ -53,6 +53,20 @@ test_parse(void)
 	CU_ASSERT_EQUAL(tstamp_parse("123456789012345678", 18, &t), 0);
 }
 
+/* A buffer too small: cut as snprintf would, and always ended. */
+static void
+check_cut(void)
+{
+	struct tstamp	ta = ts("10.5"), tb = ts("9");
+	char		buf[6];
+
+	memset(buf, 'z', sizeof buf);
+	tstamp_diff(&ta, &tb, buf, sizeof buf);
+	CU_ASSERT_STRING_EQUAL(buf, "+1.50");
+	tstamp_diff(&ta, &tb, buf, 1);
+	CU_ASSERT_STRING_EQUAL(buf, "");
+}
+
 static void
 test_diff(void)
 {
@@ -73,6 +87,8 @@ test_diff(void)
 	/* A tenth digit changes nothing. */
 	check_diff("2", "1.0000000009", "+1.000000000");
 	check_diff("123456789012345678.5", "0", "+123456789012345678.500000000");
+	check_diff("0", "123456789012345678.5", "-123456789012345678.500000000");
+	check_cut();
 }
 
 void
