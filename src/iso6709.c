@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,22 +34,57 @@ number_len(const char *s, size_t len)
 	return (i);
 }
 
-static int
-coordinate(const char *s, size_t len, unsigned long limit, double *out)
+/*
+ * The value of the D+(.D+)? run at s, as strtod would give it.  When all
+ * its digits make an integer below 2^53 and there are at most 22 after
+ * the point, both that integer and the power of ten are exact doubles,
+ * and one division rounds correctly, so the result is strtod's (Clinger's
+ * fast path); every usual coordinate is such.  Others go to strtod.
+ */
+static double
+decimal_value(const char *s, size_t len)
 {
-	char	buf[64], *copy = buf;
+	static const double	 pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
+				    1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
+				    1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+				    1e21, 1e22 };
+	uint64_t		 m = 0;
+	size_t			 i, frac = 0;
+	int			 point = 0;
+	char			 buf[64], *copy = buf;
+	double			 v;
 
-	if (decimal_cmp_uint(s, len, limit) > 0)
-		return (-1);
-	/* The double only feeds the REAL columns and the Places request. */
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			point = 1;
+			continue;
+		}
+		if (m > ((uint64_t)1 << 53) / 10)
+			break;
+		m = m * 10 + (uint64_t)(s[i] - '0');
+		frac += point;
+	}
+	if (i == len && m <= ((uint64_t)1 << 53) && frac <= 22)
+		return ((double)m / pow10[frac]);
+
 	if (len < sizeof buf) {
 		memcpy(buf, s, len);
 		buf[len] = '\0';
 	} else
 		copy = xstrndup(s, len);
-	*out = strtod(copy, NULL);
+	v = strtod(copy, NULL);
 	if (copy != buf)
 		free(copy);
+	return (v);
+}
+
+static int
+coordinate(const char *s, size_t len, unsigned long limit, double *out)
+{
+	if (decimal_cmp_uint(s, len, limit) > 0)
+		return (-1);
+	/* The double only feeds the REAL columns and the Places request. */
+	*out = decimal_value(s, len);
 	return (0);
 }
 

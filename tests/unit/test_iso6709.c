@@ -1,6 +1,9 @@
 /* test_iso6709.c: locations and their ranges. */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "iso6709.h"
@@ -47,10 +50,54 @@ test_bad(void)
 	}
 }
 
+/*
+ * The degrees are exactly strtod's, whether they take the fast path (up
+ * to 2^53 and 22 decimals) or not: random digits, bit for bit.
+ */
+static void
+test_as_strtod(void)
+{
+	uint64_t	x = 88172645463325252ULL;	/* xorshift64 */
+	char		loc[160], lat_s[64], lon_s[64];
+	double		lat, lon;
+	int		i, j, n, bad = 0;
+
+	for (i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n = snprintf(lat_s, sizeof lat_s, "%d", (int)(x % 90));
+		if (x % 3 != 0) {
+			lat_s[n++] = '.';
+			for (j = 0; j < (int)((x >> 8) % 30) + 1; j++)
+				lat_s[n++] = (char)('0' + (x >> (j % 50)) % 10);
+			lat_s[n] = '\0';
+		}
+		n = snprintf(lon_s, sizeof lon_s, "%d", (int)(x % 180));
+		lon_s[n++] = '.';
+		for (j = 0; j < (int)((x >> 16) % 18) + 1; j++)
+			lon_s[n++] = (char)('0' + (x >> (j % 40 + 3)) % 10);
+		lon_s[n] = '\0';
+		snprintf(loc, sizeof loc, "+%s-%s", lat_s, lon_s);
+		if (parse(loc, &lat, &lon) != 0 || lat != strtod(lat_s, NULL) ||
+		    lon != -strtod(lon_s, NULL)) {
+			if (bad++ == 0)
+				fprintf(stderr, "not as strtod: %s\n", loc);
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	/* Past 2^53, and past 22 decimals: strtod itself. */
+	CU_ASSERT_EQUAL(parse("+9.007199254740993+0.00000000000000000000001",
+	    &lat, &lon), 0);
+	CU_ASSERT_TRUE(lat == strtod("9.007199254740993", NULL));
+	CU_ASSERT_TRUE(lon == strtod("0.00000000000000000000001", NULL));
+}
+
 void
 suite_iso6709(void)
 {
 	UNIT_SUITE("iso6709",
 	    { "good", test_good },
-	    { "bad", test_bad });
+	    { "bad", test_bad },
+	    { "as strtod", test_as_strtod });
 }
