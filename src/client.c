@@ -639,8 +639,9 @@ client_read(struct client *c)
 				    "Places, %zu bytes unread)", c->name,
 				    replies_count(c->replies),
 				    replies_working(c->replies),
-				    replies_held(c->replies) + evbuffer_get_length(
-				    bufferevent_get_output(c->bev)));
+				    replies_held(c->replies) +
+				    evbuffer_get_length(bufferevent_get_output(
+				    c->bev)));
 			c->paused = 1;
 			bufferevent_disable(c->bev, EV_READ);
 			return;

@@ -3,8 +3,8 @@
  *
  * The reply is computed now (its time-diff is this member's receive time
  * minus the client's time) but sent only when the store says the update
- * is committed (with fsync always, on disk).  An IAMAT that is not newer than the stored record changes
- * nothing and still gets its own AT line.
+ * is committed (with fsync always, on disk).  An IAMAT that is not newer
+ * than the stored record changes nothing and still gets its own AT line.
  */
 #include "config.h"
 

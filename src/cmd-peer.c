@@ -62,7 +62,8 @@ cmd_hello_exec(struct cmd_ctx *ctx)
 	char			 proof[PEERPROTO_HEX_SIZE];
 
 	if (ctx->n != 6 || !proto_field_is(&f[1], PEERPROTO_VERSION) ||
-	    !peerproto_is_name(&f[2]) || !proto_field_is(&f[3], srv->me->name) ||
+	    !peerproto_is_name(&f[2]) ||
+	    !proto_field_is(&f[3], srv->me->name) ||
 	    !peerproto_is_hex(&f[4], PEERPROTO_HEX_SIZE - 1) ||
 	    !peerproto_is_hex(&f[5], PEERPROTO_DBID_LEN)) {
 		cmd_peer_refuse(ctx, "malformed HELLO");

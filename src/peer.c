@@ -792,11 +792,11 @@ peers_tick_cb(evutil_socket_t fd, short events, void *arg)
  * An update that its origin has just sent us was committed there before
  * it was sent: pass it on to our other peers at once, before our own
  * commit, so that it crosses the herd at the speed of the network rather
- * than of one disk sync per hop.  Only while this member is not busy: under load
- * a commit carries many updates and the links send them from the
- * database in bulk, and every update passed on is sent again from the
- * database after our commit (the receiver keeps the newer, so the second
- * copy changes nothing).  A FWD is never passed on again, so nothing
+ * than of one disk sync per hop.  Only while this member is not busy:
+ * under load a commit carries many updates and the links send them from
+ * the database in bulk, and every update passed on is sent again from
+ * the database after our commit (the receiver keeps the newer, so the
+ * second copy changes nothing).  A FWD is never passed on again, so nothing
  * circles the herd.
  */
 static void

@@ -123,7 +123,8 @@ places_load_key(const struct topology *t, char **key, char **cause)
 	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
 		len--;
 	if (len == 0) {
-		xasprintf(cause, "places_key_file %s: empty", t->places_key_file);
+		xasprintf(cause, "places_key_file %s: empty",
+		    t->places_key_file);
 		return (-1);
 	}
 	*key = xstrndup(buf, len);
@@ -232,7 +233,7 @@ static size_t
 places_write_cb(char *data, size_t size, size_t n, void *arg)
 {
 	struct places_req	*req = arg;
-	size_t			 len = size * n;	/* size is 1: curl says so */
+	size_t			 len = size * n;	/* size is 1 (curl) */
 
 	if (evbuffer_get_length(req->body) + len > PLACES_MAX_BODY) {
 		req->too_large = 1;

@@ -405,8 +405,8 @@ placesjson_from_legacy(long code, const char *body, size_t len,
 			json_array_remove(results, json_array_size(results) - 1);
 		if (json_depth(in, 0) > PLACESJSON_MAX_DEPTH) {
 			json_decref(in);
-			return (placesjson_error("UNKNOWN_ERROR", "Places answer "
-			    "nested too deep for a reply"));
+			return (placesjson_error("UNKNOWN_ERROR",
+			    "Places answer nested too deep for a reply"));
 		}
 		return (in);
 	}

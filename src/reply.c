@@ -46,7 +46,7 @@ struct replies {
 	void			*arg;
 	TAILQ_HEAD(, reply)	 head;
 	unsigned		 n;
-	unsigned		 working;	/* with work that can be cancelled */
+	unsigned		 working;	/* with cancellable work */
 	size_t			 held;		/* bytes of done replies held */
 };
 

@@ -73,7 +73,7 @@ struct store_writer {
 	 * its last sync.
 	 */
 	char			*wal;		/* NULL: fsync always */
-	int			 unsynced;	/* committed since the last sync */
+	int			 unsynced;	/* committed since last sync */
 	struct timespec		 sync_due;	/* CLOCK_MONOTONIC */
 
 	pthread_t		 thread;

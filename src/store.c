@@ -75,7 +75,7 @@ struct store {
 	struct store_batch	*filling;
 	struct store_batch	*inflight;	/* with the writer */
 	uint64_t		 batch_id;	/* of the filling batch */
-	unsigned		 backlog;	/* updates filling or in flight */
+	unsigned		 backlog;	/* updates filling, in flight */
 
 	/*
 	 * Updates from peers not yet committed here, by client id.  They
@@ -88,7 +88,7 @@ struct store {
 
 	/* fsync everysec: WAL syncs failing, as logged (store_sync_news). */
 	int			 sync_failing;
-	time_t			 sync_logged;	/* monotonic, of the last line */
+	time_t			 sync_logged;	/* monotonic: the last line */
 	unsigned		 sync_unlogged;	/* failures since that line */
 	unsigned		 sync_failures;	/* since it last worked */
 
