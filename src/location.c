@@ -82,6 +82,25 @@ location_copy(struct location *l, const struct proto_field *f)
 	}
 }
 
+/* Make l a copy of src, in one allocation as location_copy does. */
+void
+location_dup(struct location *l, const struct location *src)
+{
+	const char		*s[] = { src->client_id, src->server_id,
+				    src->time_diff, src->location,
+				    src->client_time };
+	struct proto_field	 f[5];
+	size_t			 i;
+
+	for (i = 0; i < 5; i++) {
+		f[i].p = s[i];
+		f[i].len = strlen(s[i]);
+	}
+	location_copy(l, f);
+	l->latitude = src->latitude;
+	l->longitude = src->longitude;
+}
+
 void
 location_clear(struct location *l)
 {

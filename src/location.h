@@ -29,6 +29,7 @@ int	 location_newer(const struct location *, const struct location *);
 size_t	 location_at(const struct location *, char *, size_t);
 char	*location_at_line(const struct location *);
 void	 location_copy(struct location *, const struct proto_field *);
+void	 location_dup(struct location *, const struct location *);
 void	 location_clear(struct location *);
 
 #endif

@@ -226,13 +226,17 @@ void
 log_info_bytes(const char *who, const char *what, const void *data,
     size_t len)
 {
-	size_t	wlen = strlen(who), plen = strlen(what), was = log_len;
-	char	*o;
+	const char	*level = log_names[LOG_LEVEL_INFO];
+	size_t		 llen = strlen(level), wlen = strlen(who);
+	size_t		 plen = strlen(what), was = log_len;
+	char		*o;
 
-	log_reserve(sizeof "info: " + wlen + plen + 2 + len * 4 + 1);
+	log_reserve(llen + 2 + wlen + plen + 2 + len * 4 + 1);
 	o = log_buf + log_len;
-	memcpy(o, "info: ", 6);
-	o += 6;
+	memcpy(o, level, llen);
+	o += llen;
+	*o++ = ':';
+	*o++ = ' ';
 	memcpy(o, who, wlen);
 	o += wlen;
 	*o++ = ' ';

@@ -815,11 +815,11 @@ peers_pass_on(struct peer *from, const struct peerproto_upd *u)
 	for (i = 0; i < ps->n; i++) {
 		q = &ps->list[i];
 		if (q == from || q->state != PEER_UP ||
-		    proto_field_is(&u->origin, peer_name(q)) ||
-		    evbuffer_get_length(bufferevent_get_output(q->bev)) >=
-		    PEER_PASS_WATER)
+		    proto_field_is(&u->origin, peer_name(q)))
 			continue;
 		out = bufferevent_get_output(q->bev);
+		if (evbuffer_get_length(out) >= PEER_PASS_WATER)
+			continue;
 		if (evbuffer_add(out, "FWD ", 4) != 0 ||
 		    evbuffer_add(out, rec, len) != 0 ||
 		    evbuffer_add(out, "\n", 1) != 0)

@@ -735,13 +735,6 @@ store_close(struct store *s)
 	free(s);
 }
 
-/* f as a view of the string s. */
-static void
-field(struct proto_field *f, const char *s)
-{
-	f->p = s;
-	f->len = strlen(s);
-}
 
 /*
  * Finish a one-row lookup whose step returned r: 1 for a row (read by the
@@ -803,14 +796,7 @@ store_get(struct store *s, const char *client_id, struct location *l,
 		return (r);
 	if (r == 1)
 		location_clear(l);
-	field(&f[0], seen->client_id);
-	field(&f[1], seen->server_id);
-	field(&f[2], seen->time_diff);
-	field(&f[3], seen->location);
-	field(&f[4], seen->client_time);
-	location_copy(l, f);
-	l->latitude = seen->latitude;
-	l->longitude = seen->longitude;
+	location_dup(l, seen);
 	return (1);
 }
 

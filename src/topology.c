@@ -353,16 +353,18 @@ static int
 dir_provider(struct topo_parser *p, const struct directive *d, char **argv,
     int argc)
 {
-	if (strcmp(argv[0], "google") == 0)
-		p->t->places_provider = PLACES_GOOGLE;
-	else if (strcmp(argv[0], "google-legacy") == 0)
-		p->t->places_provider = PLACES_GOOGLE_LEGACY;
-	else if (strcmp(argv[0], "local") == 0)
-		p->t->places_provider = PLACES_LOCAL;
-	else
-		return (topo_error(p, "unknown places_provider '%s' (want "
-		    "google, google-legacy or local)", argv[0]));
-	return (0);
+	size_t	i;
+
+	/* Every name but "none", which is what leaving it out means. */
+	for (i = PLACES_GOOGLE; i < sizeof provider_names /
+	    sizeof provider_names[0]; i++) {
+		if (strcmp(argv[0], provider_names[i]) == 0) {
+			p->t->places_provider = (enum places_provider)i;
+			return (0);
+		}
+	}
+	return (topo_error(p, "unknown places_provider '%s' (want google, "
+	    "google-legacy or local)", argv[0]));
 }
 
 /* Only local can stand in for a Google provider: it needs no key. */

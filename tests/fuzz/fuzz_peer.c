@@ -34,16 +34,6 @@ same(const struct proto_field *a, const struct proto_field *b)
 	return (a->len == b->len && memcmp(a->p, b->p, a->len) == 0);
 }
 
-static char *
-dup_field(const struct proto_field *f)
-{
-	char	*s = malloc(f->len + 1);
-
-	memcpy(s, f->p, f->len);
-	s[f->len] = '\0';
-	return (s);
-}
-
 /* u's record as an UPD line, split and parsed again: the same record. */
 static void
 round_trip(const struct peerproto_upd *u)
@@ -56,12 +46,12 @@ round_trip(const struct peerproto_upd *u)
 	size_t			 len;
 	int			 n;
 
-	memset(&l, 0, sizeof l);
-	l.client_id = dup_field(&u->client_id);
-	l.server_id = dup_field(&u->origin);
-	l.time_diff = dup_field(&u->time_diff);
-	l.location = dup_field(&u->location);
-	l.client_time = dup_field(&u->client_time);
+	f[0] = u->client_id;
+	f[1] = u->origin;
+	f[2] = u->time_diff;
+	f[3] = u->location;
+	f[4] = u->client_time;
+	location_copy(&l, f);
 	len = peerproto_upd_line(buf, sizeof buf, 7, &l);
 	if (len < sizeof buf) {
 		if (buf[len - 1] != '\n')
