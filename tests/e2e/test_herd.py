@@ -286,7 +286,7 @@ class HandPeer(HerdCase):
 
     def setUp(self):
         super().setUp()
-        # Beta is played by this test; Alpha is the real member.
+        # The peers are played by this test; Alpha is the real member.
         self.herd["Alpha"].start()
         with open(os.path.join(self.herd.dir, "var", "herd.key"), "rb") as f:
             self.key = f.read()
@@ -297,17 +297,33 @@ class HandPeer(HerdCase):
             hs["ddb"], hs["ldb"])
         return hmac.new(key, msg.encode(), hashlib.sha256).hexdigest()
 
-    def hello(self, c, nonce="ab" * 32, db="cd" * 16):
-        c.send(b"HELLO herd/1 Beta Alpha %s %s\n" % (nonce.encode(),
-                                                     db.encode()))
+    def hello(self, c, nonce="ab" * 32, db="cd" * 16, name="Beta"):
+        c.send(b"HELLO herd/1 %s Alpha %s %s\n" % (name.encode(),
+                                                    nonce.encode(),
+                                                    db.encode()))
         line = c.read_line()
         parts = line.split()
         self.assertEqual(parts[0], b"CHALLENGE", line)
-        hs = {"dialer": "Beta", "listener": "Alpha", "dn": nonce,
+        hs = {"dialer": name, "listener": "Alpha", "dn": nonce,
               "ln": parts[1].decode(), "ddb": db, "ldb": parts[2].decode()}
         self.assertEqual(parts[3].decode(),
                          self.mac(self.key, "listener", hs))
         return hs
+
+    def link_as(self, name="Beta"):
+        """A link up with Alpha, dialled as peer name."""
+        c = self.herd["Alpha"].connect()
+        hs = self.hello(c, name=name)
+        c.send(b"AUTH %s\n" % self.mac(self.key, "dialer", hs).encode())
+        self.assertEqual(c.read_line(), b"READY\n")
+        return c
+
+    def next_line(self, c):
+        """The next line that is not a keepalive."""
+        line = c.read_line()
+        while line == b"PING\n":
+            line = c.read_line()
+        return line
 
     def rows(self):
         return self.herd["Alpha"].sqlite(ROWS)
@@ -318,10 +334,7 @@ class Security(HandPeer):
 
     def test_handshake_then_update_and_ack(self):
         """The protocol as the manual describes it, spoken by hand."""
-        c = self.herd["Alpha"].connect()
-        hs = self.hello(c)
-        c.send(b"AUTH %s\n" % self.mac(self.key, "dialer", hs).encode())
-        self.assertEqual(c.read_line(), b"READY\n")
+        c = self.link_as("Beta")
         c.send(b"UPD 7 viahand Beta +1.000000000 +1+1 5\n")
         self.assertEqual(c.read_line(), b"ACK 7\n")
         self.assertEqual(self.rows(),
@@ -329,9 +342,7 @@ class Security(HandPeer):
         # The update is not sent back to the peer it came from.
         c.send(b"PING\n")
         self.herd["Alpha"].ask(b"IAMAT local +2+2 6\n")
-        line = c.read_line()
-        while line == b"PING\n":
-            line = c.read_line()
+        line = self.next_line(c)
         self.assertRegex(line, rb"^UPD \d+ local Alpha \+\S+ \+2\+2 6\n$")
 
     def test_forged_at_and_upd_from_a_client(self):
@@ -415,26 +426,6 @@ class PassOn(HandPeer):
     once; Alpha is real, Beta and Gamma are played by the test."""
     names = ("Alpha", "Beta", "Gamma")
     links = (("Alpha", "Beta"), ("Alpha", "Gamma"))
-
-    def link_as(self, name, nonce="ab" * 32, db="cd" * 16):
-        c = self.herd["Alpha"].connect()
-        c.send(b"HELLO herd/1 %s Alpha %s %s\n" % (name.encode(),
-                                                    nonce.encode(),
-                                                    db.encode()))
-        parts = c.read_line().split()
-        self.assertEqual(parts[0], b"CHALLENGE")
-        hs = {"dialer": name, "listener": "Alpha", "dn": nonce,
-              "ln": parts[1].decode(), "ddb": db, "ldb": parts[2].decode()}
-        c.send(b"AUTH %s\n" % self.mac(self.key, "dialer", hs).encode())
-        self.assertEqual(c.read_line(), b"READY\n")
-        return c
-
-    def next_line(self, c):
-        """The next line that is not a keepalive."""
-        line = c.read_line()
-        while line == b"PING\n":
-            line = c.read_line()
-        return line
 
     def test_first_hop_passes_on_then_sends_committed(self):
         beta, gamma = self.link_as("Beta"), self.link_as("Gamma")

@@ -25,20 +25,36 @@ struct fixture {
 	struct store		*s;
 };
 
+static void
+remove_dir(const char *dir)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		CU_FAIL("rm -rf");
+}
+
+/* A store in a new folder, or -1 (and the test failed). */
 static int
 fixture_open(struct fixture *f)
 {
 	char	path[128], *cause = NULL;
 
 	snprintf(f->dir, sizeof f->dir, "/tmp/herd-store-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL) {
+		CU_FAIL("mkdtemp");
 		return (-1);
+	}
 	snprintf(path, sizeof path, "%s/m.db", f->dir);
 	f->base = event_base_new();
 	f->s = store_open(f->base, path, NULL, 1, FSYNC_ALWAYS, &cause);
 	if (f->s == NULL) {
 		fprintf(stderr, "store_open: %s\n", cause);
 		free(cause);
+		CU_FAIL("store_open");
+		event_base_free(f->base);
+		remove_dir(f->dir);
 		return (-1);
 	}
 	return (0);
@@ -47,13 +63,9 @@ fixture_open(struct fixture *f)
 static void
 fixture_close(struct fixture *f)
 {
-	char	cmd[128];
-
 	store_close(f->s);
 	event_base_free(f->base);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		CU_FAIL("rm -rf");
+	remove_dir(f->dir);
 }
 
 static void
@@ -77,16 +89,22 @@ synced(void *arg, int ok)
 	*(int *)arg = ok ? 1 : -1;
 }
 
-/* Run the loop until everything put so far is committed. */
-static void
-commit(struct fixture *f)
+/* Run the loop until everything put so far is committed (1) or lost (-1). */
+static int
+sync_wait(struct fixture *f)
 {
 	int	done = 0;
 
 	store_sync(f->s, synced, &done);
 	while (done == 0)
 		event_base_loop(f->base, EVLOOP_ONCE);
-	CU_ASSERT_EQUAL(done, 1);
+	return (done);
+}
+
+static void
+commit(struct fixture *f)
+{
+	CU_ASSERT_EQUAL(sync_wait(f), 1);
 }
 
 /* Where store_get places id: its location, or "" when unknown. */
@@ -114,10 +132,8 @@ test_peer_update_seen_before_commit(void)
 {
 	struct fixture	f;
 
-	if (fixture_open(&f) != 0) {
-		CU_FAIL("store_open");
+	if (fixture_open(&f) != 0)
 		return;
-	}
 	/* Nothing has run on the loop yet: nothing is committed. */
 	put(&f, "kiwi", "Beta", "+1+1", "10", "Beta");
 	put(&f, "own", "Alpha", "+2+2", "10", NULL);
@@ -137,10 +153,8 @@ test_newer_record_wins(void)
 {
 	struct fixture	f;
 
-	if (fixture_open(&f) != 0) {
-		CU_FAIL("store_open");
+	if (fixture_open(&f) != 0)
 		return;
-	}
 	put(&f, "kiwi", "Beta", "+1+1", "20", "Beta");
 	commit(&f);
 	/* Older than the committed one: the committed one is the answer. */
@@ -172,12 +186,9 @@ test_failed_batch_forgotten(void)
 	struct fixture	 f;
 	sqlite3		*other;
 	char		 path[128];
-	int		 done = 0;
 
-	if (fixture_open(&f) != 0) {
-		CU_FAIL("store_open");
+	if (fixture_open(&f) != 0)
 		return;
-	}
 	put(&f, "kiwi", "Beta", "+1+1", "20", "Beta");
 	commit(&f);
 	snprintf(path, sizeof path, "%s/m.db", f.dir);
@@ -186,10 +197,7 @@ test_failed_batch_forgotten(void)
 	    NULL), SQLITE_OK);
 	put(&f, "kiwi", "Gamma", "+2+2", "30", "Gamma");
 	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "+2+2");
-	store_sync(f.s, synced, &done);
-	while (done == 0)
-		event_base_loop(f.base, EVLOOP_ONCE);
-	CU_ASSERT_EQUAL(done, -1);
+	CU_ASSERT_EQUAL(sync_wait(&f), -1);
 	CU_ASSERT_EQUAL(store_backlog(f.s), 0);
 	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "+1+1");
 	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
