@@ -125,13 +125,21 @@ import_prepare(struct import *im, sqlite3_stmt **st, const char *sql)
 }
 
 static void
-import_free(struct import *im)
+import_finalize(struct import *im)
 {
 	sqlite3_finalize(im->find);
 	sqlite3_finalize(im->insert);
 	sqlite3_finalize(im->update);
 	sqlite3_finalize(im->rtree_insert);
 	sqlite3_finalize(im->rtree_update);
+	im->find = im->insert = im->update = NULL;
+	im->rtree_insert = im->rtree_update = NULL;
+}
+
+static void
+import_free(struct import *im)
+{
+	import_finalize(im);
 	sqlite3_close(im->db);
 	if (im->lockfd != -1)
 		close(im->lockfd);
@@ -362,13 +370,7 @@ import_commit(struct import *im)
 		log_errorx("%s: %s", im->tmp, sqlite3_errmsg(im->db));
 		goto fail;
 	}
-	sqlite3_finalize(im->find);
-	sqlite3_finalize(im->insert);
-	sqlite3_finalize(im->update);
-	sqlite3_finalize(im->rtree_insert);
-	sqlite3_finalize(im->rtree_update);
-	im->find = im->insert = im->update = NULL;
-	im->rtree_insert = im->rtree_update = NULL;
+	import_finalize(im);
 	if (sqlite3_close(im->db) != SQLITE_OK) {
 		log_errorx("%s: %s", im->tmp, sqlite3_errmsg(im->db));
 		goto fail;
@@ -407,7 +409,7 @@ cmd_import_geonames(char **argv, const struct options *o)
 	GeonamesCity	*c;
 	const char	*name, *state, *country, *cc;
 	char		*vicinity, id[64];
-	int		 i, n;
+	int		 i, n, rc;
 	uint64_t	 h;
 	char		 lat[32], lng[32];
 
@@ -428,6 +430,10 @@ cmd_import_geonames(char **argv, const struct options *o)
 		p.name = name;
 		p.lat = geonames_city_get_latitude(c);
 		p.lng = geonames_city_get_longitude(c);
+		if (*name == '\0' || !isfinite(p.lat) || !isfinite(p.lng)) {
+			geonames_city_free(c);
+			continue;
+		}
 		p.prominence = geonames_city_get_population(c);
 		if (p.prominence > PLACESDB_MAX_PROMINENCE)
 			p.prominence = PLACESDB_MAX_PROMINENCE;
@@ -445,19 +451,13 @@ cmd_import_geonames(char **argv, const struct options *o)
 		else
 			vicinity = xstrdup(country);
 		p.vicinity = vicinity;
-		if (*name == '\0' || !isfinite(p.lat) || !isfinite(p.lng)) {
-			free(vicinity);
-			geonames_city_free(c);
-			continue;
-		}
-		if (import_place(&im, &p) != 0) {
-			free(vicinity);
-			geonames_city_free(c);
+		rc = import_place(&im, &p);
+		free(vicinity);
+		geonames_city_free(c);
+		if (rc != 0) {
 			import_abort(&im);
 			return (1);
 		}
-		free(vicinity);
-		geonames_city_free(c);
 	}
 	return (import_commit(&im) == 0 ? 0 : 1);
 }

@@ -90,17 +90,36 @@ static void	places_check_done(struct google *);
  * of places_key_file.  Returns 0 (with *key NULL when there is none), or
  * -1 and *cause when the key file cannot be read.
  */
+/* The key from the environment, when it is set there. */
+static const char *
+places_key_env(void)
+{
+	const char	*env = getenv(PLACES_KEY_ENV);
+
+	return (env != NULL && *env != '\0' ? env : NULL);
+}
+
+/*
+ * Is a key configured for Google at all (the file may still fail to
+ * read)?  Where none is, places_fallback serves instead.
+ */
+int
+places_google_has_key(const struct topology *t)
+{
+	return (places_key_env() != NULL || t->places_key_file != NULL);
+}
+
 static int
 places_load_key(const struct topology *t, char **key, char **cause)
 {
-	const char	*env = getenv(PLACES_KEY_ENV);
+	const char	*env = places_key_env();
 	char		 buf[4096];
 	ssize_t		 n;
 	size_t		 len;
 	int		 fd;
 
 	*key = NULL;
-	if (env != NULL && *env != '\0') {
+	if (env != NULL) {
 		*key = xstrdup(env);
 		return (0);
 	}
@@ -178,7 +197,7 @@ places_finish(struct places_req *req, CURLcode rc)
 	long		 code = 0;
 	size_t		 len;
 	char		*msg, *safe;
-	const char	*status;
+	const char	*status, *body, *error;
 
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (req->too_large) {
@@ -196,30 +215,26 @@ places_finish(struct places_req *req, CURLcode rc)
 	} else {
 		msg = NULL;
 		len = evbuffer_get_length(req->body);
-		if (!p->legacy)
-			o = placesjson_from_new(code,
-			    (char *)evbuffer_pullup(req->body, len), len,
-			    req->bound);
-		else
-			o = placesjson_from_legacy(code,
-			    (char *)evbuffer_pullup(req->body, len), len,
-			    req->bound);
+		body = (const char *)evbuffer_pullup(req->body, len);
+		o = p->legacy ? placesjson_from_legacy(code, body, len,
+		    req->bound) : placesjson_from_new(code, body, len,
+		    req->bound);
 	}
 	free(msg);
 
 	/* Whatever Google or curl said, the key goes no further. */
-	if (json_is_string(json_object_get(o, "error_message"))) {
-		safe = log_redact(json_string_value(json_object_get(o,
-		    "error_message")), p->key);
+	if ((error = json_string_value(json_object_get(o,
+	    "error_message"))) != NULL) {
+		safe = log_redact(error, p->key);
 		json_object_set_new(o, "error_message", json_string(safe));
 		free(safe);
+		error = json_string_value(json_object_get(o, "error_message"));
 	}
 
 	status = json_string_value(json_object_get(o, "status"));
-	if (json_is_string(json_object_get(o, "error_message")))
+	if (error != NULL)
 		log_warnx("places: %s: %s, HTTP %ld, %s: %s in %.0f ms",
-		    req->client_id, req->log_url, code, status,
-		    json_string_value(json_object_get(o, "error_message")),
+		    req->client_id, req->log_url, code, status, error,
 		    1e3 * tstamp_since(&req->start));
 	else
 		log_info("places: %s: %s, HTTP %ld, %s, %zu results in %.0f ms",
@@ -259,7 +274,6 @@ places_check_done(struct google *p)
 	}
 }
 
-/* libevent says a socket is ready: tell curl. */
 /*
  * Drive curl.  It fails only when curl itself is broken (out of memory,
  * a bad handle): say so, at most once a second; the transfers it could
@@ -279,6 +293,7 @@ places_socket_action(struct google *p, curl_socket_t fd, int action,
 		    "%s", curl_multi_strerror(rc));
 }
 
+/* libevent says a socket is ready: tell curl. */
 static void
 places_event_cb(evutil_socket_t fd, short what, void *arg)
 {

@@ -35,5 +35,6 @@ extern const struct places_row places_google_legacy;
 extern const struct places_row places_local;
 
 void	places_done(struct places_search *, json_t *);
+int	places_google_has_key(const struct topology *);
 
 #endif

@@ -58,8 +58,6 @@ places_find(enum places_provider id)
 static enum places_provider
 places_choose(const struct topology *t)
 {
-	const char	*env = getenv(PLACES_KEY_ENV);
-
 	if (t->places_provider == PLACES_NONE) {
 		if (access(t->places_db, F_OK) == 0) {
 			log_info("places: no places_provider: answering from "
@@ -72,8 +70,7 @@ places_choose(const struct topology *t)
 		    t->places_db);
 		return (PLACES_NONE);
 	}
-	if (t->places_fallback != PLACES_NONE &&
-	    (env == NULL || *env == '\0') && t->places_key_file == NULL) {
+	if (t->places_fallback != PLACES_NONE && !places_google_has_key(t)) {
 		log_info("places: no key for %s (%s or places_key_file): "
 		    "using places_fallback %s", topology_provider_name(
 		    t->places_provider), PLACES_KEY_ENV,
