@@ -163,7 +163,7 @@ def throughput(m, clients, window, per_client, rng):
     return clients * per_client / elapsed
 
 
-def iamat_during(m, seconds, stop):
+def iamat_during(m, stop):
     """IAMAT round trips (ms) of a client while `stop` is not set."""
     s = socket.create_connection(("127.0.0.1", m.port))
     f = s.makefile("rb")
@@ -221,7 +221,7 @@ def main():
         stop = threading.Event()
         side = []
         th = threading.Thread(target=lambda: side.extend(
-            iamat_during(m, 0, stop)))
+            iamat_during(m, stop)))
         th.start()
         rtt, logged = searches(m, max(20, args.queries // 50), rng,
                                fixed=centre, tag=b"dense")

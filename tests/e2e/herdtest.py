@@ -71,6 +71,15 @@ def free_port():
     raise AssertionError("no free port below %d" % low)
 
 
+def split_whatsat(reply):
+    """(AT line with newline, parsed JSON), checking the framing."""
+    at, rest = reply.split(b"\n", 1)
+    assert rest.endswith(b"\n\n"), rest[-20:]
+    assert not rest.endswith(b"\n\n\n"), rest[-20:]
+    assert b"\n\n" not in rest[:-2], "empty line inside the JSON"
+    return at + b"\n", json.loads(rest)
+
+
 def others_may_run(path):
     """Can a user other than the owner run path: every folder on the way
     searchable, and the file executable, by others?"""

@@ -6,7 +6,6 @@ client, so each test knows which ones a circle holds.
 """
 
 import glob
-import json
 import math
 import os
 import re
@@ -17,7 +16,8 @@ import time
 import unittest
 
 from herdtest import (EXIT_CONFIG, KIWI, PLACES, SRCDIR, FakePlaces,
-                      HerdTestCase, herd_places, main, places_csv)
+                      HerdTestCase, herd_places, main, places_csv,
+                      split_whatsat)
 
 EARTH_KM = 6371.0088
 KIWI_LAT, KIWI_LNG = 34.068930, -118.445127
@@ -39,12 +39,6 @@ def place(pid, name, km, bearing=0, prominence=0, lat=KIWI_LAT,
           lng=KIWI_LNG, types="point_of_interest", vicinity=""):
     la, lo = destination(lat, lng, km, bearing)
     return (pid, name, repr(la), repr(lo), types, vicinity, prominence)
-
-
-def split_whatsat(reply):
-    at, rest = reply.split(b"\n", 1)
-    assert rest.endswith(b"\n\n") and not rest.endswith(b"\n\n\n"), rest
-    return at + b"\n", json.loads(rest)
 
 
 class LocalCase(HerdTestCase):

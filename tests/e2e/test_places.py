@@ -12,7 +12,8 @@ import socket
 import struct
 import time
 
-from herdtest import EXIT_CONFIG, KIWI, FakePlaces, HerdTestCase, main
+from herdtest import (EXIT_CONFIG, KIWI, FakePlaces, HerdTestCase, main,
+                      split_whatsat)
 
 KEY = "AIzaFakeKey-0123456789abcdefghijklmnopq"
 KIWI_LAT, KIWI_LNG = 34.068930, -118.445127
@@ -30,15 +31,6 @@ def km_between(lat1, lng1, lat2, lng2):
     a = (math.sin(dp / 2) ** 2 +
          math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2)
     return 6371.0088 * 2 * math.asin(math.sqrt(a))
-
-
-def split_whatsat(reply):
-    """(AT line with newline, parsed JSON), checking the framing."""
-    at, rest = reply.split(b"\n", 1)
-    assert rest.endswith(b"\n\n"), rest[-20:]
-    assert not rest.endswith(b"\n\n\n"), rest[-20:]
-    assert b"\n\n" not in rest[:-2], "empty line inside the JSON"
-    return at + b"\n", json.loads(rest)
 
 
 class PlacesCase(HerdTestCase):

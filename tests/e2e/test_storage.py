@@ -251,6 +251,11 @@ class Strace:
         return [m.group(2) for m in map(self.SYNC.match, lines) if m]
 
 
+def wal_only(paths):
+    """The syncs of a database's WAL file among the paths synced."""
+    return [p for p in paths if p.endswith(".db-wal")]
+
+
 class SyncCount(HerdTestCase):
     """Who syncs what, counted with strace: with fsync always every commit
     syncs the WAL, with everysec only the writer's sync once a second."""
@@ -280,12 +285,12 @@ class SyncCount(HerdTestCase):
 
     def test_always_syncs_every_commit(self):
         syncs, _ = self.load("always")
-        wal = [p for p in syncs if p.endswith(".db-wal")]
+        wal = wal_only(syncs)
         self.assertGreaterEqual(len(wal), self.IAMATS, syncs)
 
     def test_everysec_syncs_once_a_second(self):
         syncs, elapsed = self.load("everysec")
-        wal = [p for p in syncs if p.endswith(".db-wal")]
+        wal = wal_only(syncs)
         # About one a second (two or three), none for the commits; a
         # slow machine stretches the seconds, not the count per second.
         self.assertGreaterEqual(len(wal), 1, syncs)
@@ -306,13 +311,9 @@ class SyncCount(HerdTestCase):
         lines = trace.stop()
         stop = [i for i, l in enumerate(lines) if "--- SIGTERM" in l]
         self.assertEqual(len(stop), 1, lines)
-        self.assertEqual(self.syncs_of(trace, lines[:stop[0]]), [], lines)
-        self.assertEqual(len(self.syncs_of(trace, lines[stop[0]:])), 1,
+        self.assertEqual(wal_only(trace.syncs(lines[:stop[0]])), [], lines)
+        self.assertEqual(len(wal_only(trace.syncs(lines[stop[0]:]))), 1,
                          lines)
-
-    @staticmethod
-    def syncs_of(trace, lines):
-        return [p for p in trace.syncs(lines) if p.endswith(".db-wal")]
 
 
 class SyncFailure(HerdTestCase):

@@ -334,6 +334,12 @@ class Modes(SupervisorTestCase):
                                                  os.setuid(65534)))
         self.assertNotEqual(out.returncode, 0)
         self.assertNotIn("RUNNING", out.stdout)
+
+    def test_modes(self):
+        """What others could read is closed to them: no root needed."""
+        self.herd.ctl("start", check=0)
+        var = os.path.join(self.herd.dir, "var")
+        sock = os.path.join(var, "run", "herd.sock")
         # Folders of data, logs and sockets: no access for others; the
         # herd key: its owner only.
         for d in ("lib", "log", "run"):
