@@ -15,7 +15,9 @@
  * Commits run on a writer thread (store-writer.c) with its own connection,
  * so the loop never waits for the disk: while the writer commits one
  * batch, the loop serves clients and fills the next, handed over the
- * moment the writer is done.  The loop reads through a connection of its
+ * moment the writer is done.  That connection writes through a VFS that
+ * gathers a commit's WAL frames into a few write calls instead of two a
+ * page (store-vfs.c).  The loop reads through a connection of its
  * own, which sees committed data only: a peer is never sent, and WHATSAT
  * never answers from, a client's update that could still be rolled back.
  * The one exception is an update from a peer waiting for its commit,
@@ -54,6 +56,7 @@
 #include "proto.h"
 #include "schema.h"
 #include "store-int.h"
+#include "store-vfs.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -302,8 +305,14 @@ store_open_writer(struct store *s, enum fsync_mode fsync, char **cause)
 	char		*why = NULL, *sql;
 	int		 version, sync, r;
 
+	if (store_vfs_register() != SQLITE_OK) {
+		xasprintf(cause, "%s: cannot register SQLite VFS %s", s->path,
+		    STORE_VFS_NAME);
+		return (-1);
+	}
 	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    STORE_VFS_NAME) != SQLITE_OK) {
 		xasprintf(cause, "%s: %s", s->path, s->db ?
 		    sqlite3_errmsg(s->db) : "cannot open");
 		return (-1);

@@ -17,6 +17,7 @@ void	suite_placesjson(void);
 void	suite_proto(void);
 void	suite_settings(void);
 void	suite_store(void);
+void	suite_store_vfs(void);
 void	suite_topology(void);
 void	suite_herdkey(void);
 void	suite_peerproto(void);
