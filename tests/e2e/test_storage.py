@@ -6,6 +6,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 import unittest
@@ -544,6 +545,33 @@ class GroupCommit(HerdTestCase):
                    re.findall(r"committed (\d+) writes", m.log())]
         self.assertEqual(sum(commits), n)
         self.assertLess(len(commits), n / 2, commits)
+
+
+class WriterThread(HerdTestCase):
+    """The thread that commits is named herd-writer and runs ten nice
+    levels below the event loop (Linux), so that on a busy machine a loop
+    with updates to pass on runs first."""
+
+    @unittest.skipUnless(sys.platform.startswith("linux"),
+                         "only Linux sets the nice value of a thread")
+    def test_named_and_nicer(self):
+        m = self.herd["Alpha"]
+        task = "/proc/%d/task" % m.proc.pid
+
+        def nice(tid):
+            with open("%s/%s/stat" % (task, tid)) as f:
+                # Field 19; the name in parentheses may hold spaces.
+                return int(f.read().rsplit(")", 1)[1].split()[16])
+
+        names = {}
+        for tid in os.listdir(task):
+            with open("%s/%s/comm" % (task, tid)) as f:
+                names[tid] = f.read().strip()
+        writers = [tid for tid, name in names.items()
+                   if name == "herd-writer"]
+        self.assertEqual(len(writers), 1, names)
+        self.assertEqual(nice(writers[0]),
+                         min(nice(str(m.proc.pid)) + 10, 19))
 
 
 class Schema(HerdTestCase):
