@@ -1,29 +1,40 @@
 /*
- * store-vfs.c: an SQLite VFS that writes a transaction's WAL frames with
- * one pwrite(2).
+ * store-vfs.c: an SQLite VFS that writes a commit's WAL frames in a few
+ * calls.
  *
  * SQLite appends a transaction to the WAL one frame at a time, and each
- * frame as two writes: a 24-byte header, then the page.  A commit of
- * a batch of new clients touches about one page per client, so a batch of
+ * frame as two writes: a 24-byte header, then the page.  A commit of a
+ * batch of new clients touches about one page per client, so a batch of
  * 25 is some 60 system calls, each landing across two pages of the page
  * cache because a frame is 24 bytes longer than a page.  This VFS sits on
  * top of the default one and, for the WAL file only, gathers writes that
- * follow each other into a buffer, written out in one call:
+ * each start where the one before ended into a buffer, written out in
+ * pieces of 64 KiB:
  *
- *	- when a frame that ends a transaction has been written: its header
- *	  says so (bytes 4 to 7, the database size after the commit, are not
- *	  zero for a commit frame and zero for any other; see "The WAL File
- *	  Format" in SQLite's documentation).  The write of its page is the
- *	  last of the transaction, so it is written out inside that call and
- *	  a failure is SQLite's to see: the commit fails, nothing is lost;
- *	- before anything else touches the file: a write elsewhere, a read,
- *	  a sync, a size, a truncation, a file control, a close.
+ *	- inside the write of the page of a frame that ends a transaction:
+ *	  in a commit frame's header, bytes 4 to 7 (the size of the
+ *	  database after the commit) are not zero, and zero in any other
+ *	  frame.  That page is the transaction's last append, and a failure
+ *	  to write it out fails the commit, so nothing is lost;
+ *	- before anything else touches the file: a write elsewhere (SQLite
+ *	  rewrites frame headers in place, and those go straight through),
+ *	  a read, a sync, a size, a truncation, a file control, a close;
+ *	- before the database's shared-memory barrier, which SQLite passes
+ *	  between writing the two copies of the WAL index header that make a
+ *	  commit visible, and before the write lock on the WAL is released:
+ *	  frames of a transaction rolled back must not be written once
+ *	  another connection may be appending at the same place.
  *
- * So a commit has reached the file when SQLite's commit returns, exactly
- * as without the buffer, and a reader (which only ever reads committed
- * frames) never finds a frame missing.  Only the writer's connection uses
- * this VFS; readers and the sqlite3 shell use the default one, and share
- * its locks and shared memory, which pass through untouched.
+ * So when a commit returns, all of it is in the file, as without the
+ * buffer: a reader on the default VFS (the event loop's connection, the
+ * sqlite3 shell) never finds a frame missing, and a crash of the process
+ * loses nothing the commit promised.  A database whose device does not
+ * promise that writing a sector leaves its neighbours alone (no
+ * SQLITE_IOCAP_POWERSAFE_OVERWRITE) gets SQLite's padding frames, which
+ * are split around a sync; its WAL is not gathered at all.
+ *
+ * Only the writer's connection uses this VFS.  Its locks and shared memory
+ * are the default VFS's, so readers on that VFS share them.
  */
 #include "config.h"
 
@@ -36,36 +47,49 @@
 
 #include "store-vfs.h"
 
-/* A WAL write larger than this goes straight to the file. */
+/* Most a WAL file gathers before it writes out. */
 #define STORE_VFS_BUFFER	(4 * 1024 * 1024)
 /*
  * The default VFS writes at most 128 KiB - 1 in one call (it masks the
  * length), and expects no more: what is gathered goes out in pieces of at
- * most this, still a few calls for a commit instead of two a page.
+ * most this.
  */
 #define STORE_VFS_CHUNK		65536
 #define STORE_VFS_FRAME_HEADER	24
+/* The WAL index's write lock: slot 0 of the database's shared memory. */
+#define STORE_VFS_WRITE_LOCK	0
 
 struct store_vfs_file {
 	sqlite3_file		 base;
 	sqlite3_file		*real;		/* right after this struct */
-	int			 wal;
-	unsigned char		*buf;		/* WAL only: gathered writes */
+	struct store_vfs_file	*db;		/* a WAL: its database */
+	struct store_vfs_file	*wal;		/* a database: its open WAL */
+	int			 gather;	/* a WAL whose writes we gather */
+	unsigned char		*buf;
 	size_t			 len;
 	size_t			 size;
 	sqlite3_int64		 at;		/* file offset of buf[0] */
-	int			 commit;	/* the next page ends a commit */
+	sqlite3_int64		 next;		/* just past the last write */
+	int			 commit;	/* it was a commit frame's header */
+	int			 error;		/* a write out failed: until the
+						   write lock is released */
 };
 
 static sqlite3_vfs	*store_vfs_real;
 
-/* Write out what is gathered. */
+/*
+ * Write out what is gathered.  A failure is kept: the transaction's
+ * frames are not all in the file, so every later call fails too, until
+ * the transaction ends (store_vfs_end).
+ */
 static int
 store_vfs_flush(struct store_vfs_file *f)
 {
 	size_t	done, n;
 	int	r = SQLITE_OK;
 
+	if (f->error != SQLITE_OK)
+		return (f->error);
 	for (done = 0; done < f->len && r == SQLITE_OK; done += n) {
 		n = f->len - done;
 		if (n > STORE_VFS_CHUNK)
@@ -74,21 +98,37 @@ store_vfs_flush(struct store_vfs_file *f)
 		    f->at + (sqlite3_int64)done);
 	}
 	f->len = 0;
-	f->commit = 0;
+	f->error = r;
 	return (r);
+}
+
+/*
+ * The write transaction on the WAL ends: what is gathered (frames of a
+ * transaction rolled back) goes out while the lock is still ours, and a
+ * failure is forgotten with it.
+ */
+static void
+store_vfs_end(struct store_vfs_file *f)
+{
+	(void)store_vfs_flush(f);
+	f->len = 0;
+	f->commit = 0;
+	f->error = SQLITE_OK;
 }
 
 static int
 store_vfs_close(sqlite3_file *file)
 {
 	struct store_vfs_file	*f = (struct store_vfs_file *)file;
-	int			 r, r2;
 
-	r = store_vfs_flush(f);
+	(void)store_vfs_flush(f);
 	free(f->buf);
 	f->buf = NULL;
-	r2 = f->real->pMethods->xClose(f->real);
-	return (r != SQLITE_OK ? r : r2);
+	if (f->db != NULL)
+		f->db->wal = NULL;
+	if (f->wal != NULL)
+		f->wal->db = NULL;
+	return (f->real->pMethods->xClose(f->real));
 }
 
 static int
@@ -110,44 +150,60 @@ store_vfs_commit_header(const unsigned char *p, int n)
 	    (p[4] | p[5] | p[6] | p[7]) != 0);
 }
 
+/* Add n bytes at p to what is gathered; -1 when they do not fit. */
+static int
+store_vfs_gather(struct store_vfs_file *f, const void *p, size_t n,
+    sqlite3_int64 off)
+{
+	unsigned char	*buf;
+	size_t		 size;
+
+	if (f->len == 0)
+		f->at = off;
+	if (f->len + n > STORE_VFS_BUFFER)
+		return (-1);
+	if (f->len + n > f->size) {
+		size = f->size != 0 ? f->size : 65536;
+		while (size < f->len + n)
+			size *= 2;
+		if ((buf = realloc(f->buf, size)) == NULL)
+			return (-1);
+		f->buf = buf;
+		f->size = size;
+	}
+	memcpy(f->buf + f->len, p, n);
+	f->len += n;
+	return (0);
+}
+
 static int
 store_vfs_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off)
 {
 	struct store_vfs_file	*f = (struct store_vfs_file *)file;
-	int			 r, commit;
+	int			 r, page;
 
-	if (!f->wal)
+	if (!f->gather)
 		return (f->real->pMethods->xWrite(f->real, p, n, off));
-	commit = f->commit;
-	if (f->len != 0 && (off != f->at + (sqlite3_int64)f->len ||
-	    f->len + (size_t)n > STORE_VFS_BUFFER)) {
+	if (off != f->next) {
+		/* Not an append: what is gathered first, then this. */
 		if ((r = store_vfs_flush(f)) != SQLITE_OK)
 			return (r);
-	}
-	if ((size_t)n > STORE_VFS_CHUNK)
+		f->next = off + n;
+		f->commit = 0;
 		return (f->real->pMethods->xWrite(f->real, p, n, off));
-	if (f->len == 0)
-		f->at = off;
-	if (f->len + (size_t)n > f->size) {
-		size_t		 size = f->size != 0 ? f->size : 65536;
-		unsigned char	*buf;
-
-		while (size < f->len + (size_t)n)
-			size *= 2;
-		if ((buf = realloc(f->buf, size)) == NULL) {
-			/* No memory for the buffer: write through. */
-			if ((r = store_vfs_flush(f)) != SQLITE_OK)
-				return (r);
-			return (f->real->pMethods->xWrite(f->real, p, n,
-			    off));
-		}
-		f->buf = buf;
-		f->size = size;
 	}
-	memcpy(f->buf + f->len, p, (size_t)n);
-	f->len += (size_t)n;
+	if (f->error != SQLITE_OK)
+		return (f->error);
+	/* After a commit frame's header comes its page, the last append. */
+	page = f->commit;
 	f->commit = store_vfs_commit_header(p, n);
-	if (commit)
+	f->next = off + n;
+	if (store_vfs_gather(f, p, (size_t)n, off) != 0) {
+		if ((r = store_vfs_flush(f)) != SQLITE_OK)
+			return (r);
+		return (f->real->pMethods->xWrite(f->real, p, n, off));
+	}
+	if (page)
 		return (store_vfs_flush(f));
 	return (SQLITE_OK);
 }
@@ -250,6 +306,9 @@ store_vfs_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
 	struct store_vfs_file	*f = (struct store_vfs_file *)file;
 
+	if (f->wal != NULL && offset == STORE_VFS_WRITE_LOCK &&
+	    (flags & SQLITE_SHM_UNLOCK) != 0)
+		store_vfs_end(f->wal);
 	return (f->real->pMethods->xShmLock(f->real, offset, n, flags));
 }
 
@@ -258,6 +317,9 @@ store_vfs_shm_barrier(sqlite3_file *file)
 {
 	struct store_vfs_file	*f = (struct store_vfs_file *)file;
 
+	/* A failure stays in the WAL file, for its next call to return. */
+	if (f->wal != NULL)
+		(void)store_vfs_flush(f->wal);
 	f->real->pMethods->xShmBarrier(f->real);
 }
 
@@ -287,7 +349,7 @@ store_vfs_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
 
 /*
  * The default VFS's files have version 3 methods (shared memory, memory
- * mapping); other files of ours get a table without them.
+ * mapping); a wrapped file gets the table of its own version.
  */
 static const sqlite3_io_methods store_vfs_methods = {
 	3,
@@ -311,6 +373,27 @@ static const sqlite3_io_methods store_vfs_methods = {
 	store_vfs_unfetch,
 };
 
+static const sqlite3_io_methods store_vfs_methods_v2 = {
+	2,
+	store_vfs_close,
+	store_vfs_read,
+	store_vfs_write,
+	store_vfs_truncate,
+	store_vfs_sync,
+	store_vfs_file_size,
+	store_vfs_lock,
+	store_vfs_unlock,
+	store_vfs_check_reserved,
+	store_vfs_file_control,
+	store_vfs_sector_size,
+	store_vfs_device,
+	store_vfs_shm_map,
+	store_vfs_shm_lock,
+	store_vfs_shm_barrier,
+	store_vfs_shm_unmap,
+	NULL, NULL,
+};
+
 static const sqlite3_io_methods store_vfs_methods_v1 = {
 	1,
 	store_vfs_close,
@@ -328,24 +411,51 @@ static const sqlite3_io_methods store_vfs_methods_v1 = {
 	NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
+/* Is f one of ours (a file opened through this VFS)? */
+static int
+store_vfs_ours(const sqlite3_file *f)
+{
+	return (f != NULL && (f->pMethods == &store_vfs_methods ||
+	    f->pMethods == &store_vfs_methods_v2 ||
+	    f->pMethods == &store_vfs_methods_v1));
+}
+
 static int
 store_vfs_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
     int flags, int *out)
 {
 	struct store_vfs_file	*f = (struct store_vfs_file *)file;
-	int			 r;
+	struct store_vfs_file	*db;
+	sqlite3_file		*dbf;
+	int			 r, version;
 
 	memset(f, 0, sizeof *f);
 	f->real = (sqlite3_file *)(f + 1);
-	f->wal = (flags & SQLITE_OPEN_WAL) != 0;
 	r = store_vfs_real->xOpen(store_vfs_real, name, f->real, flags, out);
 	if (f->real->pMethods == NULL) {
 		/* Not opened: SQLite will not call xClose on us. */
 		f->base.pMethods = NULL;
 		return (r);
 	}
-	f->base.pMethods = f->real->pMethods->iVersion >= 3 ?
-	    &store_vfs_methods : &store_vfs_methods_v1;
+	version = f->real->pMethods->iVersion;
+	f->base.pMethods = version >= 3 ? &store_vfs_methods : version == 2 ?
+	    &store_vfs_methods_v2 : &store_vfs_methods_v1;
+	if (r != SQLITE_OK || (flags & SQLITE_OPEN_WAL) == 0)
+		return (r);
+	/*
+	 * A WAL is gathered when its database is ours too (so that the
+	 * barrier and the write lock reach us) and needs no padding.
+	 */
+	dbf = sqlite3_database_file_object(name);
+	if (!store_vfs_ours(dbf))
+		return (r);
+	db = (struct store_vfs_file *)dbf;
+	if (db->wal != NULL || db->real->pMethods->iVersion < 2)
+		return (r);
+	f->db = db;
+	db->wal = f;
+	f->gather = (db->real->pMethods->xDeviceCharacteristics(db->real) &
+	    SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
 	return (r);
 }
 

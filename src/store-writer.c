@@ -27,6 +27,9 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -449,16 +452,16 @@ static void
 store_writer_settle(void)
 {
 #ifdef __linux__
-	pid_t	tid = gettid();
-	int	nice;
+	/* syscall(2): gettid(2) is in glibc from 2.30 only. */
+	id_t	tid = (id_t)syscall(SYS_gettid);
+	int	prio;
 
 	pthread_setname_np(pthread_self(), "herd-writer");
 	errno = 0;
-	nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	prio = getpriority(PRIO_PROCESS, tid);
 	if (errno == 0) {
-		nice += STORE_WRITER_NICE;
-		(void)setpriority(PRIO_PROCESS, (id_t)tid, nice > 19 ? 19 :
-		    nice);
+		prio += STORE_WRITER_NICE;
+		(void)setpriority(PRIO_PROCESS, tid, prio > 19 ? 19 : prio);
 	}
 #endif
 }

@@ -2,8 +2,12 @@
  * test_store_vfs.c: the writer's VFS, which gathers a commit's WAL frames.
  *
  * The promise to keep: when a commit through it returns, a reader on the
- * default VFS sees all of it, and a write that fails fails the commit.
- * And the point of it: a commit is a few write calls, not two a page.
+ * default VFS sees all of it and so does a crash copy, a write that fails
+ * fails the commit, and a transaction rolled back leaves nothing to be
+ * written over another connection's frames.  SQLite's own odd paths are
+ * here: spilled transactions, frame headers rewritten in place, padding
+ * frames.  And the point of it: a commit is a few write calls, not two a
+ * page.
  */
 #include "config.h"
 
@@ -110,8 +114,10 @@ vfs_insert(sqlite3 *db, long long *next, int n, int size)
 	if (vfs_exec(db, "BEGIN") != SQLITE_OK)
 		return (SQLITE_ERROR);
 	if (sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?, zeroblob(?))",
-	    -1, &st, NULL) != SQLITE_OK)
+	    -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return (SQLITE_ERROR);
+	}
 	for (i = 0; i < n && r == SQLITE_OK; i++) {
 		/*
 		 * Scattered long keys, as client ids from many connections:
@@ -171,7 +177,137 @@ test_commits_seen_whole(void)
 	vfs_close(&f);
 }
 
-/* Write system calls this process made so far, or -1. */
+/*
+ * What a crash would leave: the database and its WAL copied aside, without
+ * the shared memory, and opened on the default VFS (which recovers the
+ * WAL); returns its row count, -1 when it is not sound.
+ */
+static long long
+vfs_crash_count(struct vfs_fixture *f)
+{
+	sqlite3		*c = NULL;
+	char		 cmd[512], path[160];
+	long long	 n = -1;
+
+	snprintf(cmd, sizeof cmd, "mkdir %s/crash && cp %s %s-wal %s/crash/",
+	    f->dir, f->path, f->path, f->dir);
+	if (system(cmd) != 0)
+		return (-1);
+	snprintf(path, sizeof path, "%s/crash/t.db", f->dir);
+	if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK && vfs_sound(c))
+		n = vfs_count(c);
+	sqlite3_close(c);
+	return (n);
+}
+
+/*
+ * A transaction bigger than the page cache spills frames to the WAL before
+ * its commit; a page changed again after that is rewritten in place, and
+ * at the commit SQLite rewrites the headers of the frames after it, the
+ * commit frame's last.  That rewrite is not an append: it must reach the
+ * file before the commit returns, or a crash loses the whole commit.
+ */
+static void
+test_spilled_commit_survives_crash(void)
+{
+	struct vfs_fixture	 f;
+	long long		 next = 0;
+
+	memset(&f, 0, sizeof f);
+	if (vfs_open(&f, STORE_VFS_NAME) != 0 ||
+	    vfs_exec(f.w, "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size "
+	    "= 8") != SQLITE_OK ||
+	    vfs_insert(f.w, &next, 200, 300) != SQLITE_OK) {
+		CU_FAIL("open");
+		vfs_close(&f);
+		return;
+	}
+	CU_ASSERT_EQUAL(vfs_insert(f.w, &next, 400, 300), SQLITE_OK);
+	CU_ASSERT_EQUAL(vfs_count(f.r), 600);
+	CU_ASSERT_EQUAL(vfs_crash_count(&f), 600);
+	vfs_close(&f);
+}
+
+/*
+ * A spilled transaction rolled back leaves frames behind that nobody will
+ * read.  Once the write lock is released another connection may append
+ * over them, so they must not reach the file after that.
+ */
+static void
+test_rollback_leaves_nothing_behind(void)
+{
+	struct vfs_fixture	 f;
+	sqlite3			*o = NULL;
+	long long		 next = 0, other = 100000;
+
+	memset(&f, 0, sizeof f);
+	if (vfs_open(&f, STORE_VFS_NAME) != 0 ||
+	    vfs_exec(f.w, "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size "
+	    "= 8; CREATE TABLE u (v BLOB)") != SQLITE_OK ||
+	    vfs_insert(f.w, &next, 200, 300) != SQLITE_OK ||
+	    vfs_exec(f.w, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT "
+	    "i + 1 FROM c WHERE i < 60) INSERT INTO u SELECT randomblob(3000) "
+	    "FROM c; PRAGMA wal_checkpoint(PASSIVE)") != SQLITE_OK ||
+	    sqlite3_open_v2(f.path, &o, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		CU_FAIL("open");
+		sqlite3_close(o);
+		vfs_close(&f);
+		return;
+	}
+	CU_ASSERT_EQUAL(vfs_exec(f.w, "BEGIN; UPDATE u SET v = "
+	    "randomblob(3000)"), SQLITE_OK);
+	CU_ASSERT_EQUAL(vfs_exec(f.w, "ROLLBACK"), SQLITE_OK);
+	CU_ASSERT_EQUAL(vfs_insert(o, &other, 40, 300), SQLITE_OK);
+	CU_ASSERT_EQUAL(vfs_insert(f.w, &next, 1, 300), SQLITE_OK);
+	CU_ASSERT(vfs_sound(f.r));
+	CU_ASSERT_EQUAL(vfs_count(f.r), 241);
+	CU_ASSERT_EQUAL(vfs_crash_count(&f), 241);
+	sqlite3_close(o);
+	vfs_close(&f);
+}
+
+/*
+ * A device that does not promise power-safe overwrites (psow=0) gets
+ * padding frames split around the commit's sync: that WAL goes straight
+ * through, and readers see every commit whole.
+ */
+static void
+test_padded_wal_not_gathered(void)
+{
+	struct vfs_fixture	 f;
+	char			 uri[192];
+	long long		 next = 0;
+	int			 i;
+
+	memset(&f, 0, sizeof f);
+	snprintf(f.dir, sizeof f.dir, "/tmp/herd-vfs-XXXXXX");
+	if (mkdtemp(f.dir) == NULL) {
+		CU_FAIL("mkdtemp");
+		return;
+	}
+	snprintf(f.path, sizeof f.path, "%s/t.db", f.dir);
+	snprintf(uri, sizeof uri, "file:%s?psow=0", f.path);
+	if (sqlite3_open_v2(uri, &f.w, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, STORE_VFS_NAME) !=
+	    SQLITE_OK || vfs_exec(f.w, "PRAGMA journal_mode = WAL; PRAGMA "
+	    "synchronous = FULL; CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)")
+	    != SQLITE_OK || sqlite3_open_v2(f.path, &f.r,
+	    SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		CU_FAIL("open");
+		vfs_close(&f);
+		return;
+	}
+	for (i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(vfs_insert(f.w, &next, 3, 2000), SQLITE_OK);
+		CU_ASSERT(vfs_sound(f.r));
+		CU_ASSERT_EQUAL(vfs_count(f.r), next);
+	}
+	vfs_close(&f);
+}
+
+/* Write system calls this thread made so far, or -1. */
 static long long
 vfs_syscw(void)
 {
@@ -179,7 +315,7 @@ vfs_syscw(void)
 	char		 line[128];
 	long long	 n = -1;
 
-	if ((fp = fopen("/proc/self/io", "r")) == NULL)
+	if ((fp = fopen("/proc/thread-self/io", "r")) == NULL)
 		return (-1);
 	while (fgets(line, sizeof line, fp) != NULL) {
 		if (sscanf(line, "syscw: %lld", &n) == 1)
@@ -218,7 +354,8 @@ test_commit_gathered(void)
 	plain = vfs_commit_writes(NULL);
 	ours = vfs_commit_writes(STORE_VFS_NAME);
 	if (plain < 0 || ours < 0) {
-		fprintf(stderr, "no write counts in /proc/self/io: skipped\n");
+		fprintf(stderr, "no write counts in /proc/thread-self/io: "
+		    "skipped\n");
 		return;
 	}
 	/* Some 150 pages: two writes each plainly, a few pieces here. */
@@ -250,11 +387,15 @@ test_failed_write_fails_commit(void)
 		vfs_close(&f);
 		return;
 	}
-	getrlimit(RLIMIT_FSIZE, &old);
+	if (getrlimit(RLIMIT_FSIZE, &old) != 0) {
+		CU_FAIL("getrlimit");
+		vfs_close(&f);
+		return;
+	}
 	lim = old;
 	lim.rlim_cur = 256 * 1024;
 	oldsig = signal(SIGXFSZ, SIG_IGN);
-	setrlimit(RLIMIT_FSIZE, &lim);
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	r = vfs_insert(f.w, &next, 400, 1000);
 	setrlimit(RLIMIT_FSIZE, &old);
 	signal(SIGXFSZ, oldsig);
@@ -277,4 +418,10 @@ suite_store_vfs(void)
 	CU_add_test(s, "a commit is a few writes", test_commit_gathered);
 	CU_add_test(s, "a failed write fails the commit",
 	    test_failed_write_fails_commit);
+	CU_add_test(s, "a spilled commit survives a crash",
+	    test_spilled_commit_survives_crash);
+	CU_add_test(s, "a rollback leaves nothing behind",
+	    test_rollback_leaves_nothing_behind);
+	CU_add_test(s, "a padded WAL is not gathered",
+	    test_padded_wal_not_gathered);
 }
