@@ -61,6 +61,7 @@
 
 struct store_vfs_file {
 	sqlite3_file		 base;
+	sqlite3_io_methods	 methods;	/* base's */
 	sqlite3_file		*real;		/* right after this struct */
 	struct store_vfs_file	*db;		/* a WAL: its database */
 	struct store_vfs_file	*wal;		/* a database: its open WAL */
@@ -348,8 +349,9 @@ store_vfs_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
 }
 
 /*
- * The default VFS's files have version 3 methods (shared memory, memory
- * mapping); a wrapped file gets the table of its own version.
+ * The methods of a file of ours: a copy of these, of the version of the
+ * file it wraps (the default VFS's files have version 3, with shared
+ * memory and memory mapping), so that SQLite never calls what it lacks.
  */
 static const sqlite3_io_methods store_vfs_methods = {
 	3,
@@ -373,51 +375,12 @@ static const sqlite3_io_methods store_vfs_methods = {
 	store_vfs_unfetch,
 };
 
-static const sqlite3_io_methods store_vfs_methods_v2 = {
-	2,
-	store_vfs_close,
-	store_vfs_read,
-	store_vfs_write,
-	store_vfs_truncate,
-	store_vfs_sync,
-	store_vfs_file_size,
-	store_vfs_lock,
-	store_vfs_unlock,
-	store_vfs_check_reserved,
-	store_vfs_file_control,
-	store_vfs_sector_size,
-	store_vfs_device,
-	store_vfs_shm_map,
-	store_vfs_shm_lock,
-	store_vfs_shm_barrier,
-	store_vfs_shm_unmap,
-	NULL, NULL,
-};
-
-static const sqlite3_io_methods store_vfs_methods_v1 = {
-	1,
-	store_vfs_close,
-	store_vfs_read,
-	store_vfs_write,
-	store_vfs_truncate,
-	store_vfs_sync,
-	store_vfs_file_size,
-	store_vfs_lock,
-	store_vfs_unlock,
-	store_vfs_check_reserved,
-	store_vfs_file_control,
-	store_vfs_sector_size,
-	store_vfs_device,
-	NULL, NULL, NULL, NULL, NULL, NULL,
-};
-
 /* Is f one of ours (a file opened through this VFS)? */
 static int
 store_vfs_ours(const sqlite3_file *f)
 {
-	return (f != NULL && (f->pMethods == &store_vfs_methods ||
-	    f->pMethods == &store_vfs_methods_v2 ||
-	    f->pMethods == &store_vfs_methods_v1));
+	return (f != NULL && f->pMethods != NULL &&
+	    f->pMethods->xClose == store_vfs_close);
 }
 
 static int
@@ -437,9 +400,10 @@ store_vfs_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
 		f->base.pMethods = NULL;
 		return (r);
 	}
-	version = f->real->pMethods->iVersion;
-	f->base.pMethods = version >= 3 ? &store_vfs_methods : version == 2 ?
-	    &store_vfs_methods_v2 : &store_vfs_methods_v1;
+	f->methods = store_vfs_methods;
+	if ((version = f->real->pMethods->iVersion) < f->methods.iVersion)
+		f->methods.iVersion = version;
+	f->base.pMethods = &f->methods;
 	if (r != SQLITE_OK || (flags & SQLITE_OPEN_WAL) == 0)
 		return (r);
 	/*
