@@ -74,6 +74,8 @@ struct store_vfs_file {
 	int			 commit;	/* it was a commit frame's header */
 	int			 error;		/* a write out failed: until the
 						   write lock is released */
+	int			 writing;	/* a database: we hold the WAL's
+						   write lock */
 };
 
 static sqlite3_vfs	*store_vfs_real;
@@ -183,14 +185,26 @@ store_vfs_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off)
 	struct store_vfs_file	*f = (struct store_vfs_file *)file;
 	int			 r, page;
 
-	if (!f->gather)
+	/*
+	 * Only inside a write transaction of ours, which the release of the
+	 * write lock ends (in exclusive locking mode it is never released:
+	 * nothing is gathered).
+	 */
+	if (!f->gather || f->db == NULL || !f->db->writing) {
+		if ((r = store_vfs_flush(f)) != SQLITE_OK)
+			return (r);
 		return (f->real->pMethods->xWrite(f->real, p, n, off));
+	}
 	if (off != f->next) {
-		/* Not an append: what is gathered first, then this. */
+		/*
+		 * Not an append: what is gathered first, then this.  It may
+		 * be the header of a commit frame all the same (the first
+		 * frame after another connection's), whose page then follows.
+		 */
 		if ((r = store_vfs_flush(f)) != SQLITE_OK)
 			return (r);
 		f->next = off + n;
-		f->commit = 0;
+		f->commit = store_vfs_commit_header(p, n);
 		return (f->real->pMethods->xWrite(f->real, p, n, off));
 	}
 	if (f->error != SQLITE_OK)
@@ -306,11 +320,18 @@ static int
 store_vfs_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
 	struct store_vfs_file	*f = (struct store_vfs_file *)file;
+	int			 r;
 
-	if (f->wal != NULL && offset == STORE_VFS_WRITE_LOCK &&
-	    (flags & SQLITE_SHM_UNLOCK) != 0)
-		store_vfs_end(f->wal);
-	return (f->real->pMethods->xShmLock(f->real, offset, n, flags));
+	if (offset == STORE_VFS_WRITE_LOCK && (flags & SQLITE_SHM_UNLOCK)) {
+		if (f->wal != NULL)
+			store_vfs_end(f->wal);
+		f->writing = 0;
+	}
+	r = f->real->pMethods->xShmLock(f->real, offset, n, flags);
+	if (r == SQLITE_OK && offset == STORE_VFS_WRITE_LOCK &&
+	    (flags & SQLITE_SHM_LOCK) && (flags & SQLITE_SHM_EXCLUSIVE))
+		f->writing = 1;
+	return (r);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -199,6 +200,55 @@ vfs_crash_count(struct vfs_fixture *f)
 		n = vfs_count(c);
 	sqlite3_close(c);
 	return (n);
+}
+
+/*
+ * The first frame of a commit that follows another connection's commit
+ * is not an append of ours, yet its page is the commit's last write: a
+ * failure to write it must fail the commit (here the WAL may grow by the
+ * frame's header and no more), not vanish behind it.
+ */
+static void
+test_first_frame_after_other_writer(void)
+{
+	struct vfs_fixture	 f;
+	struct rlimit		 old, lim;
+	void			(*oldsig)(int);
+	sqlite3			*o = NULL;
+	char			 wal[160];
+	long long		 next = 0, other = 100000;
+	struct stat		 st;
+	int			 r;
+
+	memset(&f, 0, sizeof f);
+	if (vfs_open(&f, STORE_VFS_NAME) != 0 ||
+	    vfs_insert(f.w, &next, 10, 100) != SQLITE_OK ||
+	    sqlite3_open_v2(f.path, &o, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK || vfs_insert(o, &other, 1, 100) != SQLITE_OK ||
+	    getrlimit(RLIMIT_FSIZE, &old) != 0) {
+		CU_FAIL("open");
+		sqlite3_close(o);
+		vfs_close(&f);
+		return;
+	}
+	snprintf(wal, sizeof wal, "%s-wal", f.path);
+	CU_ASSERT_EQUAL_FATAL(stat(wal, &st), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 24;
+	oldsig = signal(SIGXFSZ, SIG_IGN);
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	r = sqlite3_exec(f.w, "UPDATE t SET v = zeroblob(7) WHERE k = "
+	    "(SELECT min(k) FROM t)", NULL, NULL, NULL);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, oldsig);
+	CU_ASSERT_NOT_EQUAL(r, SQLITE_OK);
+	CU_ASSERT(vfs_sound(f.r));
+	CU_ASSERT_EQUAL(vfs_count(f.r), 11);
+	CU_ASSERT_EQUAL(vfs_insert(f.w, &next, 40, 100), SQLITE_OK);
+	CU_ASSERT(vfs_sound(f.r));
+	CU_ASSERT_EQUAL(vfs_crash_count(&f), 51);
+	sqlite3_close(o);
+	vfs_close(&f);
 }
 
 /*
@@ -418,6 +468,8 @@ suite_store_vfs(void)
 	CU_add_test(s, "a commit is a few writes", test_commit_gathered);
 	CU_add_test(s, "a failed write fails the commit",
 	    test_failed_write_fails_commit);
+	CU_add_test(s, "a commit's first frame after another writer's",
+	    test_first_frame_after_other_writer);
 	CU_add_test(s, "a spilled commit survives a crash",
 	    test_spilled_commit_survives_crash);
 	CU_add_test(s, "a rollback leaves nothing behind",
