@@ -33,8 +33,11 @@
  * SQLITE_IOCAP_POWERSAFE_OVERWRITE) gets SQLite's padding frames, which
  * are split around a sync; its WAL is not gathered at all.
  *
- * Only the writer's connection uses this VFS.  Its locks and shared memory
- * are the default VFS's, so readers on that VFS share them.
+ * Writes are gathered only while the connection holds the WAL's write
+ * lock (in exclusive locking mode it is never released, and nothing is
+ * gathered at all).  Only the writer's connection uses this VFS.  Its
+ * locks and shared memory are the default VFS's, so readers on that VFS
+ * share them.
  */
 #include "config.h"
 
