@@ -584,17 +584,9 @@ peer_bad_update(struct peer *p, struct proto_field *f, int n,
 static void
 peer_store_update(struct peer *p, const struct peerproto_upd *u)
 {
-	struct proto_field	f[5];
-	struct location		l;
+	struct location	l;
 
-	f[0] = u->client_id;
-	f[1] = u->origin;
-	f[2] = u->time_diff;
-	f[3] = u->location;
-	f[4] = u->client_time;
-	location_copy(&l, f);
-	l.latitude = u->latitude;
-	l.longitude = u->longitude;
+	peerproto_upd_location(&l, u);
 	store_put(peer_store(p), &l, peer_name(p));	/* takes l's strings */
 	p->row.received++;
 	p->dirty = 1;

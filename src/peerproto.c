@@ -245,6 +245,25 @@ peerproto_parse_fwd(const struct proto_field *f, int n,
 }
 
 /*
+ * The record of a parsed UPD or FWD as a location of its own: the five
+ * texts copied into one allocation (location_clear frees it).
+ */
+void
+peerproto_upd_location(struct location *l, const struct peerproto_upd *u)
+{
+	struct proto_field	f[5];
+
+	f[0] = u->client_id;
+	f[1] = u->origin;
+	f[2] = u->time_diff;
+	f[3] = u->location;
+	f[4] = u->client_time;
+	location_copy(l, f);
+	l->latitude = u->latitude;
+	l->longitude = u->longitude;
+}
+
+/*
  * The UPD line of change seq of record l, newline included, written as
  * snprintf would: returns the length of the whole line.
  */

@@ -57,6 +57,8 @@ int	peerproto_parse_fwd(const struct proto_field *, int,
 	    struct peerproto_upd *, const char **);
 
 struct location;
+void	peerproto_upd_location(struct location *,
+	    const struct peerproto_upd *);
 size_t	peerproto_upd_line(char *, size_t, uint64_t,
 	    const struct location *);
 

@@ -46,12 +46,7 @@ round_trip(const struct peerproto_upd *u)
 	size_t			 len;
 	int			 n;
 
-	f[0] = u->client_id;
-	f[1] = u->origin;
-	f[2] = u->time_diff;
-	f[3] = u->location;
-	f[4] = u->client_time;
-	location_copy(&l, f);
+	peerproto_upd_location(&l, u);
 	len = peerproto_upd_line(buf, sizeof buf, 7, &l);
 	if (len < sizeof buf) {
 		if (buf[len - 1] != '\n')

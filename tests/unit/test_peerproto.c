@@ -134,6 +134,32 @@ test_fwd(void)
 	CU_ASSERT_STRING_EQUAL(why, "bad origin member name");
 }
 
+/* A parsed update as a record of its own, and back to the same line. */
+static void
+test_upd_location(void)
+{
+	static const char	 line[] = "UPD 42 kiwi Goloman +0.263873386 "
+	    "+34.068930-118.445127 1520023934.918963997";
+	struct peerproto_upd	 u;
+	struct location		 l;
+	const char		*why;
+	char			 buf[128];
+
+	CU_ASSERT_EQUAL_FATAL(parse(line, &u, &why), 0);
+	peerproto_upd_location(&l, &u);
+	CU_ASSERT_STRING_EQUAL(l.client_id, "kiwi");
+	CU_ASSERT_STRING_EQUAL(l.server_id, "Goloman");
+	CU_ASSERT_STRING_EQUAL(l.time_diff, "+0.263873386");
+	CU_ASSERT_STRING_EQUAL(l.location, "+34.068930-118.445127");
+	CU_ASSERT_STRING_EQUAL(l.client_time, "1520023934.918963997");
+	CU_ASSERT_DOUBLE_EQUAL(l.latitude, 34.06893, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(l.longitude, -118.445127, 1e-9);
+	CU_ASSERT_EQUAL(peerproto_upd_line(buf, sizeof buf, 42, &l),
+	    sizeof line);
+	CU_ASSERT_EQUAL(memcmp(buf, line, sizeof line - 1), 0);
+	location_clear(&l);
+}
+
 /* The UPD line a link sends, and snprintf's contract when it is cut. */
 static void
 test_upd_line(void)
@@ -164,5 +190,6 @@ suite_peerproto(void)
 	    { "nonce", test_nonce },
 	    { "upd", test_upd },
 	    { "fwd", test_fwd },
+	    { "upd_location", test_upd_location },
 	    { "upd_line", test_upd_line });
 }
