@@ -13,33 +13,16 @@
 #include "herdkey.h"
 #include "unit.h"
 
-static char *
-tmpdir(void)
-{
-	char	tmpl[] = "/tmp/herdkey-XXXXXX";
-	char	*d = mkdtemp(tmpl);
-
-	return (d ? strdup(d) : NULL);
-}
-
-static void
-rm(const char *dir)
-{
-	char	cmd[256];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		CU_FAIL("rm -rf");
-}
-
 static void
 test_created(void)
 {
 	unsigned char	*a, *b;
 	size_t		 alen, blen;
-	char		*dir = tmpdir(), path[256], *cause = NULL;
+	char		 dir[64], path[256], *cause = NULL;
 	struct stat	 st;
 
+	if (unit_mkdir(dir, sizeof dir) != 0)
+		return;
 	snprintf(path, sizeof path, "%s/herd.key", dir);
 	CU_ASSERT_EQUAL_FATAL(herdkey_load(path, &a, &alen, &cause), 0);
 	CU_ASSERT_EQUAL(alen, HERDKEY_NEW_SIZE);
@@ -52,8 +35,7 @@ test_created(void)
 	CU_ASSERT_EQUAL(memcmp(a, b, alen), 0);
 	free(a);
 	free(b);
-	rm(dir);
-	free(dir);
+	unit_rmdir(dir);
 }
 
 /* Eight processes race to make the key: all end with the same one. */
@@ -62,13 +44,15 @@ test_race(void)
 {
 	unsigned char	*key, *got;
 	size_t		 len, glen;
-	char		*dir = tmpdir(), path[256], *cause = NULL;
+	char		 dir[64], path[256], *cause = NULL;
 	int		 i, fds[8][2], status;
 	pid_t		 pids[8];
 	ssize_t		 n;
 	DIR		*d;
 	struct dirent	*e;
 
+	if (unit_mkdir(dir, sizeof dir) != 0)
+		return;
 	snprintf(path, sizeof path, "%s/herd.key", dir);
 	for (i = 0; i < 8; i++) {
 		CU_ASSERT_EQUAL_FATAL(pipe(fds[i]), 0);
@@ -99,8 +83,7 @@ test_race(void)
 	closedir(d);
 	free(got);
 	free(key);
-	rm(dir);
-	free(dir);
+	unit_rmdir(dir);
 }
 
 static void
@@ -108,9 +91,11 @@ test_errors(void)
 {
 	unsigned char	*key;
 	size_t		 len;
-	char		*dir = tmpdir(), path[256], *cause = NULL;
+	char		 dir[64], path[256], *cause = NULL;
 	FILE		*f;
 
+	if (unit_mkdir(dir, sizeof dir) != 0)
+		return;
 	/* An empty key file is an error, not a key. */
 	snprintf(path, sizeof path, "%s/empty.key", dir);
 	f = fopen(path, "w");
@@ -143,8 +128,7 @@ test_errors(void)
 	CU_ASSERT_EQUAL(herdkey_load(path, &key, &len, &cause), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "No such file"));
 	free(cause);
-	rm(dir);
-	free(dir);
+	unit_rmdir(dir);
 }
 
 void

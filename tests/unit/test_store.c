@@ -25,27 +25,14 @@ struct fixture {
 	struct store		*s;
 };
 
-static void
-remove_dir(const char *dir)
-{
-	char	cmd[128];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		CU_FAIL("rm -rf");
-}
-
 /* A store in a new folder, or -1 (and the test failed). */
 static int
 fixture_open(struct fixture *f)
 {
 	char	path[128], *cause = NULL;
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/herd-store-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		CU_FAIL("mkdtemp");
+	if (unit_mkdir(f->dir, sizeof f->dir) != 0)
 		return (-1);
-	}
 	snprintf(path, sizeof path, "%s/m.db", f->dir);
 	f->base = event_base_new();
 	f->s = store_open(f->base, path, NULL, 1, FSYNC_ALWAYS, &cause);
@@ -54,7 +41,7 @@ fixture_open(struct fixture *f)
 		free(cause);
 		CU_FAIL("store_open");
 		event_base_free(f->base);
-		remove_dir(f->dir);
+		unit_rmdir(f->dir);
 		return (-1);
 	}
 	return (0);
@@ -65,7 +52,7 @@ fixture_close(struct fixture *f)
 {
 	store_close(f->s);
 	event_base_free(f->base);
-	remove_dir(f->dir);
+	unit_rmdir(f->dir);
 }
 
 static void

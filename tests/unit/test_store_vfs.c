@@ -76,8 +76,7 @@ vfs_count(sqlite3 *db)
 static int
 vfs_open(struct vfs_fixture *f, const char *vfs)
 {
-	snprintf(f->dir, sizeof f->dir, "/tmp/herd-vfs-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (unit_mkdir(f->dir, sizeof f->dir) != 0)
 		return (-1);
 	snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
 	if (store_vfs_register() != SQLITE_OK ||
@@ -95,13 +94,10 @@ vfs_open(struct vfs_fixture *f, const char *vfs)
 static void
 vfs_close(struct vfs_fixture *f)
 {
-	char	cmd[128];
-
 	sqlite3_close(f->r);
 	sqlite3_close(f->w);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		CU_FAIL("rm -rf");
+	if (f->dir[0] != '\0')
+		unit_rmdir(f->dir);
 }
 
 /* Insert n rows of size bytes each, keyed from next, in one transaction. */
@@ -320,11 +316,11 @@ test_rollback_leaves_nothing_behind(void)
 
 /*
  * A device that does not promise power-safe overwrites (psow=0) gets
- * padding frames split around the commit's sync: that WAL goes straight
- * through, and readers see every commit whole.
+ * padding frames split around the commit's sync (that WAL is not
+ * gathered): readers see every commit whole all the same.
  */
 static void
-test_padded_wal_not_gathered(void)
+test_padded_wal_seen_whole(void)
 {
 	struct vfs_fixture	 f;
 	char			 uri[192];
@@ -332,11 +328,8 @@ test_padded_wal_not_gathered(void)
 	int			 i;
 
 	memset(&f, 0, sizeof f);
-	snprintf(f.dir, sizeof f.dir, "/tmp/herd-vfs-XXXXXX");
-	if (mkdtemp(f.dir) == NULL) {
-		CU_FAIL("mkdtemp");
+	if (unit_mkdir(f.dir, sizeof f.dir) != 0)
 		return;
-	}
 	snprintf(f.path, sizeof f.path, "%s/t.db", f.dir);
 	snprintf(uri, sizeof uri, "file:%s?psow=0", f.path);
 	if (sqlite3_open_v2(uri, &f.w, SQLITE_OPEN_READWRITE |
@@ -461,19 +454,16 @@ test_failed_write_fails_commit(void)
 void
 suite_store_vfs(void)
 {
-	CU_pSuite	s;
-
-	s = CU_add_suite("store_vfs", NULL, NULL);
-	CU_add_test(s, "commits seen whole", test_commits_seen_whole);
-	CU_add_test(s, "a commit is a few writes", test_commit_gathered);
-	CU_add_test(s, "a failed write fails the commit",
-	    test_failed_write_fails_commit);
-	CU_add_test(s, "a commit's first frame after another writer's",
-	    test_first_frame_after_other_writer);
-	CU_add_test(s, "a spilled commit survives a crash",
-	    test_spilled_commit_survives_crash);
-	CU_add_test(s, "a rollback leaves nothing behind",
-	    test_rollback_leaves_nothing_behind);
-	CU_add_test(s, "a padded WAL is not gathered",
-	    test_padded_wal_not_gathered);
+	UNIT_SUITE("store_vfs",
+	    { "commits seen whole", test_commits_seen_whole },
+	    { "a commit is a few writes", test_commit_gathered },
+	    { "a failed write fails the commit",
+	    test_failed_write_fails_commit },
+	    { "a commit's first frame after another writer's",
+	    test_first_frame_after_other_writer },
+	    { "a spilled commit survives a crash",
+	    test_spilled_commit_survives_crash },
+	    { "a rollback leaves nothing behind",
+	    test_rollback_leaves_nothing_behind },
+	    { "a padded WAL is seen whole", test_padded_wal_seen_whole });
 }

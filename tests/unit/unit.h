@@ -4,7 +4,12 @@
 #ifndef HERD_UNIT_H
 #define HERD_UNIT_H
 
+#include <stddef.h>
+
 #include <CUnit/CUnit.h>
+
+int	unit_mkdir(char *, size_t);
+void	unit_rmdir(const char *);
 
 void	suite_controlproto(void);
 void	suite_csv(void);
