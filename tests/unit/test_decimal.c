@@ -49,7 +49,8 @@ test_cmp_uint(void)
 	CU_ASSERT_EQUAL(decimal_cmp_uint("0.0", 3, 0), 0);
 	CU_ASSERT(decimal_cmp_uint("0.1", 3, 0) > 0);
 	CU_ASSERT(decimal_cmp_uint("179.9", 5, 180) < 0);
-	CU_ASSERT(decimal_cmp_uint("18446744073709551616", 20, 18446744073709551615UL) > 0);
+	CU_ASSERT(decimal_cmp_uint("18446744073709551616", 20,
+	    18446744073709551615UL) > 0);
 	CU_ASSERT(decimal_is_zero("0.000", 5));
 	CU_ASSERT(!decimal_is_zero("0.001", 5));
 }
