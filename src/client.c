@@ -48,6 +48,7 @@
 #include "proto.h"
 #include "reply.h"
 #include "server.h"
+#include "sockwrite.h"
 #include "tstamp.h"
 #include "xmalloc.h"
 
@@ -103,7 +104,6 @@ static TAILQ_HEAD(client_list, client) clients =
 /* Clients with replies to write at the end of this loop turn. */
 static TAILQ_HEAD(, client) flushq = TAILQ_HEAD_INITIALIZER(flushq);
 static struct event	*flush_ev;
-static struct evbuffer	*write_buf;	/* replies on their way to a socket */
 static unsigned		 nclients;
 static unsigned long long next_id = 1;
 static struct log_limit	 refused_log;	/* a flood of refusals */
@@ -378,8 +378,6 @@ client_init(struct event_base *base)
 	if ((flush_ev = event_new(base, -1, 0, client_flush_cb,
 	    NULL)) == NULL)
 		fatalx("event_new failed");
-	if ((write_buf = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new failed");
 }
 
 /* Close every client now, at the end of a shutdown. */
@@ -393,9 +391,6 @@ client_close_all(void)
 	if (flush_ev != NULL)
 		event_free(flush_ev);
 	flush_ev = NULL;
-	if (write_buf != NULL)
-		evbuffer_free(write_buf);
-	write_buf = NULL;
 }
 
 /*
@@ -493,24 +488,20 @@ client_flush_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * With nothing waiting in out, write the ready replies to the socket here
- * and now, as Redis writes before it sleeps: the usual reply costs one
- * write(2), without arming the write event and taking another loop turn
- * for it.  (They cannot be written from out itself: a bufferevent lets
- * only its own callback drain its output.)  What the socket does not take
- * goes into out, to be written by the bufferevent when it can, which also
- * finds and reports an error.  Returns what replies_take() does.
+ * With nothing waiting in out, the ready replies go to the socket here and
+ * now (sockwrite_now): the usual reply costs one write(2), without arming
+ * the write event and taking another loop turn for it.  What the socket
+ * does not take stays in out, for the bufferevent to write when it can,
+ * which also finds and reports an error.  Returns what replies_take()
+ * does.
  */
 static const char *
 client_write_now(struct client *c, struct evbuffer *out)
 {
 	const char	*why;
 
-	why = replies_take(c->replies, write_buf);
-	if (evbuffer_get_length(write_buf) != 0) {
-		evbuffer_write(write_buf, bufferevent_getfd(c->bev));
-		evbuffer_add_buffer(out, write_buf);
-	}
+	why = replies_take(c->replies, out);
+	sockwrite_now(c->bev);
 	return (why);
 }
 

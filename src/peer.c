@@ -58,6 +58,7 @@
 #include "peerproto.h"
 #include "proto.h"
 #include "server.h"
+#include "sockwrite.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -141,7 +142,6 @@ static void	peer_down(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	peer_fill(struct peers *, struct peer *);
 static void	peers_pass_on(struct peer *, const struct peerproto_upd *);
-static void	peer_push(struct peer *);
 static void	peer_send(struct peer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	peer_read_cb(struct bufferevent *, void *);
@@ -782,28 +782,6 @@ peers_tick_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * Write what q's link holds to its socket now, not when the loop next
- * polls, after every other event of this turn: an update passed on, or
- * just committed, goes out at once and crosses a hop sooner.  A socket
- * bufferevent freezes the start of its output against other writers; it
- * is thawed for this one write, as libevent's own write callback does.
- * What the socket does not take, and any error, is the bufferevent's to
- * meet on its own next write.
- */
-static void
-peer_push(struct peer *q)
-{
-	struct evbuffer	*out = bufferevent_get_output(q->bev);
-	evutil_socket_t	 fd = bufferevent_getfd(q->bev);
-
-	if (fd == -1 || evbuffer_get_length(out) == 0)
-		return;
-	evbuffer_unfreeze(out, 1);
-	(void)evbuffer_write(out, fd);
-	evbuffer_freeze(out, 1);
-}
-
-/*
  * An update that its origin has just sent us was committed there before
  * it was sent: pass it on to our other peers at once, before our own
  * commit, so that it crosses the herd at the speed of the network rather
@@ -840,7 +818,7 @@ peers_pass_on(struct peer *from, const struct peerproto_upd *u)
 		    evbuffer_add(out, "\n", 1) != 0)
 			fatalx("evbuffer_add failed");
 		q->wrote = 1;
-		peer_push(q);
+		sockwrite_now(q->bev);
 	}
 }
 
@@ -881,7 +859,7 @@ peers_committed(void *arg, int ok)
 	for (i = 0; i < ps->n; i++) {
 		p = &ps->list[i];
 		if (p->state == PEER_UP)
-			peer_push(p);
+			sockwrite_now(p->bev);
 	}
 }
 

@@ -741,7 +741,6 @@ store_close(struct store *s)
 	free(s);
 }
 
-
 /*
  * Finish a one-row lookup whose step returned r: 1 for a row (read by the
  * caller already), 0 for none, -1 and *cause for an error.  The statement
