@@ -66,7 +66,7 @@ main(int argc, char **argv)
 		usage();
 
 	log_init(verbose);
-	/* Jansson's and libevent's allocations fail loudly, like all. */
+	/* Jansson's and libevent's allocations, like ours, fail loudly. */
 	json_set_alloc_funcs(xmalloc_json, free);
 	event_set_mem_functions(xmalloc_json, xrealloc_event, free);
 	if ((t = topology_load(path, &cause)) == NULL) {

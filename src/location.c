@@ -104,14 +104,6 @@ location_dup(struct location *l, const struct location *src)
 void
 location_clear(struct location *l)
 {
-	if (l->mem != NULL)
-		free(l->mem);
-	else {
-		xfree_const(l->client_id);
-		xfree_const(l->server_id);
-		xfree_const(l->time_diff);
-		xfree_const(l->location);
-		xfree_const(l->client_time);
-	}
+	free(l->mem);
 	memset(l, 0, sizeof *l);
 }

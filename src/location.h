@@ -9,8 +9,8 @@
 /*
  * Every text field holds the exact wire text.  The fields are const: a
  * record is often a view of strings it does not own (a database row);
- * one that owns them is released by location_clear: either each made
- * with xstrdup, or all five in the one block mem (location_copy).
+ * one that owns them (location_copy, location_dup) holds all five in the
+ * one block mem, which location_clear releases.
  */
 struct location {
 	const char	*client_id;

@@ -85,11 +85,6 @@ struct places_sock {
 
 static void	places_check_done(struct google *);
 
-/*
- * The key: HERD_PLACES_KEY when set and not empty, else the first line
- * of places_key_file.  Returns 0 (with *key NULL when there is none), or
- * -1 and *cause when the key file cannot be read.
- */
 /* The key from the environment, when it is set there. */
 static const char *
 places_key_env(void)
@@ -109,6 +104,11 @@ places_google_has_key(const struct topology *t)
 	return (places_key_env() != NULL || t->places_key_file != NULL);
 }
 
+/*
+ * The key: HERD_PLACES_KEY when set and not empty, else the first line
+ * of places_key_file.  Returns 0 (with *key NULL when there is none), or
+ * -1 and *cause when the key file cannot be read.
+ */
 static int
 places_load_key(const struct topology *t, char **key, char **cause)
 {

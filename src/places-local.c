@@ -121,7 +121,7 @@ struct local {
 	struct event		*wake;		/* on pipe[0] */
 	int			 pipe[2];	/* a worker has finished */
 
-	pthread_mutex_t		 lock;	/* over todo, done, states, stop */
+	pthread_mutex_t		 lock;		/* todo, done, states, stop */
 	pthread_cond_t		 work;
 	struct local_jobs	 todo;
 	struct local_jobs	 done;

@@ -17,7 +17,6 @@
 #include "location.h"
 #include "store.h"
 #include "unit.h"
-#include "xmalloc.h"
 
 struct fixture {
 	char			 dir[64];
@@ -59,14 +58,15 @@ static void
 put(struct fixture *f, const char *id, const char *origin,
     const char *where, const char *when, const char *via)
 {
-	struct location	l;
+	struct location	view, l;
 
-	memset(&l, 0, sizeof l);
-	l.client_id = xstrdup(id);
-	l.server_id = xstrdup(origin);
-	l.time_diff = xstrdup("+0.000000001");
-	l.location = xstrdup(where);
-	l.client_time = xstrdup(when);
+	memset(&view, 0, sizeof view);
+	view.client_id = id;
+	view.server_id = origin;
+	view.time_diff = "+0.000000001";
+	view.location = where;
+	view.client_time = when;
+	location_dup(&l, &view);
 	store_put(f->s, &l, via);
 }
 
