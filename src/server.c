@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "admin.h"
 #include "client.h"
 #include "log.h"
 #include "peer.h"
@@ -181,6 +182,7 @@ server_listen(struct server *srv, char **cause)
 static void
 server_unlisten(struct server *srv)
 {
+	admin_close();
 	if (srv->accept_retry != NULL) {
 		event_free(srv->accept_retry);
 		srv->accept_retry = NULL;
@@ -270,6 +272,10 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 		goto out;
 	}
 	if (server_listen(&srv, &cause) != 0) {
+		status = 1;
+		goto out;
+	}
+	if (admin_open(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
 	}
