@@ -135,6 +135,35 @@ server_stop(struct server *srv)
 	evtimer_add(srv->stop_ev, &tv);
 }
 
+/*
+ * SIGHUP: read the topology file again and hand it to each module that
+ * applies some of its settings live; the others keep what they read at
+ * the start (the supervisor restarts a member when one of those changed).
+ * A file with a mistake changes nothing.
+ */
+static void
+server_reload(struct server *srv)
+{
+	struct topology			*t;
+	const struct topo_member	*me;
+	char				*cause = NULL;
+
+	if ((t = topology_load(srv->topo->path, &cause)) == NULL) {
+		log_warnx("reload: %s; the member keeps its settings", cause);
+		free(cause);
+		return;
+	}
+	if ((me = topology_member(t, srv->me->name)) == NULL) {
+		log_warnx("reload: %s: no member named '%s'; the member keeps "
+		    "its settings", t->path, srv->me->name);
+		topology_free(t);
+		return;
+	}
+	/* Each module that applies settings live takes its own copy here. */
+	log_info("reloaded %s", t->path);
+	topology_free(t);
+}
+
 static void
 server_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
@@ -147,8 +176,7 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 		server_stop(srv);
 		break;
 	case SIGHUP:
-		log_info("SIGHUP ignored: restart the member to change its "
-		    "configuration");
+		server_reload(srv);
 		break;
 	}
 }

@@ -505,5 +505,26 @@ class ControlSocket(HerdTestCase):
         self.assertFalse(os.path.exists(a.admin_path))
 
 
+class Reload(HerdTestCase):
+    """SIGHUP reads the topology file again; a broken one changes
+    nothing and the member serves on."""
+
+    def test_sighup(self):
+        a = self.herd["Alpha"]
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait_log(r"info: reloaded .*herd\.conf")
+        with open(self.herd.conf, "a") as f:
+            f.write("frobnicate 1\n")
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait_log(r"warning: reload: .*herd\.conf:\d+: unknown directive "
+                   r"'frobnicate'; the member keeps its settings")
+        self.herd.write_conf(["Alpha"])
+        with open(self.herd.conf, "w") as f:
+            f.write("member Other 127.0.0.1:1\n")
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait_log(r"warning: reload: .*no member named 'Alpha'")
+        self.assertTrue(a.ask(KIWI + b"\n").startswith(b"AT Alpha "))
+
+
 if __name__ == "__main__":
     main()
