@@ -21,6 +21,7 @@
 #include "placesjson.h"
 #include "proto.h"
 #include "reply.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -104,6 +105,11 @@ cmd_whatsat_synced(void *arg, int ok)
 		reply_close(r, "database error");
 		cmd_whatsat_free(w);
 		return;
+	}
+	if (found == 1 && retention_expired(w->srv->retention, &l)) {
+		/* Not swept yet, but past location_ttl: gone for clients. */
+		location_clear(&l);
+		found = 0;
 	}
 	if (found == 0) {
 		cmd_invalid_reply(r, w->line, w->len, "unknown client");

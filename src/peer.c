@@ -50,6 +50,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "forget.h"
 #include "herdkey.h"
 #include "line.h"
 #include "location.h"
@@ -438,37 +439,66 @@ peer_up(struct peer *p, struct bufferevent *bev, int dialled,
 }
 
 /*
- * Row seq of the database, for every link of the scan (each is at the row
- * before it).  The line is made once for all of them; a link does not send
- * an update back to the peer it came from, nor to its origin.  (When the
- * peer's database is new, everything up to resend goes all the same.)
+ * Line of change seq of the database (len bytes), for every link of the
+ * scan (each is at the change before it).  The line is made once for all
+ * of them; a link does not send a change back to the peer it came from,
+ * nor to its origin.  (When the peer's database is new, everything up to
+ * resend goes all the same.)
  */
 static void
-peer_send_row(void *arg, uint64_t seq, const char *via,
-    const struct location *l)
+peer_send_line(struct peers *ps, uint64_t seq, const char *via,
+    const char *origin, const char *line, size_t len)
 {
-	struct peers	*ps = arg;
 	struct peer	*p;
-	char		 buf[1024], *line = buf;
-	size_t		 i, len;
+	size_t		 i;
 
-	len = peerproto_upd_line(buf, sizeof buf, seq, l);
-	if (len >= sizeof buf) {
-		line = xmalloc(len + 1);
-		peerproto_upd_line(line, len + 1, seq, l);
-	}
 	for (i = 0; i < ps->ngroup; i++) {
 		p = ps->group[i];
 		p->sent = seq;
 		if (seq > p->resend && ((via != NULL && strcmp(via,
-		    peer_name(p)) == 0) || strcmp(l->server_id,
-		    peer_name(p)) == 0))
+		    peer_name(p)) == 0) || strcmp(origin, peer_name(p)) == 0))
 			continue;
 		if (evbuffer_add(bufferevent_get_output(p->bev), line,
 		    len) != 0)
 			fatalx("evbuffer_add failed");
 		p->wrote = 1;
 	}
+}
+
+/* A location of the scan: an UPD line. */
+static void
+peer_send_row(void *arg, uint64_t seq, const char *via,
+    const struct location *l)
+{
+	char		 buf[1024], *line = buf;
+	size_t		 len;
+
+	len = peerproto_upd_line(buf, sizeof buf, seq, l);
+	if (len >= sizeof buf) {
+		line = xmalloc(len + 1);
+		peerproto_upd_line(line, len + 1, seq, l);
+	}
+	peer_send_line(arg, seq, via, l->server_id, line, len);
+	if (line != buf)
+		free(line);
+}
+
+/* An erasure of the scan: an ERASE line. */
+static void
+peer_send_erasure(void *arg, uint64_t seq, const char *via,
+    const char *client_id, const char *origin, const char *erased_at)
+{
+	char		 buf[512], *line = buf;
+	size_t		 len;
+
+	len = peerproto_erase_line(buf, sizeof buf, seq, client_id, origin,
+	    erased_at);
+	if (len >= sizeof buf) {
+		line = xmalloc(len + 1);
+		peerproto_erase_line(line, len + 1, seq, client_id, origin,
+		    erased_at);
+	}
+	peer_send_line(arg, seq, via, origin, line, len);
 	if (line != buf)
 		free(line);
 }
@@ -514,7 +544,8 @@ peer_fill(struct peers *ps, struct peer *only)
 		}
 		if (ps->ngroup == 0)
 			return;
-		n = store_scan(s, lo, PEER_BATCH, peer_send_row, ps, &cause);
+		n = store_scan(s, lo, PEER_BATCH, peer_send_row,
+		    peer_send_erasure, ps, &cause);
 		if (n == -1) {
 			for (i = 0; i < ps->ngroup; i++) {
 				p = ps->group[i];
@@ -592,6 +623,44 @@ peer_store_update(struct peer *p, const struct peerproto_upd *u)
 	p->dirty = 1;
 }
 
+/* An update that expired or was erased: neither stored nor passed on. */
+static void
+peer_held(struct peer *p, const struct peerproto_upd *u, const char *why)
+{
+	char	*id;
+
+	id = xstrndup(u->client_id.p, u->client_id.len);
+	log_debug("peer %s: update of %s held back (%s)", peer_name(p), id,
+	    why);
+	free(id);
+}
+
+/*
+ * ERASE from an up link: numbered like an UPD and acknowledged the same
+ * way; stored if later than the erasure held, then sent on from the
+ * database like any change.
+ */
+static void
+peer_erase(struct peer *p, struct proto_field *f, int n)
+{
+	struct peerproto_erase	 e;
+	uint64_t		 seq;
+	const char		*why;
+
+	if (n < 2 || peerproto_parse_seq(&f[1], &seq) != 0 ||
+	    seq <= p->recv) {
+		log_warnx("peer %s: erasure without a new number ignored",
+		    peer_name(p));
+		return;
+	}
+	if (peerproto_parse_erase(f, n, &e, &why) != 0)
+		peer_bad_update(p, f, n, "skipped", why);
+	else
+		forget_received(p->peers->srv, &e, peer_name(p));
+	p->recv = seq;
+	peer_want_ack(p);
+}
+
 /*
  * UPD from an up link: apply it if it is newer, as a client's IAMAT.  The
  * numbers on a link only go up; a bad update with a good number is
@@ -612,6 +681,12 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 	}
 	if (peerproto_parse_upd(f, n, &u, &why) != 0) {
 		peer_bad_update(p, f, n, "skipped", why);
+		p->recv = seq;
+		peer_want_ack(p);
+		return;
+	}
+	if (!forget_admits(p->peers->srv, &u, &why)) {
+		peer_held(p, &u, why);
 		p->recv = seq;
 		peer_want_ack(p);
 		return;
@@ -637,6 +712,10 @@ peer_forwarded(struct peer *p, struct proto_field *f, int n)
 
 	if (peerproto_parse_fwd(f, n, &u, &why) != 0) {
 		peer_bad_update(p, f, n, "ignored", why);
+		return;
+	}
+	if (!forget_admits(p->peers->srv, &u, &why)) {
+		peer_held(p, &u, why);
 		return;
 	}
 	peer_store_update(p, &u);
@@ -700,6 +779,8 @@ peer_line(struct peer *p, const char *line, size_t len)
 			peer_forwarded(p, f, n);
 		else if (proto_field_is(&f[0], "ACK"))
 			peer_ack(p, f, n);
+		else if (proto_field_is(&f[0], "ERASE"))
+			peer_erase(p, f, n);
 		else if (!proto_field_is(&f[0], "PING")) {
 			esc = log_escape(line, len);
 			log_warnx("peer %s: unknown message ignored: %s",

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "peerproto.h"
 #include "proto.h"
+#include "retain.h"
 #include "tstamp.h"
 
 static void
@@ -283,4 +284,56 @@ peerproto_upd_line(char *buf, size_t size, uint64_t seq,
 		buf[len + 1] = '\0';
 	}
 	return (len + 1);
+}
+
+/*
+ * ERASE <seq> <client-id> <origin> <erased-at>: an erasure, numbered in
+ * the sender's change sequence like an UPD.  The client id is checked as
+ * an IAMAT's, the origin as a member name, and the time must be UTC text
+ * as retain_utc writes it, so that text order stays time order in every
+ * member's database.  Returns 0, or -1 with *why set.
+ */
+int
+peerproto_parse_erase(const struct proto_field *f, int n,
+    struct peerproto_erase *e, const char **why)
+{
+	if (n != 5) {
+		*why = "ERASE takes 4 arguments";
+		return (-1);
+	}
+	if (peerproto_parse_seq(&f[1], &e->seq) != 0) {
+		*why = "bad sequence number";
+		return (-1);
+	}
+	if (!retain_client_id_valid(f[2].p, f[2].len)) {
+		*why = "bad client id";
+		return (-1);
+	}
+	if (!peerproto_is_name(&f[3])) {
+		*why = "bad origin member name";
+		return (-1);
+	}
+	if (!retain_utc_valid(f[4].p, f[4].len)) {
+		*why = "bad erasure time";
+		return (-1);
+	}
+	e->client_id = f[2];
+	e->origin = f[3];
+	e->erased_at = f[4];
+	return (0);
+}
+
+/*
+ * The ERASE line of change seq, newline included, written as snprintf
+ * would: returns the length of the whole line.
+ */
+size_t
+peerproto_erase_line(char *buf, size_t size, uint64_t seq,
+    const char *client_id, const char *origin, const char *erased_at)
+{
+	int	n;
+
+	n = snprintf(buf, size, "ERASE %" PRIu64 " %s %s %s\n", seq,
+	    client_id, origin, erased_at);
+	return (n < 0 ? 0 : (size_t)n);
 }

@@ -44,6 +44,14 @@ struct peerproto_upd {
 	double			 longitude;
 };
 
+/* An erasure as it travels: ERASE <seq> <client-id> <origin> <erased-at> */
+struct peerproto_erase {
+	uint64_t		 seq;
+	struct proto_field	 client_id;
+	struct proto_field	 origin;
+	struct proto_field	 erased_at;
+};
+
 int	peerproto_nonce(char *);
 void	peerproto_mac(const unsigned char *, size_t,
 	    const struct peerproto_hs *, enum peerproto_role, char *);
@@ -61,5 +69,9 @@ void	peerproto_upd_location(struct location *,
 	    const struct peerproto_upd *);
 size_t	peerproto_upd_line(char *, size_t, uint64_t,
 	    const struct location *);
+int	peerproto_parse_erase(const struct proto_field *, int,
+	    struct peerproto_erase *, const char **);
+size_t	peerproto_erase_line(char *, size_t, uint64_t, const char *,
+	    const char *, const char *);
 
 #endif

@@ -19,6 +19,7 @@
 #include "peer.h"
 #include "notify.h"
 #include "places.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "tstamp.h"
@@ -160,6 +161,7 @@ server_reload(struct server *srv)
 		return;
 	}
 	/* Each module that applies settings live takes its own copy here. */
+	retention_apply(srv->retention, t);
 	log_info("reloaded %s", t->path);
 	topology_free(t);
 }
@@ -295,6 +297,7 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 		status = EXIT_CONFIG;
 		goto out;
 	}
+	srv.retention = retention_start(&srv);
 	if ((srv.peers = peers_start(&srv, &cause)) == NULL) {
 		status = EXIT_CONFIG;
 		goto out;
@@ -328,9 +331,11 @@ out:
 		event_free(srv.stop_ev);
 	server_unlisten(&srv);
 	peers_stop(srv.peers);
+	retention_stop(srv.retention);
 	client_close_all();
 	places_free(srv.places);
 	store_close(srv.store);
+	retention_free(srv.retention);
 	peers_free(srv.peers);
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);

@@ -13,6 +13,7 @@
 
 struct peers;
 struct places;
+struct retention;
 struct store;
 
 struct server {
@@ -22,6 +23,7 @@ struct server {
 	struct store			*store;
 	struct places			*places;	/* NULL: no provider */
 	struct peers			*peers;
+	struct retention		*retention;	/* location_ttl */
 	char				*line;		/* max_line + 2: the line
 							   being run */
 

@@ -54,6 +54,7 @@
 
 #include "log.h"
 #include "proto.h"
+#include "retain.h"
 #include "schema.h"
 #include "store-int.h"
 #include "store-vfs.h"
@@ -69,6 +70,7 @@ struct store {
 	sqlite3_stmt		*get;
 	sqlite3_stmt		*scan;
 	sqlite3_stmt		*peer_get;
+	sqlite3_stmt		*forgotten;
 	char			 db_id[64];
 
 	struct store_writer	*writer;
@@ -217,6 +219,11 @@ store_op_free(struct store_op *op)
 	xfree_const(op->p.name);
 	xfree_const(op->p.address);
 	xfree_const(op->p.state);
+	free(op->f.client_id);
+	free(op->f.origin);
+	free(op->f.erased_at);
+	free(op->x.locations);
+	free(op->x.forgotten);
 	free(op);
 }
 
@@ -272,8 +279,11 @@ store_read_ids(struct store *s, sqlite3 *db, char **cause)
 	const char	*id;
 	int		 r = -1;
 
+	/* Rows deleted by erasure or retention leave last_seq behind. */
 	if (sqlite3_prepare_v2(db, "SELECT (SELECT db_id FROM member), "
-	    "(SELECT coalesce(max(seq), 0) FROM locations)", -1, &st,
+	    "max((SELECT coalesce(max(seq), 0) FROM locations), "
+	    "(SELECT coalesce(max(seq), 0) FROM forgotten), "
+	    "(SELECT last_seq FROM member))", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
 		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(db));
 		goto out;
@@ -368,6 +378,11 @@ store_open_writer(struct store *s, enum fsync_mode fsync, char **cause)
 	if (store_exec(s, "PRAGMA journal_size_limit = " STORE_WAL_LIMIT,
 	    cause) != 0)
 		return (-1);
+	/* Migrations may call our SQL functions (herd_received). */
+	if (store_writer_functions(s->db) != 0) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return (-1);
+	}
 	if (store_migrate(s, version, cause) != 0)
 		return (-1);
 
@@ -403,9 +418,14 @@ store_open_reader(struct store *s, char **cause)
 	    "client_id = ?", -1, SQLITE_PREPARE_PERSISTENT, &s->get,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db, "SELECT seq, via, client_id, server_id, "
-	    "time_diff, location, client_time FROM locations WHERE seq > ? "
-	    "AND seq <= ? ORDER BY seq LIMIT ?", -1,
+	    "time_diff, location, client_time, NULL FROM locations WHERE "
+	    "seq > ?1 AND seq <= ?2 UNION ALL SELECT seq, via, client_id, "
+	    "origin, NULL, NULL, NULL, erased_at FROM forgotten WHERE "
+	    "seq > ?1 AND seq <= ?2 ORDER BY 1 LIMIT ?3", -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->scan, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, "SELECT erased_at, origin FROM "
+	    "forgotten WHERE client_id = ?", -1, SQLITE_PREPARE_PERSISTENT,
+	    &s->forgotten, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db, "SELECT acked, peer_db, received, "
 	    "applied FROM peers WHERE name = ?", -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->peer_get, NULL) != SQLITE_OK) {
@@ -421,7 +441,8 @@ store_close_reader(struct store *s)
 	sqlite3_finalize(s->get);
 	sqlite3_finalize(s->scan);
 	sqlite3_finalize(s->peer_get);
-	s->get = s->scan = s->peer_get = NULL;
+	sqlite3_finalize(s->forgotten);
+	s->get = s->scan = s->peer_get = s->forgotten = NULL;
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
 		log_warnx("%s: close: %s", s->path, sqlite3_errmsg(s->db));
 	s->db = NULL;
@@ -605,6 +626,14 @@ store_finish(struct store *s, struct store_batch *b)
 		log_errorx("%s (batch of %u writes rolled back)", b->error ?
 		    b->error : "unknown error", b->nops);
 	TAILQ_FOREACH(op, &b->ops, entry) {
+		if (op->kind == STORE_OP_FORGET)
+			log_debug("erasure of %s by %s via %s %s",
+			    op->f.client_id, op->f.origin, op->via ? op->via :
+			    "this member", op->applied ? "stored" : b->ok ?
+			    "not later, ignored" : "lost");
+		if (op->kind == STORE_OP_EXPIRE && op->x.cb != NULL)
+			op->x.cb(op->x.arg, b->ok, op->x.expired,
+			    op->x.dropped);
 		if (op->kind != STORE_OP_LOCATION)
 			continue;
 		s->backlog--;
@@ -614,8 +643,8 @@ store_finish(struct store *s, struct store_batch *b)
 		}
 		log_debug("update of %s from %s via %s %s", op->l.client_id,
 		    op->l.server_id, op->via ? op->via : "a client",
-		    op->applied ? "stored" : b->ok ? "not newer, ignored" :
-		    "lost");
+		    op->applied ? "stored" : op->held ? "erased, held back" :
+		    b->ok ? "not newer, ignored" : "lost");
 		if (s->applied != NULL)
 			s->applied(s->hook_arg, op->via, &op->l, op->applied);
 	}
@@ -926,16 +955,17 @@ store_db_id(const struct store *s)
 }
 
 /*
- * Call cb for each committed row whose change number is above after, in
- * change order, at most limit of them.  Returns the number of rows, or -1
+ * Call cb for each committed location and ecb for each committed erasure
+ * whose change number is above after, in change order, at most limit of
+ * them.  Returns the number of rows, or -1
  * and *cause.
  */
 int
 store_scan(struct store *s, uint64_t after, unsigned limit, store_scan_cb cb,
-    void *arg, char **cause)
+    store_scan_erasure_cb ecb, void *arg, char **cause)
 {
 	struct location	 l;
-	const char	*via;
+	const char	*via, *erased_at;
 	uint64_t	 seq;
 	int		 r, n = 0;
 
@@ -951,6 +981,17 @@ store_scan(struct store *s, uint64_t after, unsigned limit, store_scan_cb cb,
 		l.time_diff = (const char *)sqlite3_column_text(s->scan, 4);
 		l.location = (const char *)sqlite3_column_text(s->scan, 5);
 		l.client_time = (const char *)sqlite3_column_text(s->scan, 6);
+		erased_at = (const char *)sqlite3_column_text(s->scan, 7);
+		if (erased_at != NULL) {
+			/* A row of forgotten: client id, origin, time. */
+			if (l.client_id == NULL || l.server_id == NULL)
+				fatalx("%s: scan: %s", s->path,
+				    sqlite3_errmsg(s->db));
+			ecb(arg, seq, via, l.client_id, l.server_id,
+			    erased_at);
+			n++;
+			continue;
+		}
 		/* The columns are NOT NULL; out of memory is fatal. */
 		if (l.client_id == NULL || l.server_id == NULL ||
 		    l.time_diff == NULL || l.location == NULL ||
@@ -987,4 +1028,73 @@ store_peer_get(struct store *s, struct store_peer *p, char **cause)
 		p->applied = (uint64_t)sqlite3_column_int64(s->peer_get, 3);
 	}
 	return (store_lookup_end(s, s->peer_get, r, cause));
+}
+
+/*
+ * Erase client_id: an erasure made at erased_at (UTC text, retain.h) by
+ * member origin, from peer via (NULL: taken here).  It is stored if later
+ * than the erasure held for that client, and then removes the client's
+ * location if its origin received it no later.  The write goes into the
+ * filling batch, like store_put's.
+ */
+void
+store_forget(struct store *s, const char *client_id, const char *origin,
+    const char *erased_at, const char *via)
+{
+	struct store_op	*op;
+
+	op = xcalloc(1, sizeof *op);
+	op->kind = STORE_OP_FORGET;
+	op->f.client_id = xstrdup(client_id);
+	op->f.origin = xstrdup(origin);
+	op->f.erased_at = xstrdup(erased_at);
+	op->via = via != NULL ? xstrdup(via) : NULL;
+	store_add(s, op);
+}
+
+/*
+ * A sweep in the filling batch: delete at most limit locations received
+ * before locations, and limit erasures made before forgotten (UTC texts;
+ * NULL: none).  cb is told after the commit how many went.
+ */
+void
+store_expire(struct store *s, const char *locations, const char *forgotten,
+    unsigned limit, store_expire_cb cb, void *arg)
+{
+	struct store_op	*op;
+
+	op = xcalloc(1, sizeof *op);
+	op->kind = STORE_OP_EXPIRE;
+	op->x.locations = locations != NULL ? xstrdup(locations) : NULL;
+	op->x.forgotten = forgotten != NULL ? xstrdup(forgotten) : NULL;
+	op->x.limit = limit;
+	op->x.cb = cb;
+	op->x.arg = arg;
+	store_add(s, op);
+}
+
+/*
+ * The committed erasure of client_id (len bytes): 1 with its time in
+ * erased_at (RETAIN_UTC_SIZE bytes) and, when origin is not NULL, the
+ * member that took it in *origin (the caller frees it); 0 when there is
+ * none; -1 and *cause on a database error.
+ */
+int
+store_forgotten(struct store *s, const char *client_id, size_t len,
+    char *erased_at, char **origin, char **cause)
+{
+	const char	*t, *o;
+	int		 r;
+
+	sqlite3_bind_text(s->forgotten, 1, client_id, (int)len,
+	    SQLITE_STATIC);
+	r = sqlite3_step(s->forgotten);
+	if (r == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(s->forgotten, 0);
+		o = (const char *)sqlite3_column_text(s->forgotten, 1);
+		snprintf(erased_at, RETAIN_UTC_SIZE, "%s", t ? t : "");
+		if (origin != NULL)
+			*origin = xstrdup(o ? o : "");
+	}
+	return (store_lookup_end(s, s->forgotten, r, cause));
 }

@@ -69,6 +69,8 @@ static int	dir_count(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_bool(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_duration(struct topo_parser *, const struct directive *,
+		    char **, int);
 
 #define F(field) offsetof(struct topology, field)
 #define DAY 86400.0
@@ -103,6 +105,8 @@ static const struct directive directives[] = {
 	{ "stop_timeout", 1, dir_time, F(stop_timeout), 0.001, DAY },
 	{ "log_max_size", 1, dir_size, F(log_max_size), 1024, 1024.0 * 1024 * 1024 },
 	{ "log_keep", 1, dir_count, F(log_keep), 0, 1000 },
+	{ "location_ttl", 1, dir_duration, F(location_ttl), 1, 100 * 365 * DAY },
+	{ "forget_keep", 1, dir_duration, F(forget_keep), 1, 100 * 365 * DAY },
 };
 #undef F
 
@@ -506,6 +510,65 @@ dir_bool(struct topo_parser *p, const struct directive *d, char **argv,
 	return (0);
 }
 
+/*
+ * A duration: whole seconds, minutes, hours or days (90s, 15m, 12h, 30d;
+ * a bare number is seconds), or "none" where the directive allows it
+ * (min 1 and a field that 0 turns off: location_ttl).
+ */
+static int
+dir_duration(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	long long	*v = (long long *)((char *)p->t + d->off);
+	const char	*s = argv[0];
+	unsigned long long n = 0;
+	double		 unit = 1;
+
+	if (strcmp(s, "none") == 0 && strcmp(d->name, "location_ttl") == 0) {
+		*v = 0;
+		return (0);
+	}
+	if (*s < '0' || *s > '9')
+		goto bad;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > 1000000000000ULL)
+			goto range;
+		n = n * 10 + (unsigned long long)(*s - '0');
+	}
+	switch (*s) {
+	case '\0':
+		break;
+	case 's':
+		s++;
+		break;
+	case 'm':
+		unit = 60;
+		s++;
+		break;
+	case 'h':
+		unit = 3600;
+		s++;
+		break;
+	case 'd':
+		unit = DAY;
+		s++;
+		break;
+	default:
+		goto bad;
+	}
+	if (*s != '\0')
+		goto bad;
+range:
+	if (check_range(p, d, (double)n * unit, argv[0]) != 0)
+		return (-1);
+	*v = (long long)n * (long long)unit;
+	return (0);
+bad:
+	return (topo_error(p, "%s: bad duration '%s' (a whole number of "
+	    "seconds, minutes, hours or days: 90s, 15m, 12h, 30d%s)", d->name,
+	    argv[0], strcmp(d->name, "location_ttl") == 0 ? "; or none" : ""));
+}
+
 static int
 dir_count(struct topo_parser *p, const struct directive *d, char **argv,
     int argc)
@@ -594,6 +657,7 @@ topo_defaults(struct topology *t)
 	t->stop_timeout = 10;
 	t->log_max_size = 10 * 1024 * 1024;
 	t->log_keep = 5;
+	t->forget_keep = 30 * 86400;
 }
 
 /* Checks across lines, and the defaults that depend on other directives. */

@@ -85,6 +85,8 @@ struct topology {
 	double			 stop_timeout;
 	size_t			 log_max_size;
 	unsigned		 log_keep;
+	long long		 location_ttl;	/* seconds; 0: kept */
+	long long		 forget_keep;	/* seconds */
 };
 
 struct topology	*topology_load(const char *, char **);
