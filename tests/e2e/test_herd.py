@@ -76,6 +76,12 @@ class HerdCase(HerdTestCase):
             return r[0]
         return wait_for(same, timeout, "convergence of %s" % ", ".join(names))
 
+    def wait_empty(self, names=None, timeout=60):
+        """Wait until no member's locations table holds a row."""
+        for n in names or list(self.herd.members):
+            wait_for(lambda: self.rows(n) == "", timeout,
+                     "%s to hold no location" % n)
+
     def whatsat_at(self, name, client):
         """The AT line that member name answers for client (bound 0)."""
         reply = self.herd[name].ask(b"WHATSAT %s 10 0\n" % client)
@@ -597,6 +603,264 @@ class StoppedPeer(HerdCase):
             beta.proc.send_signal(signal.SIGCONT)
         wait_for(lambda: beta.sqlite("select count(*) from locations")
                  .strip() == "1", 60, "Beta to catch up")
+
+
+class Erasure(HerdCase):
+    """forget on a member's control socket: the erasure reaches every
+    member, over downtime and partitions, and what it erased stays
+    erased."""
+    names = EXAMPLE
+    links = EXAMPLE_LINKS
+
+    def iamat(self, name, client, location=b"+1+1"):
+        """An IAMAT at member name, with the client's time now."""
+        at = self.herd[name].ask(b"IAMAT %s %s %.9f\n" %
+                                 (client, location, time.time()))
+        self.assertRegex(at, rb"^AT %s " % name.encode())
+        return at
+
+    def forget(self, name, *clients):
+        """forget clients at member name; returns the erasure time."""
+        reply = self.herd[name].admin("forget " + " ".join(clients))[0]
+        self.assertEqual(reply[-1], "ok", reply)
+        times = {l.split()[0]: l.split()[1] for l in reply[:-1]}
+        self.assertEqual(sorted(times), sorted(clients))
+        return times[clients[0]]
+
+    def wait_erased(self, client, at, names=EXAMPLE):
+        """Wait until each member holds the erasure and no row."""
+        for n in names:
+            m = self.herd[n]
+            wait_for(lambda: m.sqlite(
+                "select erased_at from forgotten where client_id = '%s'"
+                % client) == at + "\n" and m.sqlite(
+                "select count(*) from locations where client_id = '%s'"
+                % client) == "0\n", 60, "%s to erase %s" % (n, client))
+
+    def assert_unknown(self, client, names=EXAMPLE):
+        for n in names:
+            self.assertEqual(self.herd[n].ask(b"WHATSAT %s 10 0\n" % client),
+                             b"? WHATSAT %s 10 0\n" % client, n)
+
+    def test_erasure_reaches_all_and_a_newer_iamat_is_kept(self):
+        self.wait_links()
+        self.iamat("Hands", b"gone")
+        self.iamat("Welsh", b"stays")
+        self.wait_converged(want=2)
+        at = self.forget("Welsh", "gone")
+        self.assertRegex(at, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
+        self.wait_erased("gone", at)
+        self.assert_unknown(b"gone")
+        for n in EXAMPLE:
+            self.assertIn("stays|Welsh|", self.rows(n))
+            # The origin and the change number travel with it.
+            self.assertEqual(self.herd[n].sqlite(
+                "select origin from forgotten"), "Welsh\n")
+        # Logged once, where it was taken, with who asked; no location.
+        self.herd["Welsh"].wait_log(
+            r"erased client gone at %s, asked by uid %d pid \d+" %
+            (re.escape(at), os.getuid()))
+        for n in EXAMPLE:
+            self.assertEqual(n == "Welsh", "erased client" in
+                             self.herd[n].log(), n)
+        # A new IAMAT after the erasure starts a new record, everywhere.
+        line = self.iamat("Holiday", b"gone", b"+2+2")
+        for n in EXAMPLE:
+            wait_for(lambda: self.whatsat_at(n, b"gone") == line, 30,
+                     "%s to know gone again" % n)
+
+    def test_member_down_during_erasure_gets_it(self):
+        self.wait_links()
+        self.iamat("Wilkes", b"x")
+        self.wait_converged(want=1)
+        welsh = self.herd["Welsh"]
+        welsh.kill()
+        at = self.forget("Goloman", "x")
+        self.wait_erased("x", at, [n for n in EXAMPLE if n != "Welsh"])
+        self.assertIn("x|Wilkes|", self.rows("Welsh"))
+        welsh.start()
+        self.wait_erased("x", at)
+        self.assert_unknown(b"x")
+
+    def test_partitioned_older_update_does_not_come_back(self):
+        """Welsh, cut off (Holiday, its only link, stopped), takes a newer
+        IAMAT of the client before the erasure at Hands: when the
+        partition heals, that update must not bring the client back."""
+        self.wait_links()
+        self.iamat("Goloman", b"p")
+        self.wait_converged(want=1)
+        holiday = self.herd["Holiday"]
+        holiday.stop()
+        self.iamat("Welsh", b"p", b"+3+3")
+        at = self.forget("Hands", "p")
+        self.wait_erased("p", at, ["Goloman", "Hands", "Wilkes"])
+        holiday.start()
+        self.wait_erased("p", at)
+        self.wait_links()
+        # A later update of Welsh's goes after its p in change order: once
+        # every member has it, each has been sent p too, and held it back.
+        self.herd["Welsh"].ask(b"IAMAT other +1+1 %.9f\n" % time.time())
+        self.wait_converged(want=1)
+        self.assert_unknown(b"p")
+
+    def test_sigkill_right_after_forget_keeps_it(self):
+        self.wait_links()
+        self.iamat("Hands", b"k")
+        self.wait_converged(want=1)
+        goloman = self.herd["Goloman"]
+        at = self.forget("Goloman", "k")
+        goloman.kill()
+        self.assertEqual(goloman.sqlite(
+            "select erased_at from forgotten where client_id = 'k'"),
+            at + "\n")
+        self.assertEqual(goloman.sqlite("select count(*) from locations"),
+                         "0\n")
+        goloman.start()
+        self.wait_erased("k", at)
+
+    def test_bad_requests_change_nothing(self):
+        self.wait_links()
+        self.iamat("Hands", b"a")
+        self.wait_converged(want=1)
+        m = self.herd["Hands"]
+        reply = m.admin("forget", "forget a " + "z" * 256)
+        self.assertEqual(reply[0], ["error forget: wrong number of "
+                                    "arguments"])
+        self.assertRegex(reply[1][0], r"^error forget: 'z+' is not a "
+                         r"client id .*nothing was erased$")
+        self.assertEqual(m.sqlite("select count(*) from forgotten"), "0\n")
+        self.assertIn("a|Hands|", self.rows("Hands"))
+        # A client connection cannot ask for an erasure.
+        self.assertEqual(m.ask(b"forget a\n"), b"? forget a\n")
+        self.assertEqual(m.ask(b"ERASE 1 a Hands "
+                               b"2026-01-01T00:00:00.000000000Z\n"),
+                         b"? ERASE 1 a Hands 2026-01-01T00:00:00.000000000Z\n")
+        self.assertIn("a|Hands|", self.rows("Hands"))
+
+
+def utc(t):
+    """POSIX time t as an erasure time: UTC with nine fractional digits."""
+    sec = int(t)
+    return (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)) +
+            ".%09dZ" % int(round((t - sec) * 1e9))).encode()
+
+
+class ErasePeer(HandPeer):
+    """ERASE on a link, spoken by hand: Alpha is real, Beta and Gamma are
+    played by the test."""
+    names = ("Alpha", "Beta", "Gamma")
+    links = (("Alpha", "Beta"), ("Alpha", "Gamma"))
+    extra = HerdCase.extra + "location_ttl 1h\n"
+
+    def quiet(self, c):
+        """Nothing but keepalives arrives on c for a moment."""
+        c.send(b"PING\n")
+        self.assertEqual(c.read_available(0.5).replace(b"PING\n", b""), b"")
+
+    def test_erase_stored_sent_on_and_holding_back(self):
+        beta, gamma = self.link_as("Beta"), self.link_as("Gamma")
+        now = time.time()
+        beta.send(b"UPD 1 c Beta +0.500000000 +1+1 %.9f\n" % (now - 10))
+        self.assertEqual(self.next_line(beta), b"ACK 1\n")
+        self.assertRegex(self.next_line(gamma), rb"^(FWD|UPD \d+) c Beta ")
+        at = utc(now - 5)
+        beta.send(b"ERASE 2 c Beta %s\n" % at)
+        self.assertEqual(self.next_line(beta), b"ACK 2\n")
+        line = self.next_line(gamma)
+        while line.startswith(b"UPD "):     # the first one, numbered
+            line = self.next_line(gamma)
+        self.assertRegex(line, rb"^ERASE \d+ c Beta %s\n$" % at)
+        self.assertEqual(self.rows(), "")
+        alpha = self.herd["Alpha"]
+        self.assertEqual(alpha.sqlite("select client_id, erased_at, origin, "
+                                      "via from forgotten"),
+                         "c|%s|Beta|Beta\n" % at.decode())
+        # Received no later than the erasure: acknowledged, not stored,
+        # not passed on, from an UPD or a FWD alike.
+        beta.send(b"UPD 3 c Beta +4.000000000 +2+2 %.9f\n" % (now - 9))
+        self.assertEqual(self.next_line(beta), b"ACK 3\n")
+        gamma.send(b"FWD c Beta +0.000000000 +2+2 %.9f\n" % (now - 6))
+        # The same erasure again changes nothing and goes nowhere.
+        gamma.send(b"ERASE 1 c Beta %s\n" % at)
+        self.assertEqual(self.next_line(gamma), b"ACK 1\n")
+        self.quiet(gamma)
+        self.quiet(beta)
+        self.assertEqual(self.rows(), "")
+        # Received after it: a new record.
+        beta.send(b"UPD 4 c Beta +0.000000000 +3+3 %.9f\n" % (now - 4))
+        self.assertEqual(self.next_line(beta), b"ACK 4\n")
+        self.assertIn(b" c Beta ", self.next_line(gamma))
+        self.assertEqual(self.rows(), "c|Beta|+0.000000000|+3+3|%.9f\n"
+                         % (now - 4))
+
+    def test_expired_and_bad_are_not_stored(self):
+        beta, gamma = self.link_as("Beta"), self.link_as("Gamma")
+        # Received two hours ago, with location_ttl 1h: expired.
+        beta.send(b"UPD 1 old Beta +0.000000000 +1+1 %.9f\n" %
+                  (time.time() - 7200))
+        self.assertEqual(self.next_line(beta), b"ACK 1\n")
+        for bad in (b"ERASE 2 c Beta 2026-13-01T00:00:00.000000000Z",
+                    b"ERASE 3 c Beta 2026-01-01T00:00:00Z",
+                    b"ERASE 4 c Beta"):
+            beta.send(bad + b"\n")
+        while self.next_line(beta) != b"ACK 4\n":
+            pass
+        self.quiet(gamma)
+        self.assertEqual(self.rows(), "")
+        alpha = self.herd["Alpha"]
+        self.assertEqual(alpha.sqlite("select count(*) from forgotten"),
+                         "0\n")
+        alpha.wait_log(r"bad update skipped \(bad erasure time\)")
+        alpha.wait_log(r"bad update skipped \(ERASE takes 4 arguments\)")
+
+
+class Retention(HerdCase):
+    """location_ttl: every member drops a location on its own once its
+    origin received it longer ago than that."""
+    names = EXAMPLE
+    links = EXAMPLE_LINKS
+    extra = HerdCase.extra + "location_ttl 3s\n"
+
+    def test_expires_everywhere_and_whatsat_stops_at_once(self):
+        self.wait_links()
+        at = self.herd["Hands"].ask(b"IAMAT brief +1+1 %.9f\n" % time.time())
+        received = time.time()
+        self.wait_converged(want=1)
+        for n in EXAMPLE:
+            self.assertEqual(self.whatsat_at(n, b"brief"), at)
+        # Past the ttl, no member answers, swept or not.
+        time.sleep(max(0, received + 3.05 - time.time()))
+        for n in EXAMPLE:
+            self.assertEqual(self.herd[n].ask(b"WHATSAT brief 10 0\n"),
+                             b"? WHATSAT brief 10 0\n", n)
+        self.wait_empty()
+        self.herd["Welsh"].wait_log(r"retention: 1 locations expired")
+
+
+class RetentionReload(HerdCase):
+    """A changed location_ttl is applied on SIGHUP, without a restart."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+
+    def test_ttl_applied_on_reload(self):
+        self.wait_links()
+        self.herd["Alpha"].ask(b"IAMAT r +1+1 %.9f\n" % (time.time() - 60))
+        self.wait_converged(want=1)
+        pids = [self.herd[n].proc.pid for n in self.names]
+        with open(self.herd.conf, "a") as f:
+            f.write("location_ttl 30s\n")
+        for n in self.names:
+            self.herd[n].proc.send_signal(signal.SIGHUP)
+        # The client's time is a minute old, but Alpha received it now.
+        for n in self.names:
+            self.herd[n].wait_log(r"location_ttl 30 s")
+        self.assertEqual(self.whatsat_at("Beta", b"r")[:8], b"AT Alpha")
+        with open(self.herd.conf, "a") as f:
+            f.write("location_ttl 1s\n")
+        for n in self.names:
+            self.herd[n].proc.send_signal(signal.SIGHUP)
+        self.wait_empty()
+        self.assertEqual(pids, [self.herd[n].proc.pid for n in self.names])
 
 
 if __name__ == "__main__":
