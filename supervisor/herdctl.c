@@ -82,6 +82,7 @@ static int	ctl_restart(struct ctl *, int, char **);
 static int	ctl_status(struct ctl *, int, char **);
 static int	ctl_logs(struct ctl *, int, char **);
 static int	ctl_reload(struct ctl *, int, char **);
+static int	ctl_forget(struct ctl *, int, char **);
 
 static const struct ctl_cmd {
 	const char	*name;
@@ -96,6 +97,8 @@ static const struct ctl_cmd {
 	{ "status", "status [member ...]", 0, -1, ctl_status },
 	{ "logs", "logs [-f] [-n lines] member|supervisor", 1, 4, ctl_logs },
 	{ "reload", "reload", 0, 0, ctl_reload },
+	{ "forget", "forget [--wait seconds] client-id ...", 0, -1,
+	    ctl_forget },
 };
 
 static __attribute__((noreturn)) void
@@ -158,7 +161,7 @@ ctl_connect(struct ctl *c)
  * whether or not a supervisor runs it); it speaks the supervisor's
  * protocol, so ctl_request works on it.  Returns 0, or -1 with errno.
  */
-static int __attribute__((unused))
+static int
 ctl_connect_member(struct ctl *c, const char *name)
 {
 	char	*path;
@@ -660,6 +663,189 @@ ctl_reload(struct ctl *c, int argc, char **argv)
 	}
 	printf("reloaded %s\n", c->conf_abs);
 	return (0);
+}
+
+/* Longest client id a member takes (IAMAT's cap). */
+#define CTL_MAX_CLIENT_ID	255
+
+/*
+ * Is id one a member takes: 1 to 255 bytes, none of them white space?
+ * Else *why says what is wrong.
+ */
+static int
+ctl_client_id_ok(const char *id, const char **why)
+{
+	const char	*p;
+
+	if (*id == '\0') {
+		*why = "empty";
+		return (0);
+	}
+	if (strlen(id) > CTL_MAX_CLIENT_ID) {
+		*why = "longer than 255 bytes";
+		return (0);
+	}
+	for (p = id; *p != '\0'; p++) {
+		if (strchr(" \t\n\r\f\v", *p) != NULL) {
+			*why = "holds white space";
+			return (0);
+		}
+	}
+	return (1);
+}
+
+/*
+ * Ask member name, on its own control socket, what erasure it holds of
+ * each of ids.  Returns 1 when it holds one of each no earlier than
+ * at[i], 0 when not (or it does not answer).
+ */
+static int
+ctl_forget_has(struct ctl *c, const char *name, int n, char **ids,
+    char **at)
+{
+	char	**lines = NULL, *cause = NULL, id[256], when[64];
+	size_t	 nlines = 0, i;
+	int	 ok, j, found;
+
+	if (ctl_connect_member(c, name) == -1)
+		return (0);
+	ok = ctl_request(c, "forgotten", n, ids, &lines, &nlines, &cause) == 0;
+	close(c->fd);
+	c->fd = -1;
+	free(cause);
+	for (j = 0; ok && j < n; j++) {
+		found = 0;
+		for (i = 0; i < nlines; i++) {
+			if (sscanf(lines[i], "%255s %63s", id, when) == 2 &&
+			    strcmp(id, ids[j]) == 0 && strcmp(when, "-") != 0 &&
+			    strcmp(when, at[j]) >= 0)
+				found = 1;
+		}
+		ok = found;
+	}
+	for (i = 0; i < nlines; i++)
+		free(lines[i]);
+	free(lines);
+	return (ok);
+}
+
+/*
+ * forget [--wait seconds] client-id ...: erase clients from the whole
+ * herd.  The first member of the topology whose control socket answers
+ * takes the erasure; it is durable there when this returns 0, and floods
+ * to the others.  With --wait, every member of the topology is asked
+ * until each holds it: exit 3 after that long, naming those that do not.
+ */
+static int
+ctl_forget(struct ctl *c, int argc, char **argv)
+{
+	const struct topology	*t = c->topo;
+	char			**lines = NULL, *cause = NULL, *end, **at;
+	char			 id[256], when[64];
+	const char		*why, *taker = NULL;
+	double			 wait = -1, deadline;
+	size_t			 nlines = 0, i, left;
+	int			 j, status = 0, *done;
+
+	if (argc >= 1 && strcmp(argv[0], "--wait") == 0) {
+		if (argc < 2)
+			return (ctl_error("forget: --wait needs a number of "
+			    "seconds"));
+		wait = strtod(argv[1], &end);
+		if (*argv[1] == '\0' || *end != '\0' || wait < 0 ||
+		    wait > 86400 * 365)
+			return (ctl_error("forget: --wait %s: not a number of "
+			    "seconds", argv[1]));
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc == 0) {
+		fprintf(stderr, "herdctl: forget: no client id given\n"
+		    "usage: herdctl forget [--wait seconds] client-id ...\n");
+		return (EXIT_USAGE);
+	}
+	for (j = 0; j < argc; j++) {
+		if (!ctl_client_id_ok(argv[j], &why))
+			return (ctl_error("forget: '%s' is not a client id "
+			    "(%s); nothing was erased", argv[j], why));
+	}
+	if (t == NULL)
+		return (ctl_error("forget: the topology file has a mistake; "
+		    "nothing was erased"));
+
+	for (i = 0; i < t->nmembers && taker == NULL; i++) {
+		if (ctl_connect_member(c, t->members[i].name) == -1)
+			continue;
+		if (ctl_request(c, "forget", argc, argv, &lines, &nlines,
+		    &cause) == 0)
+			taker = t->members[i].name;
+		else if (strcmp(cause, "the control socket closed") != 0) {
+			ctl_error("forget: %s: %s", t->members[i].name, cause);
+			free(cause);
+			close(c->fd);
+			c->fd = -1;
+			return (1);
+		}
+		free(cause);
+		cause = NULL;
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (taker == NULL)
+		return (ctl_error("forget: no member answers on its control "
+		    "socket in %s; nothing was erased", t->run_dir));
+
+	/* "ID ERASED-AT" for each: what --wait looks for everywhere. */
+	at = xcalloc((size_t)argc, sizeof *at);
+	for (i = 0; i < nlines; i++) {
+		if (sscanf(lines[i], "%255s %63s", id, when) != 2)
+			continue;
+		for (j = 0; j < argc; j++) {
+			if (strcmp(id, argv[j]) == 0 && at[j] == NULL)
+				at[j] = xstrdup(when);
+		}
+		printf("erased %s at %s by %s\n", id, when, taker);
+		free(lines[i]);
+	}
+	free(lines);
+	for (j = 0; j < argc; j++) {
+		if (at[j] == NULL)
+			at[j] = xstrdup("");
+	}
+
+	if (wait >= 0) {
+		done = xcalloc(t->nmembers, sizeof *done);
+		deadline = ctl_now() + wait;
+		for (;;) {
+			left = 0;
+			for (i = 0; i < t->nmembers; i++) {
+				if (!done[i])
+					done[i] = ctl_forget_has(c,
+					    t->members[i].name, argc, argv, at);
+				left += !done[i];
+			}
+			if (left == 0 || ctl_now() >= deadline)
+				break;
+			usleep(CTL_POLL_INTERVAL);
+		}
+		if (left != 0) {
+			fprintf(stderr, "herdctl: forget: not committed after "
+			    "%g s at:", wait);
+			for (i = 0; i < t->nmembers; i++) {
+				if (!done[i])
+					fprintf(stderr, " %s",
+					    t->members[i].name);
+			}
+			fputc('\n', stderr);
+			status = EXIT_NOT_RUNNING;
+		} else
+			printf("committed at every member\n");
+		free(done);
+	}
+	for (j = 0; j < argc; j++)
+		free(at[j]);
+	free(at);
+	return (status);
 }
 
 /* Copy fd from offset to stdout; returns the new offset. */

@@ -34,7 +34,7 @@ static const char *settings_own[] = {
  * one is added here once herd-server's reload applies it.
  */
 static const char *settings_live[] = {
-	NULL,
+	"location_ttl", "forget_keep",
 };
 
 static int

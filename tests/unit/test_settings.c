@@ -91,10 +91,44 @@ test_restarts(void)
 	CU_ASSERT_TRUE(restarts(HERD, HERD "data_dir /srv\n", "A"));
 }
 
+/* Member name's live settings in text. */
+static char *
+live_of(const char *text, const char *name)
+{
+	struct topology	*t;
+	char		*cause = NULL, *s;
+
+	t = topology_parse("/etc/herd/herd.conf", text, strlen(text), &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	s = settings_live_of(text, strlen(text), t, name);
+	topology_free(t);
+	return (s);
+}
+
+/* location_ttl and forget_keep are applied on SIGHUP, by every member. */
+static void
+test_live_retention(void)
+{
+	const char	*b = HERD "location_ttl 30d\nforget_keep 90d\n";
+	char		*s;
+
+	CU_ASSERT_FALSE(restarts(HERD, b, "A"));
+	CU_ASSERT_FALSE(restarts(HERD, b, "C"));
+	CU_ASSERT_FALSE(restarts(HERD "location_ttl 1h\n",
+	    HERD "location_ttl none\n", "B"));
+	s = live_of(b, "C");
+	CU_ASSERT_STRING_EQUAL(s, "location_ttl 30d\nforget_keep 90d\n");
+	free(s);
+	s = live_of(HERD, "A");
+	CU_ASSERT_STRING_EQUAL(s, "");
+	free(s);
+}
+
 void
 suite_settings(void)
 {
 	UNIT_SUITE("settings",
 	    { "lines", test_lines },
-	    { "restarts", test_restarts });
+	    { "restarts", test_restarts },
+	    { "live retention", test_live_retention });
 }
