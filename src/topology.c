@@ -559,8 +559,10 @@ dir_duration(struct topo_parser *p, const struct directive *d, char **argv,
 	if (*s != '\0')
 		goto bad;
 range:
-	if (check_range(p, d, (double)n * unit, argv[0]) != 0)
-		return (-1);
+	if ((double)n * unit < d->min || (double)n * unit > d->max)
+		return (topo_error(p, "%s %s out of range (1 second to 100 "
+		    "years%s)", d->name, argv[0], strcmp(d->name,
+		    "location_ttl") == 0 ? "; none keeps locations" : ""));
 	*v = (long long)n * (long long)unit;
 	return (0);
 bad:

@@ -28,6 +28,7 @@ main(void)
 	suite_peerproto();
 	suite_placesjson();
 	suite_proto();
+	suite_retain();
 	suite_settings();
 	suite_store();
 	suite_store_vfs();

@@ -284,6 +284,29 @@ test_errors(void)
 	    "(0.001 to 3.1536e+07)");
 	check_error(MEMBERS "max_clients -1\n",
 	    "/etc/herd/herd.conf:3: max_clients: bad number '-1'");
+	check_error(MEMBERS "location_ttl -1\n",
+	    "/etc/herd/herd.conf:3: location_ttl: bad duration '-1' (a whole "
+	    "number of seconds, minutes, hours or days: 90s, 15m, 12h, 30d; "
+	    "or none)");
+	check_error(MEMBERS "location_ttl 5x\n",
+	    "/etc/herd/herd.conf:3: location_ttl: bad duration '5x' (a whole "
+	    "number of seconds, minutes, hours or days: 90s, 15m, 12h, 30d; "
+	    "or none)");
+	check_error(MEMBERS "location_ttl 1.5h\n",
+	    "/etc/herd/herd.conf:3: location_ttl: bad duration '1.5h' (a whole "
+	    "number of seconds, minutes, hours or days: 90s, 15m, 12h, 30d; "
+	    "or none)");
+	check_error(MEMBERS "location_ttl 0s\n",
+	    "/etc/herd/herd.conf:3: location_ttl 0s out of range (1 second to "
+	    "100 years; none keeps locations)");
+	check_error(MEMBERS "forget_keep 99999999999999999999d\n",
+	    "/etc/herd/herd.conf:3: forget_keep 99999999999999999999d out of "
+	    "range (1 second to 100 years)");
+	check_error(MEMBERS "forget_keep none\n",
+	    "/etc/herd/herd.conf:3: forget_keep: bad duration 'none' (a whole "
+	    "number of seconds, minutes, hours or days: 90s, 15m, 12h, 30d)");
+	check_error(MEMBERS "location_ttl\n",
+	    "/etc/herd/herd.conf:3: location_ttl takes 1 argument, not 0");
 	check_error("# nothing\n\n",
 	    "/etc/herd/herd.conf: no member defined");
 	check_error(MEMBERS "peer_retry_min 9\n",
@@ -303,6 +326,38 @@ test_errors(void)
 	check_error(MEMBERS "places_provider google\nplaces_url ftp://x\n",
 	    "/etc/herd/herd.conf:4: places_url must start with http:// or "
 	    "https://");
+}
+
+/* Durations: location_ttl and forget_keep. */
+static void
+test_durations(void)
+{
+	static const struct {
+		const char	*text;
+		long long	 ttl;
+		long long	 keep;
+	} ok[] = {
+		{ "", 0, 30 * 86400 },
+		{ "location_ttl 90s\n", 90, 30 * 86400 },
+		{ "location_ttl 90\n", 90, 30 * 86400 },
+		{ "location_ttl 15m\nforget_keep 1s\n", 900, 1 },
+		{ "location_ttl 12h\n", 12 * 3600, 30 * 86400 },
+		{ "location_ttl 30d\nforget_keep 365d\n", 30 * 86400,
+		    365 * 86400 },
+		{ "location_ttl 30d\nlocation_ttl none\n", 0, 30 * 86400 },
+	};
+	struct topology	*t;
+	char		*cause, text[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		snprintf(text, sizeof text, "%s%s", MEMBERS, ok[i].text);
+		t = parse(text, &cause);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		CU_ASSERT_EQUAL(t->location_ttl, ok[i].ttl);
+		CU_ASSERT_EQUAL(t->forget_keep, ok[i].keep);
+		topology_free(t);
+	}
 }
 
 static void
@@ -327,5 +382,6 @@ suite_topology(void)
 	    { "maxima", test_maxima },
 	    { "supervisor", test_supervisor },
 	    { "errors", test_errors },
+	    { "durations", test_durations },
 	    { "load_missing", test_load_missing });
 }

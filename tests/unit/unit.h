@@ -20,6 +20,7 @@ void	suite_location(void);
 void	suite_log(void);
 void	suite_placesjson(void);
 void	suite_proto(void);
+void	suite_retain(void);
 void	suite_settings(void);
 void	suite_store(void);
 void	suite_store_vfs(void);
