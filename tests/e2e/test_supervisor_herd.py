@@ -136,8 +136,22 @@ class Forget(SupervisorTestCase):
         for n in EXAMPLE:
             wait_for(lambda: self.count(n, "select count(*) from "
                                         "locations") == 1, 60, n)
-        with open(self.herd.conf, "a") as f:
-            f.write("location_ttl 1s\n")
+        # A bad value is refused with its line, and changes nothing.
+        with open(self.herd.conf) as f:
+            good = f.read()
+        for bad in ("-1", "5x"):
+            with open(self.herd.conf, "w") as f:
+                f.write(good + "location_ttl %s\n" % bad)
+            out = self.herd.ctl("reload")
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn("%s:%d: location_ttl: bad duration '%s'" % (
+                self.herd.conf, good.count("\n") + 1, bad), out.stderr)
+        time.sleep(1.5)
+        for n in EXAMPLE:
+            self.assertEqual(self.count(n, "select count(*) from "
+                                        "locations"), 1)
+        with open(self.herd.conf, "w") as f:
+            f.write(good + "location_ttl 1s\n")
         self.herd.ctl("reload", check=0)
         for n in EXAMPLE:
             wait_for(lambda: self.count(n, "select count(*) from "
