@@ -374,6 +374,13 @@ store_open_writer(struct store *s, enum fsync_mode fsync, char **cause)
 	else
 		log_info("%s: WAL, synchronous=FULL: a reply waits for fsync",
 		    s->path);
+	/*
+	 * What an erasure or an expiry deletes is overwritten with zeros in
+	 * the database file, not left in free space (Debian's SQLite does
+	 * this by default; others may not).
+	 */
+	if (store_exec(s, "PRAGMA secure_delete = ON", cause) != 0)
+		return (-1);
 	/* The WAL file is cut back to this after a long reader is gone. */
 	if (store_exec(s, "PRAGMA journal_size_limit = " STORE_WAL_LIMIT,
 	    cause) != 0)
