@@ -11,11 +11,12 @@ import os
 import random
 import re
 import signal
+import socket
 import stat
 import threading
 import time
 
-from herdtest import Conn, HerdTestCase, main
+from herdtest import Conn, HerdTestCase, main, sanitizer_report
 
 # The example herd of the README: the five CS 131 members and their links.
 EXAMPLE = ("Goloman", "Hands", "Holiday", "Welsh", "Wilkes")
@@ -792,6 +793,27 @@ class ErasePeer(HandPeer):
         self.assertIn(b" c Beta ", self.next_line(gamma))
         self.assertEqual(self.rows(), "c|Beta|+0.000000000|+3+3|%.9f\n"
                          % (now - 4))
+
+    def test_stop_with_a_forget_pending(self):
+        """A member stopped while an erasure waits for its commit finishes
+        it first (it is committed, or not at all), and frees what it held
+        for the request: the sanitizer's leak check runs at its exit."""
+        alpha = self.herd["Alpha"]
+        for i in range(20):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(alpha.admin_path)
+                s.sendall(b"forget gone%d\n" % i)
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(alpha.admin_path)
+        s.sendall(b"forget last\nforgotten last\n")
+        alpha.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(alpha.wait_exit(), 0)
+        s.close()
+        n = int(alpha.sqlite("select count(*) from forgotten"))
+        self.assertLessEqual(n, 21)
+        self.assertEqual(alpha.sqlite("select count(*) from locations"),
+                         "0\n")
+        self.assertIsNone(sanitizer_report(alpha.log()))
 
     def test_expired_and_bad_are_not_stored(self):
         beta, gamma = self.link_as("Beta"), self.link_as("Gamma")
