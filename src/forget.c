@@ -41,7 +41,6 @@
 /* A forget request waiting for its commit. */
 struct forget {
 	struct admin_req	*r;
-	struct server		*srv;
 	char			 erased_at[RETAIN_UTC_SIZE];
 	char			**ids;
 	int			 n;
@@ -98,7 +97,6 @@ forget_request(struct admin_req *r, int argc, char **argv)
 	}
 	fg = xcalloc(1, sizeof *fg);
 	fg->r = r;
-	fg->srv = srv;
 	admin_who(r, fg->who, sizeof fg->who);
 	tstamp_now(&now);
 	retain_utc(&now, fg->erased_at);

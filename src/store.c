@@ -52,6 +52,7 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
+#include "compat.h"
 #include "log.h"
 #include "proto.h"
 #include "retain.h"
@@ -1048,7 +1049,27 @@ void
 store_forget(struct store *s, const char *client_id, const char *origin,
     const char *erased_at, const char *via)
 {
-	struct store_op	*op;
+	struct store_seen	*bucket;
+	struct store_op		*op, *next;
+	char			 received[RETAIN_UTC_SIZE];
+
+	/*
+	 * Updates from peers waiting for their commit, which a lookup would
+	 * answer with, are no longer an answer once erased: the writer will
+	 * hold them back.
+	 */
+	bucket = store_seen_bucket(s, client_id);
+	LIST_FOREACH_SAFE(op, bucket, seen_entry, next) {
+		if (strcmp(op->l.client_id, client_id) != 0)
+			continue;
+		retain_received_utc(op->l.client_time,
+		    strlen(op->l.client_time), op->l.time_diff,
+		    strlen(op->l.time_diff), received);
+		if (strcmp(received, erased_at) <= 0) {
+			LIST_REMOVE(op, seen_entry);
+			op->seen = 0;
+		}
+	}
 
 	op = xcalloc(1, sizeof *op);
 	op->kind = STORE_OP_FORGET;

@@ -12,6 +12,7 @@ import random
 import re
 import signal
 import socket
+import sqlite3
 import stat
 import threading
 import time
@@ -814,6 +815,29 @@ class ErasePeer(HandPeer):
         self.assertEqual(alpha.sqlite("select count(*) from locations"),
                          "0\n")
         self.assertIsNone(sanitizer_report(alpha.log()))
+
+    def test_forget_that_does_not_commit(self):
+        """Another process holds the database's write lock: the erasure
+        fails, the operator is told, and nothing is erased."""
+        alpha = self.herd["Alpha"]
+        alpha.ask(b"IAMAT held +1+1 %.9f\n" % time.time())
+        db = sqlite3.connect(alpha.db, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            reply = alpha.admin("forget held")[0]
+            db.execute("ROLLBACK")
+        finally:
+            db.close()
+        self.assertEqual(reply, ["error the erasure did not commit; "
+                                 "nothing was erased"])
+        alpha.wait_log(r"erasure asked by uid \d+ pid \d+ not committed")
+        self.assertNotIn("erased client held", alpha.log())
+        self.assertEqual(alpha.sqlite("select count(*) from forgotten"),
+                         "0\n")
+        self.assertIn("held|Alpha|", self.rows())
+        # Once the lock is gone, it works.
+        self.assertEqual(alpha.admin("forget held")[0][-1], "ok")
+        self.assertEqual(self.rows(), "")
 
     def test_expired_and_bad_are_not_stored(self):
         beta, gamma = self.link_as("Beta"), self.link_as("Gamma")

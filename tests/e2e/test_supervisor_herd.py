@@ -75,6 +75,9 @@ class Forget(SupervisorTestCase):
         return int(self.herd[name].sqlite(sql).strip())
 
     def test_forget_wait_and_errors(self):
+        # No member runs: nobody to take it.
+        out = self.herd.ctl("forget", "c0", check=1)
+        self.assertIn("no member answers on its control socket", out.stderr)
         self.herd.ctl("start", check=0)
         for i, n in enumerate(EXAMPLE):
             self.assertTrue(self.herd[n].ask(

@@ -294,6 +294,30 @@ test_erasure_and_sweep(void)
 	fixture_close(&f);
 }
 
+/* A peer's update waiting for its commit is no answer once erased. */
+static void
+test_erasure_of_a_waiting_update(void)
+{
+	struct fixture	f;
+
+	if (fixture_open(&f) != 0)
+		return;
+	put(&f, "pend", "Beta", "+1+1", "10", "Beta");
+	put(&f, "other", "Beta", "+5+5", "10", "Beta");
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "+1+1");
+	store_forget(f.s, "pend", "Alpha", "1970-01-01T00:00:10.000000001Z",
+	    NULL);
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "");
+	CU_ASSERT_STRING_EQUAL(where(&f, "other"), "+5+5");
+	/* Received after the erasure: an answer, and kept. */
+	put(&f, "pend", "Beta", "+2+2", "11", "Beta");
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "+2+2");
+	commit(&f);
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "+2+2");
+	CU_ASSERT_EQUAL(store_backlog(f.s), 0);
+	fixture_close(&f);
+}
+
 void
 suite_store(void)
 {
@@ -302,5 +326,7 @@ suite_store(void)
 	      test_peer_update_seen_before_commit },
 	    { "newer record wins", test_newer_record_wins },
 	    { "failed batch forgotten", test_failed_batch_forgotten },
-	    { "erasure and sweep", test_erasure_and_sweep });
+	    { "erasure and sweep", test_erasure_and_sweep },
+	    { "erasure of a waiting update",
+	      test_erasure_of_a_waiting_update });
 }
