@@ -174,17 +174,33 @@ forget_admits(struct server *srv, const struct peerproto_upd *u,
 	return (1);
 }
 
-/* An erasure from peer via: into the filling batch, if later than ours. */
+/* How far ahead of this member's clock a peer's erasure may be dated. */
+#define FORGET_MAX_AHEAD	86400
+
+/*
+ * An erasure from peer via: into the filling batch, if later than ours.
+ * One dated more than a day ahead of our clock is refused: it would hold
+ * back every update of its client until then, and never be dropped.
+ */
 void
 forget_received(struct server *srv, const struct peerproto_erase *e,
     const char *via)
 {
-	char	*id, *origin, *at;
+	struct tstamp	 limit;
+	char		 max[RETAIN_UTC_SIZE], *id, *origin, *at;
 
+	tstamp_now(&limit);
+	limit.sec += FORGET_MAX_AHEAD;
+	retain_utc(&limit, max);
 	id = xstrndup(e->client_id.p, e->client_id.len);
 	origin = xstrndup(e->origin.p, e->origin.len);
 	at = xstrndup(e->erased_at.p, e->erased_at.len);
-	store_forget(srv->store, id, origin, at, via);
+	if (strcmp(at, max) > 0)
+		log_warnx("peer %s: erasure of %s by %s dated %s, more than a "
+		    "day ahead of this member's clock, ignored", via, id,
+		    origin, at);
+	else
+		store_forget(srv->store, id, origin, at, via);
 	free(id);
 	free(origin);
 	free(at);

@@ -128,6 +128,7 @@ server_stop(struct server *srv)
 		return;		/* a second signal changes nothing */
 	server_unlisten(srv);
 	peers_stop(srv->peers);
+	retention_stop(srv->retention);
 	client_drain_all();
 	clock_gettime(CLOCK_MONOTONIC, &srv->stop_start);
 	if ((srv->stop_ev = evtimer_new(srv->base, server_stop_cb,

@@ -847,9 +847,10 @@ class ErasePeer(HandPeer):
         self.assertEqual(self.next_line(beta), b"ACK 1\n")
         for bad in (b"ERASE 2 c Beta 2026-13-01T00:00:00.000000000Z",
                     b"ERASE 3 c Beta 2026-01-01T00:00:00Z",
-                    b"ERASE 4 c Beta"):
+                    b"ERASE 4 c Beta",
+                    b"ERASE 5 c Beta " + utc(time.time() + 2 * 86400)):
             beta.send(bad + b"\n")
-        while self.next_line(beta) != b"ACK 4\n":
+        while self.next_line(beta) != b"ACK 5\n":
             pass
         self.quiet(gamma)
         self.assertEqual(self.rows(), "")
@@ -858,6 +859,8 @@ class ErasePeer(HandPeer):
                          "0\n")
         alpha.wait_log(r"bad update skipped \(bad erasure time\)")
         alpha.wait_log(r"bad update skipped \(ERASE takes 4 arguments\)")
+        alpha.wait_log(r"peer Beta: erasure of c by Beta dated \S+, more "
+                       r"than a day ahead of this member's clock, ignored")
 
 
 class Retention(HerdCase):
