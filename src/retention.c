@@ -13,7 +13,9 @@
  * most RETENTION_BATCH rows of each table, oldest first by index, in the
  * batch's transaction.  A sweep that filled its quota is followed by
  * another at once, so a backlog goes in bounded steps while clients are
- * served between them.  Until a row is swept, WHATSAT does not answer
+ * served between them.  Sweeps come every quarter of the shorter of the
+ * two durations, at least every minute and at most every second.  Until
+ * a row is swept, WHATSAT does not answer
  * with it (retention_expired) and a peer's update that has expired is
  * neither stored nor passed on (forget_admits).
  *
@@ -37,7 +39,7 @@
 
 /* Rows of each table one sweep deletes at most. */
 #define RETENTION_BATCH		1000
-/* Sweeps every ttl/4, within these bounds (seconds). */
+/* Sweeps every quarter of a duration, within these bounds (seconds). */
 #define RETENTION_MIN_EVERY	1
 #define RETENTION_MAX_EVERY	60
 
@@ -64,7 +66,9 @@ retention_schedule(struct retention *rt, int now)
 	long long	every;
 
 	if (!now) {
-		every = rt->ttl != 0 ? rt->ttl / 4 : RETENTION_MAX_EVERY;
+		every = rt->ttl != 0 && rt->ttl < rt->keep ? rt->ttl :
+		    rt->keep;
+		every /= 4;
 		if (every < RETENTION_MIN_EVERY)
 			every = RETENTION_MIN_EVERY;
 		if (every > RETENTION_MAX_EVERY)

@@ -886,6 +886,27 @@ class Retention(HerdCase):
         self.herd["Welsh"].wait_log(r"retention: 1 locations expired")
 
 
+class ForgetKeep(HerdCase):
+    """Erasure records are dropped after forget_keep, by every member."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    extra = HerdCase.extra + "forget_keep 2s\n"
+
+    def test_records_dropped(self):
+        self.wait_links()
+        self.assertEqual(self.herd["Alpha"].admin("forget x")[0][-1], "ok")
+        for n in self.names:
+            m = self.herd[n]
+            wait_for(lambda: m.sqlite("select count(*) from forgotten") ==
+                     "1\n", 30, "%s to hold the erasure" % n)
+        for n in self.names:
+            m = self.herd[n]
+            wait_for(lambda: m.sqlite("select count(*) from forgotten") ==
+                     "0\n", 30, "%s to drop it" % n)
+            m.wait_log(r"retention: 0 locations expired, 1 erasure records "
+                       r"dropped")
+
+
 class RetentionReload(HerdCase):
     """A changed location_ttl is applied on SIGHUP, without a restart."""
     names = ("Alpha", "Beta")
