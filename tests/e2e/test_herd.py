@@ -886,6 +886,26 @@ class Retention(HerdCase):
         self.herd["Welsh"].wait_log(r"retention: 1 locations expired")
 
 
+class RetentionBatches(HerdCase):
+    """A backlog of expired rows goes in batches of at most 1000, one
+    after the other, while the member goes on answering."""
+    names = ("Alpha",)
+    extra = "location_ttl 2s\n"
+
+    def test_batches(self):
+        alpha = self.herd["Alpha"]
+        c = alpha.connect()
+        replies = iamats(c, [b"IAMAT b%d +1+1 %.9f" % (i, time.time())
+                             for i in range(2500)])
+        self.assertTrue(all(r.startswith(b"AT Alpha ") for r in replies))
+        wait_for(lambda: self.rows("Alpha") == "", 60, "the rows to go")
+        swept = [int(n) for n in re.findall(
+            r"retention: (\d+) locations expired", alpha.log())]
+        self.assertEqual(sum(swept), 2500)
+        self.assertLessEqual(max(swept), 1000)
+        self.assertGreaterEqual(len(swept), 3)
+
+
 class ForgetKeep(HerdCase):
     """Erasure records are dropped after forget_keep, by every member."""
     names = ("Alpha", "Beta")
