@@ -74,6 +74,7 @@ TAILQ_HEAD(store_waiters, store_waiter);
 struct store_batch {
 	struct store_ops	 ops;
 	unsigned		 nops;
+	unsigned		 nupdates;	/* of nops: locations */
 	struct store_waiters	 waiters;
 	int			 ok;		/* result */
 	int			 replaced;	/* result: the file is not ours */

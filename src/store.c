@@ -628,8 +628,9 @@ store_finish(struct store *s, struct store_batch *b)
 	if (b->ok) {
 		s->committed = b->seq;
 		if (b->nops != 0)
-			log_debug("%s: committed %u writes, change %" PRIu64,
-			    s->path, b->nops, b->seq);
+			log_debug("%s: committed %u updates in %u writes, "
+			    "change %" PRIu64, s->path, b->nupdates, b->nops,
+			    b->seq);
 	} else
 		log_errorx("%s (batch of %u writes rolled back)", b->error ?
 		    b->error : "unknown error", b->nops);
@@ -874,6 +875,7 @@ store_put(struct store *s, struct location *l, const char *via)
 		op->seen = 1;
 	}
 	s->backlog++;
+	s->filling->nupdates++;
 	store_add(s, op);
 }
 
