@@ -695,6 +695,37 @@ ctl_client_id_ok(const char *id, const char **why)
 }
 
 /*
+ * How many of the ids from ids[0] go into one request: a member reads
+ * lines of at most 4096 bytes and 256 words, so long lists go in pieces.
+ */
+#define CTL_FORGET_BYTES	3800
+#define CTL_FORGET_IDS		200
+
+static int
+ctl_forget_chunk(int n, char **ids)
+{
+	size_t	len = 0;
+	int	i;
+
+	for (i = 0; i < n && i < CTL_FORGET_IDS; i++) {
+		len += strlen(ids[i]) + 1;
+		if (len > CTL_FORGET_BYTES && i > 0)
+			break;
+	}
+	return (i);
+}
+
+static void
+ctl_lines_free(char **lines, size_t nlines)
+{
+	size_t	i;
+
+	for (i = 0; i < nlines; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+/*
  * Ask member name, on its own control socket, what erasure it holds of
  * each of ids.  Returns 1 when it holds one of each no earlier than
  * at[i], 0 when not (or it does not answer).
@@ -705,28 +736,71 @@ ctl_forget_has(struct ctl *c, const char *name, int n, char **ids,
 {
 	char	**lines = NULL, *cause = NULL, id[256], when[64];
 	size_t	 nlines = 0, i;
-	int	 ok, j, found;
+	int	 ok, j, k, found;
 
 	if (ctl_connect_member(c, name) == -1)
 		return (0);
-	ok = ctl_request(c, "forgotten", n, ids, &lines, &nlines, &cause) == 0;
+	ok = 1;
+	for (j = 0; ok && j < n;) {
+		k = ctl_forget_chunk(n - j, ids + j);
+		ok = ctl_request(c, "forgotten", k, ids + j, &lines, &nlines,
+		    &cause) == 0;
+		free(cause);
+		cause = NULL;
+		for (; ok && k > 0; j++, k--) {
+			found = 0;
+			for (i = 0; i < nlines; i++) {
+				if (sscanf(lines[i], "%255s %63s", id,
+				    when) == 2 && strcmp(id, ids[j]) == 0 &&
+				    strcmp(when, "-") != 0 &&
+				    strcmp(when, at[j]) >= 0)
+					found = 1;
+			}
+			ok = found;
+		}
+		ctl_lines_free(lines, nlines);
+		lines = NULL;
+		nlines = 0;
+	}
 	close(c->fd);
 	c->fd = -1;
-	free(cause);
-	for (j = 0; ok && j < n; j++) {
-		found = 0;
-		for (i = 0; i < nlines; i++) {
-			if (sscanf(lines[i], "%255s %63s", id, when) == 2 &&
-			    strcmp(id, ids[j]) == 0 && strcmp(when, "-") != 0 &&
-			    strcmp(when, at[j]) >= 0)
-				found = 1;
-		}
-		ok = found;
-	}
-	for (i = 0; i < nlines; i++)
-		free(lines[i]);
-	free(lines);
 	return (ok);
+}
+
+/*
+ * Erase ids[0..n) at the member c is connected to, in requests of a few
+ * hundred, noting each erasure time in at[].  Returns 0, or -1 and *cause
+ * (what went before the failure is erased).
+ */
+static int
+ctl_forget_at(struct ctl *c, const char *taker, int n, char **ids,
+    char **at, char **cause)
+{
+	char	**lines = NULL, id[256], when[64];
+	size_t	 nlines = 0, i;
+	int	 j, k, x;
+
+	for (j = 0; j < n; j += k) {
+		k = ctl_forget_chunk(n - j, ids + j);
+		if (ctl_request(c, "forget", k, ids + j, &lines, &nlines,
+		    cause) != 0) {
+			ctl_lines_free(lines, nlines);
+			return (-1);
+		}
+		for (i = 0; i < nlines; i++) {
+			if (sscanf(lines[i], "%255s %63s", id, when) != 2)
+				continue;
+			for (x = j; x < j + k; x++) {
+				if (strcmp(id, ids[x]) == 0 && at[x] == NULL)
+					at[x] = xstrdup(when);
+			}
+			printf("erased %s at %s by %s\n", id, when, taker);
+		}
+		ctl_lines_free(lines, nlines);
+		lines = NULL;
+		nlines = 0;
+	}
+	return (0);
 }
 
 /*
@@ -740,12 +814,11 @@ static int
 ctl_forget(struct ctl *c, int argc, char **argv)
 {
 	const struct topology	*t = c->topo;
-	char			**lines = NULL, *cause = NULL, *end, **at;
-	char			 id[256], when[64];
+	char			*cause = NULL, *end, **at;
 	const char		*why, *taker = NULL;
 	double			 wait = -1, deadline;
-	size_t			 nlines = 0, i, left;
-	int			 j, status = 0, *done;
+	size_t			 i, left;
+	int			 j, r, status = 0, *done;
 
 	if (argc >= 1 && strcmp(argv[0], "--wait") == 0) {
 		if (argc < 2)
@@ -773,41 +846,33 @@ ctl_forget(struct ctl *c, int argc, char **argv)
 		return (ctl_error("forget: the topology file has a mistake; "
 		    "nothing was erased"));
 
+	at = xcalloc((size_t)argc, sizeof *at);
 	for (i = 0; i < t->nmembers && taker == NULL; i++) {
 		if (ctl_connect_member(c, t->members[i].name) == -1)
 			continue;
-		if (ctl_request(c, "forget", argc, argv, &lines, &nlines,
-		    &cause) == 0)
-			taker = t->members[i].name;
-		else if (strcmp(cause, "the control socket closed") != 0) {
-			ctl_error("forget: %s: %s", t->members[i].name, cause);
-			free(cause);
-			close(c->fd);
-			c->fd = -1;
-			return (1);
-		}
-		free(cause);
-		cause = NULL;
+		taker = t->members[i].name;
+		r = ctl_forget_at(c, taker, argc, argv, at, &cause);
 		close(c->fd);
 		c->fd = -1;
-	}
-	if (taker == NULL)
-		return (ctl_error("forget: no member answers on its control "
-		    "socket in %s; nothing was erased", t->run_dir));
-
-	/* "ID ERASED-AT" for each: what --wait looks for everywhere. */
-	at = xcalloc((size_t)argc, sizeof *at);
-	for (i = 0; i < nlines; i++) {
-		if (sscanf(lines[i], "%255s %63s", id, when) != 2)
-			continue;
-		for (j = 0; j < argc; j++) {
-			if (strcmp(id, argv[j]) == 0 && at[j] == NULL)
-				at[j] = xstrdup(when);
+		if (r == 0)
+			break;
+		if (at[0] != NULL || strcmp(cause,
+		    "the control socket closed") != 0) {
+			/* It answered: its error is the answer. */
+			status = ctl_error("forget: %s: %s", taker, cause);
+			free(cause);
+			goto out;
 		}
-		printf("erased %s at %s by %s\n", id, when, taker);
-		free(lines[i]);
+		/* A stale socket, or a member stopping: the next one. */
+		free(cause);
+		cause = NULL;
+		taker = NULL;
 	}
-	free(lines);
+	if (taker == NULL) {
+		status = ctl_error("forget: no member answers on its control "
+		    "socket in %s; nothing was erased", t->run_dir);
+		goto out;
+	}
 	for (j = 0; j < argc; j++) {
 		if (at[j] == NULL)
 			at[j] = xstrdup("");
@@ -842,6 +907,7 @@ ctl_forget(struct ctl *c, int argc, char **argv)
 			printf("committed at every member\n");
 		free(done);
 	}
+out:
 	for (j = 0; j < argc; j++)
 		free(at[j]);
 	free(at);

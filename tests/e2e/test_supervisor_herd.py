@@ -125,6 +125,14 @@ class Forget(SupervisorTestCase):
         for n in EXAMPLE:
             wait_for(lambda: self.count(n, "select count(*) from "
                                         "locations") == 0, 60, n)
+        # Many ids at once go in several requests, all the same.
+        many = ["client-number-%04d" % i for i in range(700)]
+        out = self.herd.ctl("forget", "--wait", "60", *many, check=0)
+        self.assertEqual(out.stdout.count("erased client-number-"), 700)
+        for n in EXAMPLE:
+            self.assertEqual(self.count(n, "select count(*) from forgotten "
+                                        "where client_id like 'client-%'"),
+                             700, n)
         # Goloman took every erasure, and logged each with who asked.
         log = self.herd.log("Goloman")
         for i in range(5):
