@@ -53,7 +53,8 @@ struct store_op {
 	int			 applied;	/* result: the row was written */
 	int			 held;		/* result: erased, not stored */
 	TAILQ_ENTRY(store_op)	 entry;
-	LIST_ENTRY(store_op)	 seen_entry;	/* loop only: store's seen */
+	LIST_ENTRY(store_op)	 seen_entry;	/* loop only: store's seen
+						   (peers' updates, erasures) */
 	int			 seen;
 };
 TAILQ_HEAD(store_ops, store_op);

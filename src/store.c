@@ -247,7 +247,8 @@ store_seen_find(struct store *s, const char *client_id)
 	struct store_op		*op;
 
 	LIST_FOREACH(op, store_seen_bucket(s, client_id), seen_entry) {
-		if (strcmp(op->l.client_id, client_id) == 0 &&
+		if (op->kind == STORE_OP_LOCATION &&
+		    strcmp(op->l.client_id, client_id) == 0 &&
 		    (best == NULL || location_newer(&op->l, best) == 1))
 			best = &op->l;
 	}
@@ -635,6 +636,10 @@ store_finish(struct store *s, struct store_batch *b)
 		log_errorx("%s (batch of %u writes rolled back)", b->error ?
 		    b->error : "unknown error", b->nops);
 	TAILQ_FOREACH(op, &b->ops, entry) {
+		if (op->kind == STORE_OP_FORGET && op->seen) {
+			LIST_REMOVE(op, seen_entry);
+			op->seen = 0;
+		}
 		if (op->kind == STORE_OP_FORGET)
 			log_debug("erasure of %s by %s via %s %s",
 			    op->f.client_id, op->f.origin, op->via ? op->via :
@@ -843,6 +848,34 @@ store_get(struct store *s, const char *client_id, struct location *l,
 	return (1);
 }
 
+/*
+ * Is an erasure waiting for its commit here that covers l (its client,
+ * received no later)?  The writer will hold l back, so a lookup must not
+ * answer with it meanwhile.
+ */
+static int
+store_erasing(struct store *s, const struct location *l)
+{
+	struct store_op	*op;
+	char		 received[RETAIN_UTC_SIZE];
+	int		 done = 0;
+
+	LIST_FOREACH(op, store_seen_bucket(s, l->client_id), seen_entry) {
+		if (op->kind != STORE_OP_FORGET ||
+		    strcmp(op->f.client_id, l->client_id) != 0)
+			continue;
+		if (!done) {
+			retain_received_utc(l->client_time,
+			    strlen(l->client_time), l->time_diff,
+			    strlen(l->time_diff), received);
+			done = 1;
+		}
+		if (strcmp(received, op->f.erased_at) <= 0)
+			return (1);
+	}
+	return (0);
+}
+
 static void
 store_add(struct store *s, struct store_op *op)
 {
@@ -869,7 +902,7 @@ store_put(struct store *s, struct location *l, const char *via)
 	op->l = *l;
 	memset(l, 0, sizeof *l);
 	op->via = via != NULL ? xstrdup(via) : NULL;
-	if (via != NULL) {
+	if (via != NULL && !store_erasing(s, &op->l)) {
 		LIST_INSERT_HEAD(store_seen_bucket(s, op->l.client_id), op,
 		    seen_entry);
 		op->seen = 1;
@@ -1062,7 +1095,8 @@ store_forget(struct store *s, const char *client_id, const char *origin,
 	 */
 	bucket = store_seen_bucket(s, client_id);
 	LIST_FOREACH_SAFE(op, bucket, seen_entry, next) {
-		if (strcmp(op->l.client_id, client_id) != 0)
+		if (op->kind != STORE_OP_LOCATION ||
+		    strcmp(op->l.client_id, client_id) != 0)
 			continue;
 		retain_received_utc(op->l.client_time,
 		    strlen(op->l.client_time), op->l.time_diff,
@@ -1079,6 +1113,9 @@ store_forget(struct store *s, const char *client_id, const char *origin,
 	op->f.origin = xstrdup(origin);
 	op->f.erased_at = xstrdup(erased_at);
 	op->via = via != NULL ? xstrdup(via) : NULL;
+	/* Until it commits, it keeps what it covers from lookups. */
+	LIST_INSERT_HEAD(bucket, op, seen_entry);
+	op->seen = 1;
 	store_add(s, op);
 }
 

@@ -309,6 +309,9 @@ test_erasure_of_a_waiting_update(void)
 	    NULL);
 	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "");
 	CU_ASSERT_STRING_EQUAL(where(&f, "other"), "+5+5");
+	/* One that comes after the erasure, received before it: none. */
+	put(&f, "pend", "Gamma", "+3+3", "9", "Gamma");
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "");
 	/* Received after the erasure: an answer, and kept. */
 	put(&f, "pend", "Beta", "+2+2", "11", "Beta");
 	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "+2+2");
