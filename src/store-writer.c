@@ -19,7 +19,10 @@
  * The loop hands over one batch at a time and is told through a pipe
  * when it is done.  A batch is one transaction: each update is compared
  * with the stored record in the herd's order of updates and written only
- * if newer, taking the next number of the change sequence.  If anything
+ * if newer, and not held back by an erasure of its client, taking the
+ * next number of the change sequence; an erasure is stored if later than
+ * the one held and removes what it covers; a sweep deletes a bounded
+ * number of expired rows by index.  If anything
  * fails the whole batch is rolled back and reported failed, so that no
  * update is acknowledged that was not kept.
  */

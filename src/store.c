@@ -32,7 +32,12 @@
  * syncs, and refusing clients would not bring them to the disk.
  *
  * Every write takes the next number of a change sequence, which peer
- * links read rows by (store_scan), up to the last commit.
+ * links read rows by (store_scan), up to the last commit.  Erasures
+ * (store_forget, table forgotten) are changes too, in the same sequence,
+ * so that links send and catch them up like updates; sweeps of what is
+ * kept too long (store_expire) delete rows in the writer's transaction.
+ * Deleted rows take their numbers with them, so the last number used is
+ * also kept in the member table: a restart never numbers changes again.
  */
 #include "config.h"
 
