@@ -22,9 +22,9 @@
  * if newer, and not held back by an erasure of its client, taking the
  * next number of the change sequence; an erasure is stored if later than
  * the one held and removes what it covers; a sweep deletes a bounded
- * number of expired rows by index.  If anything
- * fails the whole batch is rolled back and reported failed, so that no
- * update is acknowledged that was not kept.
+ * number of expired rows by index.  If anything fails the whole batch is
+ * rolled back and reported failed, so that no update is acknowledged that
+ * was not kept.
  */
 #include "config.h"
 
