@@ -70,7 +70,9 @@ herdkey_new(const char *path, char **cause)
 	xasprintf(&tmp, "%s.%ld.tmp", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno));
+		/* Its folder is what is missing or closed to us. */
+		xasprintf(cause, "%s: cannot make a key there: %s", path,
+		    strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, key, sizeof key) != 0 || fsync(fd) != 0) {
