@@ -34,6 +34,12 @@ class Config(HerdTestCase):
              ":2: link to unknown member 'Z'"),
             ("member A 127.0.0.1:1\nlink A A\n",
              ":2: member 'A' linked to itself"),
+            ("member A 127.0.0.1:1\nmax_client_skew -1\n",
+             ":2: max_client_skew: bad time '-1' (seconds, fractions "
+             "allowed)"),
+            ("member A 127.0.0.1:1\nmax_client_skew 5x\n",
+             ":2: max_client_skew: bad time '5x' (seconds, fractions "
+             "allowed)"),
         ]
         for text, message in cases:
             with self.subTest(text=text):
