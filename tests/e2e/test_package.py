@@ -17,6 +17,11 @@ debconf on this machine, not in the root.  The installed herd-server then runs a
 made, with a copy of the installed /etc/herd/herd.conf in which only the
 port (a free one) and the folders (the root's own /var/lib/herd,
 /var/log/herd and /run/herd) are changed.
+
+Remove and purge: the package's postrm runs in a private mount namespace
+whose /var/lib, /var/log and /run are temporary folders, with a temporary
+debconf database: remove keeps everything, purge keeps the databases
+unless herd/purge_data says true.
 """
 
 import os
@@ -246,6 +251,94 @@ class Package(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, logged())
         db = os.path.join(root, "var", "lib", "herd", name + ".db")
         self.assertEqual(os.stat(db).st_uid, uid)
+
+    def run_postrm(self, action, answer=None):
+        """Run the package's postrm with action on stand-ins for the
+        folders it touches: a private mount namespace puts temporary
+        folders over /var/lib, /var/log and /run (and /etc/herd when this
+        machine has one), and debconf reads a temporary database
+        (DEBCONF_SYSTEMRC) holding herd's template, and answer to
+        herd/purge_data when one is given.  Returns (status, stderr, the
+        stand-in root)."""
+        work = tempfile.mkdtemp(prefix="postrm-", dir=self.tmp)
+        ctl = os.path.join(work, "control")
+        subprocess.run(["dpkg-deb", "-e", self.deb, ctl], check=True)
+        fake = os.path.join(work, "root")
+        for d in ("var/lib/herd", "var/log/herd", "run/herd", "etc/herd"):
+            os.makedirs(os.path.join(fake, d))
+        for f in ("var/lib/herd/local.db", "var/lib/herd/herd.key",
+                  "var/log/herd/local.log"):
+            with open(os.path.join(fake, f), "w") as fh:
+                fh.write("data\n")
+        rc = os.path.join(work, "debconf.conf")
+        with open(rc, "w") as f:
+            f.write("Config: config\nTemplates: templates\n\n"
+                    "Name: config\nDriver: File\nFilename: %s/config.dat\n"
+                    "\nName: templates\nDriver: File\n"
+                    "Filename: %s/templates.dat\n" % (work, work))
+        env = dict(os.environ, DEBCONF_SYSTEMRC=rc,
+                   DEBIAN_FRONTEND="noninteractive")
+        env.pop("DEBCONF_DB_REPLACE", None)
+        subprocess.run(["debconf-communicate", "herd"], env=env, check=True,
+                       input="X_LOADTEMPLATEFILE %s herd\n" %
+                       os.path.join(ctl, "templates"), text=True,
+                       stdout=subprocess.DEVNULL)
+        if answer is not None:
+            subprocess.run(["debconf-set-selections"], env=env, check=True,
+                           input="herd herd/purge_data boolean %s\n" % answer,
+                           text=True)
+        binds = ["mount --bind %s/var/lib /var/lib" % fake,
+                 "mount --bind %s/var/log /var/log" % fake,
+                 "mount --bind %s/run /run" % fake]
+        if os.path.exists("/etc/herd"):
+            binds.append("mount --bind %s/etc/herd /etc/herd" % fake)
+        out = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-ec",
+             " && ".join(binds) + ' && exec "$0" "$1"',
+             os.path.join(ctl, "postrm"), action],
+            env=env, capture_output=True, text=True, timeout=60)
+        return out.returncode, out.stderr, fake
+
+    def postrm_usable(self):
+        if os.geteuid() != 0 or shutil.which("unshare") is None:
+            self.skipTest("running the postrm on stand-in folders needs "
+                          "root and unshare")
+        if shutil.which("debconf-communicate") is None:
+            self.skipTest("debconf not found")
+
+    def left(self, fake):
+        return sorted(os.path.relpath(os.path.join(d, f), fake)
+                      for d, _, files in os.walk(fake) for f in files)
+
+    def test_remove_keeps_everything(self):
+        self.postrm_usable()
+        status, err, fake = self.run_postrm("remove")
+        self.assertEqual(status, 0, err)
+        self.assertEqual(self.left(fake), ["var/lib/herd/herd.key",
+                                           "var/lib/herd/local.db",
+                                           "var/log/herd/local.log"])
+
+    def test_purge_keeps_databases_unless_confirmed(self):
+        """Without an answer (no terminal: the default, no), a purge
+        removes the logs and the run folder and keeps /var/lib/herd."""
+        self.postrm_usable()
+        status, err, fake = self.run_postrm("purge")
+        self.assertEqual(status, 0, err)
+        self.assertEqual(self.left(fake), ["var/lib/herd/herd.key",
+                                           "var/lib/herd/local.db"])
+        self.assertFalse(os.path.exists(os.path.join(fake, "run/herd")))
+        self.assertIn("/var/lib/herd kept", err)
+        status, err, fake = self.run_postrm("purge", "false")
+        self.assertEqual(status, 0, err)
+        self.assertEqual(self.left(fake), ["var/lib/herd/herd.key",
+                                           "var/lib/herd/local.db"])
+
+    def test_purge_confirmed_removes_databases(self):
+        self.postrm_usable()
+        status, err, fake = self.run_postrm("purge", "true")
+        self.assertEqual(status, 0, err)
+        self.assertEqual(self.left(fake), [])
+        self.assertFalse(os.path.exists(os.path.join(fake, "var/lib/herd")))
 
 
 if __name__ == "__main__":
