@@ -14,9 +14,9 @@ own sysusers.d and tmpfiles.d files are applied to that root with
 postinst does, and `dpkg --configure` puts the conffile in place.  The
 postinst itself is set aside before that: chrootless, it would load
 debconf on this machine, not in the root.  The installed herd-server
-then runs as the user that sysusers made, with a copy of the installed /etc/herd/herd.conf in which only the
-port (a free one) and the folders (the root's own /var/lib/herd,
-/var/log/herd and /run/herd) are changed.
+then runs as the user that sysusers made, with a copy of the installed
+/etc/herd/herd.conf in which only the port (a free one) and the folders
+(the root's own /var/lib/herd, /var/log/herd and /run/herd) are changed.
 
 Remove and purge: the package's postrm runs in a private mount namespace
 whose /var/lib, /var/log and /run are temporary folders, with a temporary
