@@ -10,6 +10,7 @@ import hmac
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import stat
@@ -17,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from herdtest import Conn, HerdTestCase, main
+from herdtest import Conn, HerdTestCase, main, strace_env
 
 # The example herd of the README: the five CS 131 members and their links.
 EXAMPLE = ("Goloman", "Hands", "Holiday", "Welsh", "Wilkes")
@@ -134,6 +135,49 @@ class Example(HerdCase):
         wait_for(lambda: self.herd["Hands"].sqlite(
             "select acked from peers where name = 'Goloman'") == "1\n",
             10, "acknowledgement saved")
+
+
+class KeyFile(HerdCase):
+    """The herd key file a member makes is on the disk before its name
+    is: written and synced under a temporary name, then linked."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    start = False
+
+    def test_synced_before_linked(self):
+        if shutil.which("strace") is None:
+            self.skipTest("strace is not installed (apt-get install strace)")
+        r = subprocess.run(["strace", "-o", os.devnull, "true"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("strace cannot trace here (is ptrace permitted?): "
+                          "%s" % r.stderr.strip())
+        out = os.path.join(self.herd.dir, "strace.out")
+        m = self.herd["Alpha"]
+        m.start(env=strace_env(), wrap=(
+            "strace", "-f", "-y", "-o", out,
+            "-e", "trace=fsync,fdatasync,link,linkat,rename,renameat,"
+            "renameat2"))
+        # strace keeps SIGTERM from the program it runs: stop the member.
+        with open("/proc/%d/task/%d/children" % (m.proc.pid,
+                                                   m.proc.pid)) as f:
+            child = int(f.read().split()[0])
+        os.kill(child, signal.SIGTERM)
+        self.assertEqual(m.wait_exit(30), 0)
+        with open(out) as f:
+            trace = f.read().splitlines()
+        key = os.path.join(self.herd.dir, "var", "herd.key")
+        made = [i for i, l in enumerate(trace)
+                if re.search(r'link(at)?\(.*"%s"' % re.escape(key), l)]
+        self.assertEqual(len(made), 1, trace)
+        tmp = re.search(r'"([^"]*\.tmp)"', trace[made[0]])
+        self.assertTrue(tmp, trace[made[0]])
+        synced = [i for i, l in enumerate(trace)
+                  if re.search(r"\b(fsync|fdatasync)\(\d+<%s>\) = 0" %
+                               re.escape(tmp.group(1)), l)]
+        self.assertTrue(synced and synced[0] < made[0], trace)
+        with open(key, "rb") as f:
+            self.assertEqual(len(f.read()), 32)
 
 
 class Failures(HerdCase):

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from herdtest import (EXIT_CONFIG, KIWI, SERVER, SRCDIR, HerdTestCase, main,
-                      others_may_run)
+                      others_may_run, strace_env)
 
 
 class Database(HerdTestCase):
@@ -178,13 +178,6 @@ class Everysec(HerdTestCase):
         stored = set(m.sqlite("select client_id from locations").split())
         self.assertEqual(stored, set(acked))
         self.assertRegex(m.ask(b"WHATSAT k49 10 0\n"), rb"^AT Alpha \S+ k49 ")
-
-
-def strace_env():
-    """LeakSanitizer cannot run in a traced process: off, for a member
-    that a test traces."""
-    opts = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
-    return {"ASAN_OPTIONS": ":".join(opts + ["detect_leaks=0"])}
 
 
 class Strace:
