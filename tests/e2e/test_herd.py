@@ -137,7 +137,7 @@ class Example(HerdCase):
             10, "acknowledgement saved")
 
 
-class KeyFile(HerdCase):
+class HerdKeyFile(HerdCase):
     """The herd key file a member makes is on the disk before its name
     is: written and synced under a temporary name, then linked."""
     names = ("Alpha", "Beta")
