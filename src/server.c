@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "admin.h"
 #include "client.h"
 #include "log.h"
 #include "peer.h"
@@ -134,6 +135,35 @@ server_stop(struct server *srv)
 	evtimer_add(srv->stop_ev, &tv);
 }
 
+/*
+ * SIGHUP: read the topology file again and hand it to each module that
+ * applies some of its settings live; the others keep what they read at
+ * the start (the supervisor restarts a member when one of those changed).
+ * A file with a mistake changes nothing.
+ */
+static void
+server_reload(struct server *srv)
+{
+	struct topology			*t;
+	const struct topo_member	*me;
+	char				*cause = NULL;
+
+	if ((t = topology_load(srv->topo->path, &cause)) == NULL) {
+		log_warnx("reload: %s; the member keeps its settings", cause);
+		free(cause);
+		return;
+	}
+	if ((me = topology_member(t, srv->me->name)) == NULL) {
+		log_warnx("reload: %s: no member named '%s'; the member keeps "
+		    "its settings", t->path, srv->me->name);
+		topology_free(t);
+		return;
+	}
+	/* Each module that applies settings live takes its own copy here. */
+	log_info("reloaded %s", t->path);
+	topology_free(t);
+}
+
 static void
 server_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
@@ -146,8 +176,7 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 		server_stop(srv);
 		break;
 	case SIGHUP:
-		log_info("SIGHUP ignored: restart the member to change its "
-		    "configuration");
+		server_reload(srv);
 		break;
 	}
 }
@@ -181,6 +210,7 @@ server_listen(struct server *srv, char **cause)
 static void
 server_unlisten(struct server *srv)
 {
+	admin_close();
 	if (srv->accept_retry != NULL) {
 		event_free(srv->accept_retry);
 		srv->accept_retry = NULL;
@@ -270,6 +300,10 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 		goto out;
 	}
 	if (server_listen(&srv, &cause) != 0) {
+		status = 1;
+		goto out;
+	}
+	if (admin_open(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
 	}
