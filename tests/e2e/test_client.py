@@ -365,6 +365,28 @@ class SlowClients(HerdTestCase):
         self.assertEqual(m.ask(b"YOLO\n"), b"? YOLO\n")
 
 
+class LineByLine(HerdTestCase):
+    """line_timeout bounds each line, not the connection: a client whose
+    lines each arrive within it stays, however its sends split them."""
+    extra = "line_timeout 2\n"
+
+    def test_deadline_runs_per_line(self):
+        """Every 0.5 s the end of one line and the start of the next, for
+        4 s: no line takes 2 s, though some line is always half there."""
+        m = self.herd["Alpha"]
+        c = m.connect()
+        c.send(b"YO")
+        for _ in range(8):
+            time.sleep(0.5)
+            c.send(b"LO\nYO")
+            self.assertEqual(c.read_line(), b"? YOLO\n")
+        c.send(b"LO\n")
+        self.assertEqual(c.read_line(), b"? YOLO\n")
+        c.shutdown()
+        self.assertEqual(c.read_all(), b"")
+        self.assertNotIn("line_timeout", m.log())
+
+
 class RefusalFlood(HerdTestCase):
     """A flood of refused connections writes a line a second, not one
     per connection."""
