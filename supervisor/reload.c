@@ -9,7 +9,11 @@
  * links and the addresses of the members it links to, and every herd-wide
  * directive except those only the supervisor reads (restart delays, stop
  * timeout, log rotation), which apply at once without a restart.
- * * What a member reads is settings.c's to say.
+ * What a member reads is settings.c's to say.
+ *
+ * This file holds the topology the herd runs; it asks the member layer
+ * (member.h) to add, start, signal and stop members, and is asked by the
+ * control socket and the top, never the other way round.
  */
 #include "config.h"
 
@@ -20,10 +24,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "localaddr.h"
 #include "log.h"
+#include "logfile.h"
+#include "member.h"
+#include "reload.h"
 #include "settings.h"
-#include "supervisor.h"
+#include "svlog.h"
 #include "xmalloc.h"
+
+static char		*reload_conf;	/* absolute path */
+static char		**reload_only;	/* members named on the command line */
+static int		 reload_nonly;
+static struct topology	*reload_topo;	/* what the herd runs */
+static char		*reload_text;	/* its text, until reload_start() */
+static size_t		 reload_len;
+static int		*reload_sel;	/* which of its members are ours */
 
 /* Read the whole file at path; -1 and *cause on failure. */
 int
@@ -115,6 +131,81 @@ reload_select(const struct topology *t, char **only, int nonly, int *sel,
 }
 
 /*
+ * Read and check the topology file at conf (an absolute path), and choose
+ * the members to run: those in only (nonly of them), else those whose
+ * address is on this host.  Returns how many were chosen, or -1 and
+ * *cause.  Nothing starts yet: see reload_start().
+ */
+int
+reload_open(const char *conf, char **only, int nonly, char **cause)
+{
+	int	n;
+
+	reload_conf = xstrdup(conf);
+	reload_only = only;
+	reload_nonly = nonly;
+	if (reload_read(conf, &reload_text, &reload_len, cause) != 0)
+		return (-1);
+	reload_topo = topology_parse(conf, reload_text, reload_len, cause);
+	if (reload_topo == NULL)
+		return (-1);
+	reload_sel = xcalloc(reload_topo->nmembers, sizeof *reload_sel);
+	if ((n = reload_select(reload_topo, only, nonly, reload_sel,
+	    cause)) == -1)
+		return (-1);
+	return (n);
+}
+
+/* The topology the herd runs now (NULL before reload_open()). */
+const struct topology *
+reload_topology(void)
+{
+	return (reload_topo);
+}
+
+/* Add the members chosen by reload_open() to the member layer and start them. */
+void
+reload_start(void)
+{
+	const struct topology	*t = reload_topo;
+	struct member		*m;
+	char			*settings, *live;
+	size_t			 i;
+
+	member_configure(t);
+	for (i = 0; i < t->nmembers; i++) {
+		if (!reload_sel[i])
+			continue;
+		settings = settings_of(reload_text, reload_len, t,
+		    t->members[i].name);
+		live = settings_live_of(reload_text, reload_len, t,
+		    t->members[i].name);
+		m = member_new(&t->members[i], settings, live);
+		free(settings);
+		free(live);
+		member_start(m);
+	}
+	free(reload_sel);
+	reload_sel = NULL;
+	free(reload_text);
+	reload_text = NULL;
+}
+
+/* Forget the topology (at exit). */
+void
+reload_close(void)
+{
+	free(reload_sel);
+	reload_sel = NULL;
+	free(reload_text);
+	reload_text = NULL;
+	topology_free(reload_topo);
+	reload_topo = NULL;
+	free(reload_conf);
+	reload_conf = NULL;
+}
+
+/*
  * Load the topology file again and apply it.  Returns 0, or -1 with
  * *cause ("file:line: message") when the file is unusable and the herd
  * was left alone.
@@ -122,24 +213,24 @@ reload_select(const struct topology *t, char **only, int nonly, int *sel,
 int
 reload(char **cause)
 {
-	struct topology	*t, *old = sv->topo;
+	struct topology	*t, *old = reload_topo;
 	struct member	*m, *m1;
 	char		*text, *settings, *live;
 	size_t		 len, i;
 	int		*sel;
 
-	if (sv->quitting) {
+	if (member_quitting()) {
 		xasprintf(cause, "the supervisor is stopping");
 		return (-1);
 	}
-	if (reload_read(sv->conf, &text, &len, cause) != 0)
+	if (reload_read(reload_conf, &text, &len, cause) != 0)
 		return (-1);
-	if ((t = topology_parse(sv->conf, text, len, cause)) == NULL) {
+	if ((t = topology_parse(reload_conf, text, len, cause)) == NULL) {
 		free(text);
 		return (-1);
 	}
 	sel = xcalloc(t->nmembers, sizeof *sel);
-	if (reload_select(t, sv->only, sv->nonly, sel, cause) == -1) {
+	if (reload_select(t, reload_only, reload_nonly, sel, cause) == -1) {
 		free(sel);
 		free(text);
 		topology_free(t);
@@ -150,18 +241,20 @@ reload(char **cause)
 		svlog_warn(NULL, "log_dir and run_dir changes apply at the "
 		    "next start of the supervisor");
 
-	sv->topo = t;
+	reload_topo = t;
 	logfile_set_limits(t->log_max_size, t->log_keep);
+	member_configure(t);
 
 	/* Members gone from the file, or no longer ours, stop and go. */
-	TAILQ_FOREACH_SAFE(m, &sv->members, entry, m1) {
+	for (m = member_first(); m != NULL; m = m1) {
+		m1 = member_next(m);
 		for (i = 0; i < t->nmembers; i++) {
 			if (sel[i] && strcmp(t->members[i].name, m->name) == 0)
 				break;
 		}
 		if (i == t->nmembers) {
-			svlog_info(m, "%s is no longer in %s: stopping it",
-			    m->name, sv->conf);
+			svlog_notice(m->log, "%s is no longer in %s: stopping it",
+			    m->name, reload_conf);
 			member_stop(m, AFTER_REMOVE);
 		}
 	}
@@ -178,8 +271,8 @@ reload(char **cause)
 				m->settings = xstrdup(settings);
 				m->after = AFTER_START;
 			} else {
-				m = member_new(&t->members[i], settings);
-				svlog_info(m, "%s added", m->name);
+				m = member_new(&t->members[i], settings, live);
+				svlog_notice(m->log, "%s added", m->name);
 				member_start(m);
 			}
 		} else if (strcmp(m->settings, settings) != 0) {
@@ -187,12 +280,9 @@ reload(char **cause)
 			m->settings = xstrdup(settings);
 			free(m->address);
 			m->address = xstrdup(t->members[i].address);
-			svlog_info(m, "%s: settings changed", m->name);
-			if (member_is_up(m))
-				member_stop(m, AFTER_START);
-			else if (m->state != MEMBER_STOPPING &&
-			    m->state != MEMBER_STOPPED)
-				member_start(m);
+			if (member_is_up(m) || (m->state != MEMBER_STOPPING &&
+			    m->state != MEMBER_STOPPED))
+				member_restart(m, "settings changed");
 		} else if (m->live == NULL || strcmp(m->live, live) != 0) {
 			/*
 			 * A running member applies them on SIGHUP; one that
@@ -200,12 +290,13 @@ reload(char **cause)
 			 * changed, and may not handle SIGHUP yet: restart
 			 * it.  A member that starts later reads the file.
 			 */
-			if (m->state == MEMBER_RUNNING && m->pid != 0) {
-				svlog_info(m, "%s: settings it applies live "
-				    "changed: SIGHUP", m->name);
-				kill(m->pid, SIGHUP);
+			if (m->state == MEMBER_RUNNING) {
+				svlog_info(m->log, "%s: settings it applies "
+				    "live changed: SIGHUP", m->name);
+				member_signal(m, SIGHUP);
 			} else if (m->state == MEMBER_STARTING)
-				member_stop(m, AFTER_START);
+				member_restart(m, "settings changed while it "
+				    "started");
 		}
 		free(m->live);
 		m->live = live;
@@ -214,7 +305,6 @@ reload(char **cause)
 	free(sel);
 	free(text);
 	topology_free(old);
-	svlog_info(NULL, "reloaded %s", sv->conf);
-	supervisor_check_ready();
+	svlog_info(NULL, "reloaded %s", reload_conf);
 	return (0);
 }

@@ -77,7 +77,7 @@ class Supervisor(SupervisorTestCase):
             self.assertTrue(lines, name)
             for line in lines:
                 self.assertRegex(line, r"^%s (herd-supervisor|%s)\[\d+\] "
-                                 r"(info|warning|error|debug): " %
+                                 r"(info|notice|warning|error|debug): " %
                                  (STAMP, name))
         # A member's log holds its own lines and the supervisor's events.
         self.assertRegex(self.herd.log("Beta"),
