@@ -30,11 +30,12 @@
 #include "log.h"
 #include "xmalloc.h"
 
-static int	log_verbose;
+static enum log_level	log_min = LOG_LEVEL_INFO;
 
 static const char *log_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
 	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_NOTICE] = "notice",
 	[LOG_LEVEL_WARNING] = "warning",
 	[LOG_LEVEL_ERROR] = "error",
 };
@@ -43,7 +44,40 @@ static const char *log_names[] = {
 void
 log_init(int verbose)
 {
-	log_verbose = verbose;
+	log_min = verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+}
+
+/* Write lines of level and above from now on (log_level in herd.conf). */
+void
+log_set_level(enum log_level level)
+{
+	log_min = level;
+}
+
+/* True when a line of level would be written: skip the work otherwise. */
+int
+log_enabled(enum log_level level)
+{
+	return (level >= log_min);
+}
+
+/* The level named s ("notice"), or -1. */
+int
+log_level_parse(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof log_names / sizeof log_names[0]; i++) {
+		if (strcmp(s, log_names[i]) == 0)
+			return ((int)i);
+	}
+	return (-1);
+}
+
+const char *
+log_level_name(enum log_level level)
+{
+	return (log_names[level]);
 }
 
 /* Append the C escape of byte c (not printable ASCII) at o; return the end. */
@@ -181,7 +215,7 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix
 	int			 n;
 	size_t			 len, was = log_len;
 
-	if (level == LOG_LEVEL_DEBUG && !log_verbose)
+	if (level < log_min)
 		return;
 
 	va_copy(ap2, ap);
@@ -230,6 +264,9 @@ log_info_bytes(const char *who, const char *what, const void *data,
 	size_t		 llen = strlen(level), wlen = strlen(who);
 	size_t		 plen = strlen(what), was = log_len;
 	char		*o;
+
+	if (LOG_LEVEL_INFO < log_min)
+		return;
 
 	log_reserve(llen + 2 + wlen + plen + 2 + len * 4 + 1);
 	o = log_buf + log_len;
@@ -287,6 +324,7 @@ name(const char *fmt, ...)				\
 
 LOG_FUNC(log_debug, LOG_LEVEL_DEBUG)
 LOG_FUNC(log_info, LOG_LEVEL_INFO)
+LOG_FUNC(log_notice, LOG_LEVEL_NOTICE)
 LOG_FUNC(log_warnx, LOG_LEVEL_WARNING)
 LOG_FUNC(log_errorx, LOG_LEVEL_ERROR)
 

@@ -160,8 +160,44 @@ server_reload(struct server *srv)
 		return;
 	}
 	/* Each module that applies settings live takes its own copy here. */
-	log_info("reloaded %s", t->path);
+	if (!(srv->flags & SERVER_VERBOSE))
+		log_set_level(t->log_level);
+	log_notice("reloaded %s (log_level %s)", t->path,
+	    log_level_name(t->log_level));
 	topology_free(t);
+}
+
+/*
+ * systemd's watchdog: tell it that the loop turns, at half the interval
+ * it asked for.  A loop that hangs sends nothing, and systemd restarts
+ * the member.
+ */
+static void
+server_watchdog_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*srv = arg;
+
+	if (notify_systemd("WATCHDOG=1") == -1)
+		log_warnx_limited(&srv->watchdog_log, "NOTIFY_SOCKET: %s",
+		    strerror(errno));
+	evtimer_add(srv->watchdog, &srv->watchdog_tv);
+}
+
+static void
+server_watchdog_start(struct server *srv)
+{
+	unsigned long long	usec;
+
+	if ((usec = notify_watchdog()) == 0)
+		return;
+	usec /= 2;
+	srv->watchdog_tv.tv_sec = (time_t)(usec / 1000000);
+	srv->watchdog_tv.tv_usec = (suseconds_t)(usec % 1000000);
+	if ((srv->watchdog = evtimer_new(srv->base, server_watchdog_cb,
+	    srv)) == NULL)
+		fatalx("evtimer_new failed");
+	server_watchdog_cb(-1, 0, srv);
+	log_info("systemd watchdog: WATCHDOG=1 every %.3f s", usec / 1e6);
 }
 
 static void
@@ -258,12 +294,13 @@ int
 server_run(const struct topology *t, const struct topo_member *me, int flags)
 {
 	struct server	 srv;
-	char		*cause = NULL, *path, *mark;
+	char		*cause = NULL, *path, *mark, *copy;
 	int		 status = 0;
 
 	memset(&srv, 0, sizeof srv);
 	srv.topo = t;
 	srv.me = me;
+	srv.flags = flags;
 	srv.line = xmalloc(t->max_line + 2);
 
 	signal(SIGPIPE, SIG_IGN);
@@ -281,9 +318,21 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	}
 	store_init();
 	xasprintf(&path, "%s/%s.db", t->data_dir, me->name);
-	xasprintf(&mark, "%s/%s.db-id", t->run_dir, me->name);
+	/*
+	 * The empty-database guard's record lives with the data, since
+	 * run_dir is emptied at each boot (it is /run/herd under systemd).
+	 * A copy in run_dir still covers a data_dir removed whole while the
+	 * machine runs; a record found only there (left by an older
+	 * herd-server, or by such a removal) comes back to data_dir first.
+	 */
+	xasprintf(&mark, "%s/%s.db-id", t->data_dir, me->name);
+	xasprintf(&copy, "%s/%s.db-id", t->run_dir, me->name);
+	store_copy_mark(copy, mark, 0);
 	srv.store = store_open(srv.base, path, mark, flags & SERVER_NEW_DB,
 	    t->fsync, &cause);
+	if (srv.store != NULL)
+		store_copy_mark(mark, copy, 1);
+	free(copy);
 	free(mark);
 	free(path);
 	if (srv.store == NULL) {
@@ -315,6 +364,7 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	    t->max_line);
 	/* Only now may a supervisor or systemd call this member running. */
 	notify_ready();
+	server_watchdog_start(&srv);
 
 	event_base_dispatch(srv.base);
 
@@ -324,6 +374,8 @@ out:
 		free(cause);
 	}
 	server_unsignals(&srv);
+	if (srv.watchdog != NULL)
+		event_free(srv.watchdog);
 	if (srv.stop_ev != NULL)
 		event_free(srv.stop_ev);
 	server_unlisten(&srv);

@@ -454,9 +454,35 @@ store_check_missing(const char *path, const char *mark, int allow_new,
 	}
 	xasprintf(cause, "%s is missing, but this member had a database there "
 	    "(identity %s, recorded in %s): restore it, or start empty on "
-	    "purpose with herd-server -n (or remove %s)", path, id, mark,
-	    mark);
+	    "purpose with herd-server -n", path, id, mark);
 	return (-1);
+}
+
+/*
+ * Copy the guard's record at from to to (they may be on different file
+ * systems): always when replace is set, else only when to has none.
+ * Failures are logged; the guard then has one record fewer.
+ */
+void
+store_copy_mark(const char *from, const char *to, int replace)
+{
+	struct stat	 st;
+	FILE		*f;
+	char		 id[64] = "", *tmp;
+
+	if ((!replace && stat(to, &st) == 0) || (f = fopen(from, "r")) == NULL)
+		return;
+	if (fgets(id, sizeof id, f) == NULL) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	xasprintf(&tmp, "%s.tmp", to);
+	if ((f = fopen(tmp, "w")) == NULL || fputs(id, f) < 0 ||
+	    fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
+	    rename(tmp, to) != 0)
+		log_warnx("%s: %s", to, strerror(errno));
+	free(tmp);
 }
 
 /* Record the identity of the database in use, for store_check_missing. */

@@ -53,6 +53,7 @@ int		 store_idle(const struct store *);
 unsigned	 store_backlog(const struct store *);
 uint64_t	 store_batch_id(const struct store *);
 const char	*store_db_id(const struct store *);
+void		 store_copy_mark(const char *, const char *, int);
 int		 store_scan(struct store *, uint64_t, unsigned, store_scan_cb,
 		     void *, char **);
 int		 store_peer_get(struct store *, struct store_peer *, char **);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "topology.h"
 #include "xmalloc.h"
 
@@ -69,6 +70,8 @@ static int	dir_count(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_bool(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_log_level(struct topo_parser *, const struct directive *,
+		    char **, int);
 
 #define F(field) offsetof(struct topology, field)
 #define DAY 86400.0
@@ -103,6 +106,9 @@ static const struct directive directives[] = {
 	{ "stop_timeout", 1, dir_time, F(stop_timeout), 0.001, DAY },
 	{ "log_max_size", 1, dir_size, F(log_max_size), 1024, 1024.0 * 1024 * 1024 },
 	{ "log_keep", 1, dir_count, F(log_keep), 0, 1000 },
+	{ "log_level", 1, dir_log_level, 0, 0, 0 },
+	{ "log_client_data", 1, dir_bool, F(log_client_data), 0, 0 },
+	{ "liveness_timeout", 1, dir_time, F(liveness_timeout), 0, DAY },
 };
 #undef F
 
@@ -506,6 +512,20 @@ dir_bool(struct topo_parser *p, const struct directive *d, char **argv,
 	return (0);
 }
 
+/* The least level a member logs: error, warning, notice, info or debug. */
+static int
+dir_log_level(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	int	level;
+
+	if ((level = log_level_parse(argv[0])) == -1)
+		return (topo_error(p, "unknown log_level '%s' (want error, "
+		    "warning, notice, info or debug)", argv[0]));
+	p->t->log_level = level;
+	return (0);
+}
+
 static int
 dir_count(struct topo_parser *p, const struct directive *d, char **argv,
     int argc)
@@ -594,6 +614,9 @@ topo_defaults(struct topology *t)
 	t->stop_timeout = 10;
 	t->log_max_size = 10 * 1024 * 1024;
 	t->log_keep = 5;
+	t->log_level = LOG_LEVEL_INFO;
+	t->log_client_data = 1;
+	t->liveness_timeout = 30;
 }
 
 /* Checks across lines, and the defaults that depend on other directives. */

@@ -85,6 +85,9 @@ struct topology {
 	double			 stop_timeout;
 	size_t			 log_max_size;
 	unsigned		 log_keep;
+	int			 log_level;	/* enum log_level */
+	int			 log_client_data; /* ids and locations */
+	double			 liveness_timeout; /* 0: not checked */
 };
 
 struct topology	*topology_load(const char *, char **);

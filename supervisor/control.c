@@ -132,7 +132,7 @@ control_status_line(struct evbuffer *out, const struct member *m)
 		strcpy(uptime, "-");
 	}
 	evbuffer_add_printf(out, "member %s %s %s %s %u %s %s\n", m->name,
-	    member_state_name(m->state), pid, uptime, m->restarts, m->address,
+	    member_shown_state(m), pid, uptime, m->restarts, m->address,
 	    text[0] != '\0' ? text : "-");
 }
 

@@ -402,7 +402,7 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	logfile_set_limits(topo->log_max_size, topo->log_keep);
 	member_init(sv->base, sv->server, sv->conf, topo->log_dir,
-	    supervisor_member_changed);
+	    topo->run_dir, supervisor_member_changed);
 	xasprintf(&lpath, "%s/%s", topo->log_dir, SV_LOG);
 	if ((sv->log = logfile_open(lpath, &cause)) == NULL) {
 		free(lpath);

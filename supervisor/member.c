@@ -19,6 +19,14 @@
  * restart_delay_max.  The one exit that is not retried is 78: the member
  * said its configuration is bad, which only an operator can mend.
  *
+ * Liveness: a RUNNING member is pinged on its control socket (probe.c)
+ * every MEMBER_LIVENESS_EVERY of liveness_timeout (at most
+ * MEMBER_LIVENESS_MAX seconds apart).  One that leaves a ping unanswered
+ * for a whole round is shown as UNHEALTHY (and logged) until it answers
+ * again; one that has not answered for liveness_timeout (stopped, or stuck
+ * in a loop) is restarted: SIGTERM and SIGCONT, SIGKILL after
+ * stop_timeout.
+ *
  * This layer is below control.c, reload.c and herd-supervisor.c: they ask
  * it, it never calls them.  What they must learn (a member became ready,
  * exited, stopped) goes up through the one callback registered by
@@ -44,8 +52,14 @@
 #include "logfile.h"
 #include "member.h"
 #include "notify.h"
+#include "probe.h"
 #include "svlog.h"
+#include "unixsock.h"
 #include "xmalloc.h"
+
+/* How often a running member is pinged: a part of liveness_timeout. */
+#define MEMBER_LIVENESS_EVERY	(1.0 / 3)
+#define MEMBER_LIVENESS_MAX	5.0
 
 /* The descriptor on which a member finds its ready pipe. */
 #define MEMBER_READY_FD	3
@@ -65,6 +79,7 @@ static struct event_base	*member_base;
 static char			*member_server;	/* herd-server's path */
 static char			*member_conf;	/* absolute path */
 static char			*member_log_dir;
+static char			*member_run_dir;
 static void			(*member_changed)(void);
 static int			 member_quit;	/* the herd is stopping */
 
@@ -72,23 +87,29 @@ static int			 member_quit;	/* the herd is stopping */
 static double			 member_delay_min = 0.1;
 static double			 member_delay_max = 30;
 static double			 member_stop_timeout = 10;
+static double			 member_liveness_timeout = 30;	/* 0: off */
 
 static void	member_spawn(struct member *);
 static void	member_timer_cb(evutil_socket_t, short, void *);
+static void	member_liveness_cb(evutil_socket_t, short, void *);
+static void	member_liveness_start(struct member *);
+static struct timeval member_tv(double);
 
 /*
  * Set the layer up: the loop, herd-server's path, the topology file's
- * (absolute) path, the folder of the members' logs, and the callback
- * called after any member's state changed (NULL for none).
+ * (absolute) path, the folders of the members' logs and control sockets,
+ * and the callback called after any member's state changed (NULL for
+ * none).
  */
 void
 member_init(struct event_base *base, const char *server, const char *conf,
-    const char *log_dir, void (*changed)(void))
+    const char *log_dir, const char *run_dir, void (*changed)(void))
 {
 	member_base = base;
 	member_server = xstrdup(server);
 	member_conf = xstrdup(conf);
 	member_log_dir = xstrdup(log_dir);
+	member_run_dir = xstrdup(run_dir);
 	member_changed = changed;
 }
 
@@ -96,9 +117,17 @@ member_init(struct event_base *base, const char *server, const char *conf,
 void
 member_configure(const struct topology *t)
 {
+	struct member	*m;
+
 	member_delay_min = t->restart_delay_min;
 	member_delay_max = t->restart_delay_max;
 	member_stop_timeout = t->stop_timeout;
+	member_liveness_timeout = t->liveness_timeout;
+	TAILQ_FOREACH(m, &members, entry) {
+		if (m->state == MEMBER_RUNNING &&
+		    !evtimer_pending(m->liveness, NULL))
+			member_liveness_start(m);
+	}
 }
 
 static void
@@ -112,6 +141,19 @@ const char *
 member_state_name(enum member_state state)
 {
 	return (member_states[state]);
+}
+
+/*
+ * The state status shows: UNHEALTHY for a member that stopped answering,
+ * until its restart is through.
+ */
+const char *
+member_shown_state(const struct member *m)
+{
+	if (m->unhealthy && (m->state == MEMBER_RUNNING ||
+	    m->state == MEMBER_STOPPING))
+		return ("UNHEALTHY");
+	return (member_states[m->state]);
 }
 
 /* Seconds on the monotonic clock. */
@@ -171,7 +213,8 @@ member_new(const struct topo_member *tm, const char *settings,
 	m->delay = member_delay_min;
 	m->ready_fd = -1;
 	m->timer = evtimer_new(member_base, member_timer_cb, m);
-	if (m->timer == NULL)
+	m->liveness = evtimer_new(member_base, member_liveness_cb, m);
+	if (m->timer == NULL || m->liveness == NULL)
 		fatalx("evtimer_new failed");
 
 	xasprintf(&path, "%s/%s.log", member_log_dir, m->name);
@@ -215,6 +258,8 @@ member_free(struct member *m)
 {
 	evtimer_del(m->timer);
 	event_free(m->timer);
+	probe_free(m->probe);
+	event_free(m->liveness);
 	if (m->ready != NULL) {
 		event_free(m->ready);
 		close(m->ready_fd);
@@ -268,6 +313,7 @@ member_after(struct member *m)
 	case AFTER_START:
 		if (!member_quit) {
 			m->delay = member_delay_min;
+			m->restarts++;
 			member_spawn(m);
 		}
 		break;
@@ -298,6 +344,8 @@ member_stop(struct member *m, enum member_after after)
 		if (kill(-m->pid, SIGTERM) == -1 && errno != ESRCH)
 			svlog_warn(m->log, "kill %s[%ld]: %s", m->name,
 			    (long)m->pid, strerror(errno));
+		/* A stopped member would not see SIGTERM until SIGCONT. */
+		kill(-m->pid, SIGCONT);
 		member_set_state(m, MEMBER_STOPPING);
 		tv = member_tv(member_stop_timeout);
 		evtimer_add(m->timer, &tv);
@@ -331,6 +379,7 @@ member_ready_cb(evutil_socket_t fd, short events, void *arg)
 		m->running = member_now();
 		svlog_info(m->log, "%s[%ld] ready after %.3fs", m->name,
 		    (long)m->pid, m->running - m->started);
+		member_liveness_start(m);
 		member_report();
 	}
 	/* One line is all it says; EOF or an error ends it too. */
@@ -385,6 +434,8 @@ member_child(struct member *m, pid_t parent, int out, int err, int rdy)
 	setenv(NOTIFY_READY_ENV, fdstr, 1);
 	/* systemd listens to the supervisor, not to its members. */
 	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
 
 	argv[0] = member_server;
 	argv[1] = opt_c;
@@ -464,6 +515,7 @@ member_spawn(struct member *m)
 	m->pid = pid;
 	m->started = member_now();
 	m->running = 0;
+	m->unhealthy = 0;
 	capture_new(member_base, m, m->log, m->name, out[0], pid);
 	capture_new(member_base, m, m->log, m->name, err[0], pid);
 	m->ready_fd = rdy[0];
@@ -518,6 +570,9 @@ member_exited(struct member *m, int status)
 	}
 	/* Whatever the member left behind in its group goes with it. */
 	kill(-m->pid, SIGKILL);
+	evtimer_del(m->liveness);
+	probe_free(m->probe);
+	m->probe = NULL;
 	free(m->last_exit);
 	m->last_exit = member_status_text(status);
 	m->last_exit_at = now;
@@ -667,6 +722,100 @@ member_free_all(void)
 	free(member_server);
 	free(member_conf);
 	free(member_log_dir);
+	free(member_run_dir);
+}
+
+/* The answer to a ping: the member's loop turns. */
+static void
+member_answered(void *arg)
+{
+	struct member	*m = arg;
+	double		 now = member_now();
+
+	if (m->unhealthy && m->state == MEMBER_RUNNING) {
+		m->unhealthy = 0;
+		svlog_notice(m->log, "%s[%ld] answers again, after %.1fs",
+		    m->name, (long)m->pid, now - m->answered);
+		member_report();
+	}
+	m->answered = now;
+}
+
+/* Seconds between two looks at a running member. */
+static double
+member_liveness_every(void)
+{
+	double	every;
+
+	every = member_liveness_timeout * MEMBER_LIVENESS_EVERY;
+	return (every > MEMBER_LIVENESS_MAX ? MEMBER_LIVENESS_MAX : every);
+}
+
+/* The next look at a running member's liveness. */
+static void
+member_liveness_schedule(struct member *m)
+{
+	struct timeval	tv;
+
+	if (member_liveness_timeout <= 0)
+		return;
+	tv = member_tv(member_liveness_every());
+	evtimer_add(m->liveness, &tv);
+}
+
+/* Ping a member that just became RUNNING from now on. */
+static void
+member_liveness_start(struct member *m)
+{
+	m->answered = member_now();
+	member_liveness_schedule(m);
+}
+
+/*
+ * A look at a running member: restart it when it has not answered for
+ * liveness_timeout, else ping it unless a ping still waits.  A probe that
+ * waits is not replaced: a member that answers late answers it.
+ */
+static void
+member_liveness_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct member	*m = arg;
+	char		*path, *why;
+	double		 silent;
+
+	if (m->state != MEMBER_RUNNING || member_liveness_timeout <= 0)
+		return;
+	if (m->probe != NULL && probe_done(m->probe)) {
+		probe_free(m->probe);
+		m->probe = NULL;
+	}
+	silent = member_now() - m->answered;
+	m->silent = silent;
+	if (silent >= member_liveness_timeout) {
+		m->unhealthy = 1;
+		probe_free(m->probe);
+		m->probe = NULL;
+		xasprintf(&why, "not healthy (no answer for %.1fs, "
+		    "liveness_timeout %gs)", silent, member_liveness_timeout);
+		member_restart(m, why);
+		free(why);
+		member_report();
+		return;
+	}
+	/* A healthy member answered the last round's ping within it. */
+	if (!m->unhealthy && silent >= 2 * member_liveness_every()) {
+		m->unhealthy = 1;
+		svlog_warn(m->log, "%s[%ld] has not answered on its control "
+		    "socket for %.1fs: not healthy (restart after %gs)",
+		    m->name, (long)m->pid, silent, member_liveness_timeout);
+		member_report();
+	}
+	if (m->probe == NULL) {
+		path = unixsock_member(member_run_dir, m->name);
+		m->probe = probe_start(member_base, path, member_answered, m);
+		free(path);
+	}
+	member_liveness_schedule(m);
 }
 
 /* Free text for status: the last exit and the next retry. */
@@ -686,6 +835,9 @@ member_describe(const struct member *m, char *buf, size_t size)
 		snprintf(buf + off, size - off, "%sretry in %.1fs",
 		    off > 0 ? "; " : "", m->retry_at > now ?
 		    m->retry_at - now : 0);
+	else if (m->unhealthy && off >= 0 && (size_t)off < size)
+		snprintf(buf + off, size - off, "%snot healthy: no answer for "
+		    "%.1fs", off > 0 ? "; " : "", m->silent);
 	else if (m->state == MEMBER_FATAL)
 		snprintf(buf + off, size - off, "%sbad configuration: fix it, "
 		    "then herdctl start %s", off > 0 ? "; " : "", m->name);

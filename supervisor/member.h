@@ -35,6 +35,7 @@ enum member_after {
 };
 
 struct logfile;
+struct probe;
 
 struct member {
 	char			*name;
@@ -53,6 +54,13 @@ struct member {
 	char			*last_exit;	/* "exit 1", "signal 9 (Killed)" */
 	double			 last_exit_at;	/* monotonic */
 
+	/* Liveness, while RUNNING: pings to its control socket. */
+	double			 answered;	/* monotonic, the last answer */
+	double			 silent;	/* seconds without one, noticed */
+	int			 unhealthy;	/* no answer for too long */
+	struct probe		*probe;		/* the ping in flight */
+	struct event		*liveness;	/* the next look */
+
 	struct event		*timer;		/* restart delay or SIGKILL */
 	struct event		*ready;		/* the member's ready pipe */
 	int			 ready_fd;
@@ -62,7 +70,7 @@ struct member {
 };
 
 void		 member_init(struct event_base *, const char *, const char *,
-		    const char *, void (*)(void));
+		    const char *, const char *, void (*)(void));
 void		 member_configure(const struct topology *);
 struct member	*member_new(const struct topo_member *, const char *,
 		    const char *);
@@ -80,6 +88,7 @@ void		 member_free(struct member *);
 void		 member_free_all(void);
 int		 member_is_up(const struct member *);
 const char	*member_state_name(enum member_state);
+const char	*member_shown_state(const struct member *);
 void		 member_describe(const struct member *, char *, size_t);
 double		 member_now(void);
 

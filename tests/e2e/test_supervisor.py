@@ -298,6 +298,102 @@ class Supervisor(SupervisorTestCase):
         self.assertEqual(self.herd.status()[0], 0)
 
 
+class Load:
+    """IAMATs to one member from a thread, one connection each, until
+    stopped; acked holds the client ids it acknowledged."""
+
+    def __init__(self, member, prefix):
+        import threading
+        self.member, self.prefix = member, prefix
+        self.acked, self.answered_during = [], 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        i = 0
+        while not self.stopping.is_set():
+            i += 1
+            cid = "%s%d" % (self.prefix, i)
+            line = "IAMAT %s +34.068930-118.445127 %d.5\n" % (cid, 1000 + i)
+            try:
+                c = socket.create_connection(
+                    ("127.0.0.1", self.member.port), 1)
+                c.settimeout(1)
+                c.sendall(line.encode())
+                reply = b""
+                while not reply.endswith(b"\n"):
+                    data = c.recv(4096)
+                    if not data:
+                        break
+                    reply += data
+                c.close()
+            except OSError:
+                continue
+            if reply.startswith(b"AT "):
+                self.acked.append(cid)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(30)
+
+
+class Liveness(SupervisorTestCase):
+    """A member that stops answering is noticed and restarted."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    extra = ("liveness_timeout 3\nstop_timeout 2\nrestart_delay_min 0.1\n")
+
+    def test_stopped_member_is_restarted(self):
+        self.herd.ctl("start", check=0)
+        old = int(self.herd.status()[1]["Alpha"]["pid"])
+        load = Load(self.herd["Alpha"], "live")
+        self.addCleanup(load.stop)
+        wait_for(lambda: len(load.acked) > 20, 30, "updates acknowledged")
+        os.kill(old, signal.SIGSTOP)
+        self.addCleanup(lambda: alive(old) and os.kill(old, signal.SIGKILL))
+        # Shown as not healthy (status exits 3) before the restart ...
+        m = self.herd.wait_state("Alpha", "UNHEALTHY", 30)
+        self.assertIn("not healthy", m["info"])
+        self.assertEqual(self.herd.status()[0], 3)
+        # ... then restarted, and serving again.
+        m = wait_for(lambda: (lambda m: m if m["state"] == "RUNNING" and
+                              m["pid"] != str(old) else None)(
+            self.herd.status()[1]["Alpha"]), 60, "Alpha restarted")
+        self.assertEqual(m["restarts"], "1")
+        self.assertFalse(alive(old))
+        n = len(load.acked)
+        wait_for(lambda: len(load.acked) > n + 5, 30, "updates after")
+        load.stop()
+        self.assertEqual(self.herd.status()[0], 0)
+        log = self.herd.log("Alpha")
+        self.assertRegex(log, r"warning: Alpha\[%d\] has not answered on "
+                         r"its control socket for [\d.]+s: not healthy" % old)
+        self.assertRegex(log, r"notice: Alpha restarting: not healthy "
+                         r"\(no answer for [\d.]+s, liveness_timeout 3s\)")
+        # Every update it acknowledged, before and after, is kept.
+        stored = set(self.herd["Alpha"].sqlite(
+            "select client_id from locations").split())
+        missing = [c for c in load.acked if c not in stored]
+        self.assertEqual(missing, [])
+        # Beta, which answered all along, was left alone.
+        self.assertEqual(self.herd.status()[1]["Beta"]["restarts"], "0")
+
+    def test_slow_answer_is_not_a_restart(self):
+        # A member paused for less than the timeout is shown as not
+        # healthy, then healthy again when it answers, and not restarted.
+        self.herd.ctl("start", check=0)
+        old = int(self.herd.status()[1]["Beta"]["pid"])
+        os.kill(old, signal.SIGSTOP)
+        try:
+            self.herd.wait_state("Beta", "UNHEALTHY", 30)
+        finally:
+            os.kill(old, signal.SIGCONT)
+        m = self.herd.wait_state("Beta", "RUNNING", 30)
+        self.assertEqual((m["pid"], m["restarts"]), (str(old), "0"))
+        self.assertIn("Beta[%d] answers again" % old, self.herd.log("Beta"))
+
+
 class Modes(SupervisorTestCase):
     """What a herd writes is not for everyone: the control socket refuses
     other users, and databases, logs and the herd key are kept from them."""

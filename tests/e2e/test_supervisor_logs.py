@@ -329,6 +329,60 @@ class Notify(SupervisorTestCase):
                 p.kill()
                 p.wait()
 
+    def test_member_feeds_the_watchdog(self):
+        # WATCHDOG_USEC asks for WATCHDOG=1 at least that often: the
+        # member sends it from its loop at half the interval.
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path,
+                   WATCHDOG_USEC="400000")
+        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
+                             stdin=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        try:
+            msgs = [s.recv(4096) for _ in range(5)]
+            self.assertEqual(msgs[0], b"READY=1")
+            self.assertEqual(msgs[1:], [b"WATCHDOG=1"] * 4)
+            # A stopped loop feeds nothing.
+            p.send_signal(signal.SIGSTOP)
+            s.settimeout(0.2)
+            while True:
+                try:
+                    s.recv(4096)
+                except socket.timeout:
+                    break
+            s.settimeout(1)
+            with self.assertRaises(socket.timeout):
+                s.recv(4096)
+            p.send_signal(signal.SIGCONT)
+            s.settimeout(60)
+            self.assertEqual(s.recv(4096), b"WATCHDOG=1")
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def test_watchdog_for_another_process(self):
+        # WATCHDOG_PID names the process systemd watches: not this one.
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path,
+                   WATCHDOG_USEC="100000", WATCHDOG_PID="1")
+        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
+                             stdin=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        try:
+            self.assertEqual(s.recv(4096), b"READY=1")
+            s.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                s.recv(4096)
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
     def test_member_notifies(self):
         s, path = self.notify_socket()
         env = dict(self.herd.env, NOTIFY_SOCKET=path)

@@ -75,6 +75,55 @@ check_bytes(const char *who, const char *what, const char *data, size_t len,
 	CU_ASSERT_STRING_EQUAL(got, want);
 }
 
+/* What the lines of fn at each level leave on stderr. */
+static void
+check_level(enum log_level min, const char *want)
+{
+	char	path[] = "/tmp/herd-log-XXXXXX", got[512];
+	int	fd, saved;
+	ssize_t	n;
+
+	if ((fd = mkstemp(path)) == -1) {
+		CU_FAIL("mkstemp");
+		return;
+	}
+	unlink(path);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	log_set_level(min);
+	log_debug("d");
+	log_info("i");
+	log_info_bytes("c", "<", "b", 1);
+	log_notice("n");
+	log_warnx("w");
+	log_errorx("e");
+	log_set_level(LOG_LEVEL_INFO);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, got, sizeof got - 1, 0);
+	close(fd);
+	got[n < 0 ? 0 : n] = '\0';
+	CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+static void
+test_levels(void)
+{
+	check_level(LOG_LEVEL_DEBUG, "debug: d\ninfo: i\ninfo: c < b\n"
+	    "notice: n\nwarning: w\nerror: e\n");
+	check_level(LOG_LEVEL_INFO, "info: i\ninfo: c < b\nnotice: n\n"
+	    "warning: w\nerror: e\n");
+	check_level(LOG_LEVEL_NOTICE, "notice: n\nwarning: w\nerror: e\n");
+	check_level(LOG_LEVEL_WARNING, "warning: w\nerror: e\n");
+	check_level(LOG_LEVEL_ERROR, "error: e\n");
+	CU_ASSERT_EQUAL(log_level_parse("notice"), LOG_LEVEL_NOTICE);
+	CU_ASSERT_EQUAL(log_level_parse("debug"), LOG_LEVEL_DEBUG);
+	CU_ASSERT_EQUAL(log_level_parse("NOTICE"), -1);
+	CU_ASSERT_EQUAL(log_level_parse(""), -1);
+	CU_ASSERT_FALSE(log_enabled(LOG_LEVEL_DEBUG));
+	CU_ASSERT_TRUE(log_enabled(LOG_LEVEL_INFO));
+}
+
 static void
 test_bytes(void)
 {
@@ -98,5 +147,6 @@ suite_log(void)
 	UNIT_SUITE("log",
 	    { "escape", test_escape },
 	    { "bytes", test_bytes },
+	    { "levels", test_levels },
 	    { "redact", test_redact });
 }
