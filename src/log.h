@@ -20,7 +20,8 @@ int	 log_level_parse(const char *);
 const char *log_level_name(enum log_level);
 int	 log_enabled(enum log_level);
 void	 log_set_gather(void (*)(void));
-void	 log_flush(void);
+int	 log_flush(void);
+int	 log_set_nonblocking(void);
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info_bytes(const char *, const char *, const void *, size_t);
@@ -41,6 +42,8 @@ struct log_limit {
 	unsigned	 suppressed;
 };
 void	 log_warnx_limited(struct log_limit *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 log_errorx_limited(struct log_limit *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 char	*log_escape(const void *, size_t);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -70,6 +71,8 @@ server_accept_retry_cb(evutil_socket_t fd, short events, void *arg)
  * active in this turn have run.
  */
 static struct event	*server_log_ev;
+/* stderr, non-blocking: lines the pipe did not take wait for this. */
+static struct event	*server_log_write_ev;
 
 static void
 server_log_wake(void)
@@ -80,7 +83,8 @@ server_log_wake(void)
 static void
 server_log_cb(evutil_socket_t fd, short events, void *arg)
 {
-	log_flush();
+	if (log_flush() == 1 && server_log_write_ev != NULL)
+		event_add(server_log_write_ev, NULL);
 }
 
 /* How long a stopping member waits for its last replies to be written. */
@@ -310,6 +314,12 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	    NULL)) == NULL)
 		fatalx("event_new failed");
 	log_set_gather(server_log_wake);
+	if (log_set_nonblocking()) {
+		server_log_write_ev = event_new(srv.base, STDERR_FILENO,
+		    EV_WRITE, server_log_cb, NULL);
+		if (server_log_write_ev == NULL)
+			fatalx("event_new failed");
+	}
 	client_init(srv.base);
 
 	if (topology_make_dirs(t, &cause) != 0) {
@@ -387,6 +397,10 @@ out:
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
 	log_set_gather(NULL);
+	if (server_log_write_ev != NULL) {
+		event_free(server_log_write_ev);
+		server_log_write_ev = NULL;
+	}
 	event_free(server_log_ev);
 	event_base_free(srv.base);
 	free(srv.line);

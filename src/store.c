@@ -70,6 +70,7 @@ struct store {
 	sqlite3_stmt		*scan;
 	sqlite3_stmt		*peer_get;
 	char			 db_id[64];
+	struct log_limit	 commit_log;	/* failed commits */
 
 	struct store_writer	*writer;
 	int			 pipe[2];	/* writer -> loop: a batch done */
@@ -628,8 +629,9 @@ store_finish(struct store *s, struct store_batch *b)
 			log_debug("%s: committed %u writes, change %" PRIu64,
 			    s->path, b->nops, b->seq);
 	} else
-		log_errorx("%s (batch of %u writes rolled back)", b->error ?
-		    b->error : "unknown error", b->nops);
+		log_errorx_limited(&s->commit_log, "%s (batch of %u writes "
+		    "rolled back)", b->error ? b->error : "unknown error",
+		    b->nops);
 	TAILQ_FOREACH(op, &b->ops, entry) {
 		if (op->kind != STORE_OP_LOCATION)
 			continue;

@@ -408,6 +408,21 @@ class FullDisk(HerdTestCase):
         m.wait_log(r"disconnected \(update not committed\)")
         # Still serving, from what it kept.
         self.assertTrue(m.ask(b"WHATSAT kept 1 0\n").startswith(kept))
+        # Failing commit after failing commit is logged about once a
+        # second, with a count of the lines left out.
+        start = time.monotonic()
+        tries = 0
+        while time.monotonic() - start < 2.5:
+            try:
+                m.ask(b"IAMAT %s-%d +1+1 6\n" % (b"z" * 200, tries), 5)
+            except OSError:
+                pass
+            tries += 1
+        rolled = re.findall(r"rolled back\)(: (\d+) more like this)?",
+                            m.log())
+        self.assertGreater(tries, 20)
+        self.assertLessEqual(len(rolled), 6, rolled)
+        m.wait_log(r"rolled back\): \d+ more like this in the last seconds")
         # Every acknowledged update is in the database, and only those.
         self.assertEqual(m.sqlite("select count(*) from locations where "
                                   "client_id like 'yyy%'").strip(),

@@ -394,6 +394,57 @@ class Liveness(SupervisorTestCase):
         self.assertIn("Beta[%d] answers again" % old, self.herd.log("Beta"))
 
 
+class StalledSupervisor(SupervisorTestCase):
+    """A supervisor that stops reading its members' logs (stopped, here)
+    stalls none of them: they keep answering, keep what they can, and
+    count the lines they dropped."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+
+    def test_members_answer_while_the_supervisor_is_stopped(self):
+        self.herd.ctl("start", check=0)
+        sup = self.herd.supervisor_pid()
+        pids = {n: m["pid"] for n, m in self.herd.status()[1].items()}
+        os.kill(sup, signal.SIGSTOP)
+        self.addCleanup(os.kill, sup, signal.SIGCONT)
+        # Every IAMAT and reply is logged at info: about 3 MB of log
+        # lines, far more than the pipe and the member's buffer take.
+        n, k = 4, 3000
+        replies = [0] * n
+
+        def run(j):
+            c = self.herd["Alpha"].connect(timeout=60)
+            c.send(b"".join(b"IAMAT s%d-%d +1+1 %d\n" % (j, i, i + 1)
+                            for i in range(k)))
+            c.shutdown()
+            replies[j] = c.read_all().count(b"\nAT Alpha ") + 1
+        import threading
+        threads = [threading.Thread(target=run, args=(j,)) for j in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(replies, [k] * n)
+        # Both members still answer a new client, the supervisor still
+        # stopped.
+        for name in ("Alpha", "Beta"):
+            self.assertTrue(self.herd[name].ask(KIWI + b"\n").startswith(
+                b"AT %s " % name.encode()))
+        os.kill(sup, signal.SIGCONT)
+        pat = re.compile(r"^%s Alpha\[%s\] warning: (\d+) log lines "
+                         r"dropped: stderr took nothing while \d+ bytes "
+                         r"waited$" % (STAMP, pids["Alpha"]), re.M)
+        dropped = wait_for(lambda: pat.findall(self.herd.log("Alpha")), 60,
+                           "the count of dropped lines")
+        self.assertGreater(sum(int(x) for x in dropped), 0)
+        # Nothing restarted, and what was written is whole lines.
+        self.assertEqual({n: m["pid"] for n, m in
+                          self.herd.status()[1].items()}, pids)
+        for line in self.herd.log("Alpha").splitlines():
+            self.assertRegex(line, r"^%s (herd-supervisor|Alpha)\[\d+\] "
+                             r"(info|notice|warning|error|debug): " % STAMP)
+
+
 class Modes(SupervisorTestCase):
     """What a herd writes is not for everyone: the control socket refuses
     other users, and databases, logs and the herd key are kept from them."""
