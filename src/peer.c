@@ -54,6 +54,7 @@
 #include "line.h"
 #include "location.h"
 #include "log.h"
+#include "logredact.h"
 #include "peer.h"
 #include "peerproto.h"
 #include "proto.h"
@@ -428,7 +429,7 @@ peer_up(struct peer *p, struct bufferevent *bev, int dialled,
 	p->recv = 0;
 	p->attempts = 0;
 	peer_set_state(p, PEER_UP);
-	log_info("peer %s: link up (%s), sending from change %" PRIu64
+	log_notice("peer %s: link up (%s), sending from change %" PRIu64
 	    " to %" PRIu64, peer_name(p), dialled ? "dialled" : "accepted",
 	    p->sent, store_committed(s));
 	peer_set_row_state(p);
@@ -574,7 +575,11 @@ peer_bad_update(struct peer *p, struct proto_field *f, int n,
 {
 	char	*esc;
 
-	esc = log_escape(f[0].p, (size_t)(f[n - 1].p + f[n - 1].len - f[0].p));
+	if (logredact_shown())
+		esc = log_escape(f[0].p, (size_t)(f[n - 1].p +
+		    f[n - 1].len - f[0].p));
+	else
+		esc = xstrdup("(line not logged)");
 	log_warnx("peer %s: bad update %s (%s): %s", peer_name(p), done, why,
 	    esc);
 	free(esc);

@@ -17,6 +17,7 @@
 #include "admin.h"
 #include "client.h"
 #include "log.h"
+#include "logredact.h"
 #include "peer.h"
 #include "notify.h"
 #include "places.h"
@@ -166,8 +167,9 @@ server_reload(struct server *srv)
 	/* Each module that applies settings live takes its own copy here. */
 	if (!(srv->flags & SERVER_VERBOSE))
 		log_set_level(t->log_level);
-	log_notice("reloaded %s (log_level %s)", t->path,
-	    log_level_name(t->log_level));
+	logredact_set(t->log_client_data);
+	log_notice("reloaded %s (log_level %s, log_client_data %s)", t->path,
+	    log_level_name(t->log_level), t->log_client_data ? "yes" : "no");
 	topology_free(t);
 }
 
@@ -212,7 +214,7 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		log_info("%s received, shutting down", strsignal(sig));
+		log_notice("%s received, shutting down", strsignal(sig));
 		server_stop(srv);
 		break;
 	case SIGHUP:
@@ -314,6 +316,8 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	    NULL)) == NULL)
 		fatalx("event_new failed");
 	log_set_gather(server_log_wake);
+	logredact_init();
+	logredact_set(t->log_client_data);
 	if (log_set_nonblocking()) {
 		server_log_write_ev = event_new(srv.base, STDERR_FILENO,
 		    EV_WRITE, server_log_cb, NULL);
@@ -368,7 +372,7 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	}
 	server_signals(&srv);
 
-	log_info("member %s listening on %s (database %s/%s.db, schema "
+	log_notice("member %s listening on %s (database %s/%s.db, schema "
 	    "version %d, max_clients %u, max_line %zu)", me->name, me->address,
 	    t->data_dir, me->name, store_schema_version(), t->max_clients,
 	    t->max_line);
@@ -405,6 +409,6 @@ out:
 	event_base_free(srv.base);
 	free(srv.line);
 	if (status == 0)
-		log_info("member %s stopped", me->name);
+		log_notice("member %s stopped", me->name);
 	return (status);
 }

@@ -53,6 +53,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "logredact.h"
 #include "proto.h"
 #include "schema.h"
 #include "store-int.h"
@@ -640,7 +641,8 @@ store_finish(struct store *s, struct store_batch *b)
 			LIST_REMOVE(op, seen_entry);
 			op->seen = 0;
 		}
-		log_debug("update of %s from %s via %s %s", op->l.client_id,
+		log_debug("update of %s from %s via %s %s",
+		    logredact_id(op->l.client_id),
 		    op->l.server_id, op->via ? op->via : "a client",
 		    op->applied ? "stored" : b->ok ? "not newer, ignored" :
 		    "lost");

@@ -27,6 +27,7 @@
 static const char *settings_own[] = {
 	"restart_delay_min", "restart_delay_max", "stop_timeout",
 	"log_max_size", "log_keep", "log_dir", "run_dir", "control_group",
+	"liveness_timeout",
 };
 
 /*
@@ -34,7 +35,7 @@ static const char *settings_own[] = {
  * one is added here once herd-server's reload applies it.
  */
 static const char *settings_live[] = {
-	NULL,
+	"log_level", "log_client_data",
 };
 
 static int

@@ -81,7 +81,7 @@ class Supervisor(SupervisorTestCase):
                                  (STAMP, name))
         # A member's log holds its own lines and the supervisor's events.
         self.assertRegex(self.herd.log("Beta"),
-                         r"Beta\[\d+\] info: member Beta listening on")
+                         r"Beta\[\d+\] notice: member Beta listening on")
         self.assertRegex(self.herd.log("Beta"),
                          r"herd-supervisor\[\d+\] info: Beta\[\d+\] "
                          r"stopping")
@@ -378,6 +378,14 @@ class Liveness(SupervisorTestCase):
         self.assertEqual(missing, [])
         # Beta, which answered all along, was left alone.
         self.assertEqual(self.herd.status()[1]["Beta"]["restarts"], "0")
+
+
+
+class SlowLiveness(SupervisorTestCase):
+    """A longer timeout, so that the time between "not healthy" and the
+    restart leaves room for a test on a busy machine."""
+    names = ("Alpha", "Beta")
+    extra = "liveness_timeout 12\n"
 
     def test_slow_answer_is_not_a_restart(self):
         # A member paused for less than the timeout is shown as not

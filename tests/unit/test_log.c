@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logredact.h"
 #include "unit.h"
 
 static void
@@ -125,6 +126,53 @@ test_levels(void)
 }
 
 static void
+check_redact_line(const char *line, const char *want)
+{
+	char	out[160];
+	size_t	n;
+
+	n = logredact_line(line, strlen(line), out, sizeof out);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	CU_ASSERT_EQUAL(n, strlen(want));
+}
+
+/* Lines without client data: the verb, a keyed hash, the length. */
+static void
+test_redact_line(void)
+{
+	char	h[LOGREDACT_ID_SIZE], h2[LOGREDACT_ID_SIZE], want[160];
+
+	logredact_init();
+	logredact_hash("kiwi", 4, h);
+	logredact_hash("kiwi", 4, h2);
+	CU_ASSERT_STRING_EQUAL(h, h2);
+	CU_ASSERT_EQUAL(strlen(h), 9);
+	CU_ASSERT_EQUAL(h[0], '#');
+	logredact_hash("kiwj", 4, h2);
+	CU_ASSERT_STRING_NOT_EQUAL(h, h2);
+
+	snprintf(want, sizeof want, "IAMAT %s (25 bytes)", h);
+	check_redact_line("IAMAT kiwi +34-118 1520.5", want);
+	snprintf(want, sizeof want, "WHATSAT %s (18 bytes)", h);
+	check_redact_line(" WHATSAT\tkiwi 10 5", want);
+	snprintf(want, sizeof want, "AT Alpha %s (43 bytes)", h);
+	check_redact_line("AT Alpha +0.1 kiwi +34-118 1520.5\n{\"a\": 1}\n", want);
+	check_redact_line("? IAMAT kiwi", "? (12 bytes)");
+	check_redact_line("kiwi +34-118", "(other, 12 bytes)");
+	check_redact_line("IAMAT", "(other, 5 bytes)");
+	check_redact_line("", "(other, 0 bytes)");
+	/* A new key (a new run) gives another hash. */
+	logredact_init();
+	logredact_hash("kiwi", 4, h2);
+	CU_ASSERT_STRING_NOT_EQUAL(h, h2);
+	/* Ids pass unchanged while client data is shown. */
+	CU_ASSERT_STRING_EQUAL(logredact_id("kiwi"), "kiwi");
+	logredact_set(0);
+	CU_ASSERT_STRING_EQUAL(logredact_id("kiwi"), h2);
+	logredact_set(1);
+}
+
+static void
 test_bytes(void)
 {
 	char	big[3000], want[3100];
@@ -148,5 +196,6 @@ suite_log(void)
 	    { "escape", test_escape },
 	    { "bytes", test_bytes },
 	    { "levels", test_levels },
+	    { "redact_line", test_redact_line },
 	    { "redact", test_redact });
 }

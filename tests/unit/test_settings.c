@@ -89,6 +89,26 @@ test_restarts(void)
 	/* A herd-wide directive restarts everyone, even one unknown here. */
 	CU_ASSERT_TRUE(restarts(HERD, HERD "max_line 1024\n", "C"));
 	CU_ASSERT_TRUE(restarts(HERD, HERD "data_dir /srv\n", "A"));
+	/* What a member applies live, and liveness, restart nobody. */
+	CU_ASSERT_FALSE(restarts(HERD, HERD "log_level notice\n"
+	    "log_client_data no\nliveness_timeout 5\n", "A"));
+}
+
+/* Lines a member applies on SIGHUP. */
+static void
+test_live(void)
+{
+	struct topology	*t;
+	const char	*text = HERD "log_level notice\nlog_client_data no\n"
+			    "liveness_timeout 5\n";
+	char		*cause = NULL, *s;
+
+	t = topology_parse("/etc/herd/herd.conf", text, strlen(text), &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	s = settings_live_of(text, strlen(text), t, "C");
+	CU_ASSERT_STRING_EQUAL(s, "log_level notice\nlog_client_data no\n");
+	free(s);
+	topology_free(t);
 }
 
 void
@@ -96,5 +116,6 @@ suite_settings(void)
 {
 	UNIT_SUITE("settings",
 	    { "lines", test_lines },
-	    { "restarts", test_restarts });
+	    { "restarts", test_restarts },
+	    { "live", test_live });
 }
