@@ -165,6 +165,7 @@ server_reload(struct server *srv)
 		return;
 	}
 	/* Each module that applies settings live takes its own copy here. */
+	peers_reload(srv->peers, t);
 	if (!(srv->flags & SERVER_VERBOSE))
 		log_set_level(t->log_level);
 	logredact_set(t->log_client_data);

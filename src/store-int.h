@@ -19,6 +19,7 @@
 enum store_op_kind {
 	STORE_OP_LOCATION,
 	STORE_OP_PEER,
+	STORE_OP_PEER_DEL,	/* p.name's row goes */
 };
 
 /* One write, as the loop hands it to the writer: every string is a copy. */

@@ -885,6 +885,18 @@ store_peer_put(struct store *s, const struct store_peer *p)
 	store_add(s, op);
 }
 
+/* Remove name's row from the peers table in the filling batch. */
+void
+store_peer_del(struct store *s, const char *name)
+{
+	struct store_op	*op;
+
+	op = xcalloc(1, sizeof *op);
+	op->kind = STORE_OP_PEER_DEL;
+	op->p.name = xstrdup(name);
+	store_add(s, op);
+}
+
 /*
  * Call cb once everything written so far is committed (ok 1) or lost
  * (ok 0), from the loop: never from inside this call, so callers need not

@@ -58,5 +58,6 @@ int		 store_scan(struct store *, uint64_t, unsigned, store_scan_cb,
 		     void *, char **);
 int		 store_peer_get(struct store *, struct store_peer *, char **);
 void		 store_peer_put(struct store *, const struct store_peer *);
+void		 store_peer_del(struct store *, const char *);
 
 #endif

@@ -10,9 +10,11 @@
  *	restart [NAME...]  reload            shutdown
  *
  * Each request is answered with zero or more data lines, then a line "ok"
- * or "error MESSAGE".  status sends "supervisor PID CONFIG", then one line
- * a member: "member NAME STATE PID UPTIME RESTARTS ADDRESS TEXT", "-" for
- * an empty field.  Requests act at once and never wait for a member: a
+ * or "error MESSAGE".  status sends "supervisor PID CONFIG", "reloading N"
+ * while N members still owe a reload their restart, then one line a
+ * member: "member NAME STATE PID UPTIME RESTARTS ADDRESS TEXT", "-" for
+ * an empty field.  reload sends "changed NAME: WHAT" for each member it
+ * changes.  Requests act at once and never wait for a member: a
  * client that wants to wait (herdctl) asks for status again.  A line
  * longer than CONTROLPROTO_MAX_LINE closes the connection, and so does
  * more than CONTROL_MAX_OUTPUT of replies left unread.  The grammar (the
@@ -140,12 +142,14 @@ static void
 control_status(struct evbuffer *out, char **argv, int argc)
 {
 	struct member	*m;
-	int		 i;
+	int		 i, n;
 
 	if (control_check_names(out, argv, argc) != 0)
 		return;
 	evbuffer_add_printf(out, "supervisor %ld %s\n",
 	    (long)control_top.pid, control_top.conf);
+	if ((n = reload_pending()) != 0)
+		evbuffer_add_printf(out, "reloading %d\n", n);
 	if (argc == 0) {
 		for (m = member_first(); m != NULL; m = member_next(m))
 			control_status_line(out, m);
@@ -209,18 +213,30 @@ control_restart(struct evbuffer *out, char **argv, int argc)
 	evbuffer_add_printf(out, "ok\n");
 }
 
+/*
+ * reload answers "changed NAME: what" for each member it changes, then
+ * ok; the restarts it needs go on after the answer, one member at a time
+ * ("reloading N" in status until they are done).
+ */
 static void
 control_reload(struct evbuffer *out, char **argv, int argc)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, *changes, *line, *next;
 
-	if (reload(&cause) != 0) {
+	if (reload(&changes, &cause) != 0) {
 		svlog_error(NULL, "reload: %s; the herd runs on unchanged",
 		    cause);
 		evbuffer_add_printf(out, "error %s\n", cause);
 		free(cause);
 		return;
 	}
+	for (line = changes; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		svlog_info(NULL, "reload: %s", line);
+		evbuffer_add_printf(out, "changed %s\n", line);
+	}
+	free(changes);
 	evbuffer_add_printf(out, "ok\n");
 }
 

@@ -141,14 +141,16 @@ supervisor_member_changed(void)
 {
 	if (sv->quitting)
 		supervisor_shutdown();
-	else
+	else {
+		reload_step();
 		supervisor_check_ready();
+	}
 }
 
 static void
 supervisor_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, *changes, *line, *next;
 
 	switch (sig) {
 	case SIGTERM:
@@ -158,11 +160,18 @@ supervisor_signal_cb(evutil_socket_t sig, short events, void *arg)
 		break;
 	case SIGHUP:
 		svlog_info(NULL, "SIGHUP received: reloading %s", sv->conf);
-		if (reload(&cause) != 0) {
+		if (reload(&changes, &cause) != 0) {
 			svlog_error(NULL, "reload: %s; the herd runs on "
 			    "unchanged", cause);
 			free(cause);
 		}
+		for (line = changes; line != NULL && *line != '\0';
+		    line = next) {
+			next = strchr(line, '\n');
+			*next++ = '\0';
+			svlog_info(NULL, "reload: %s", line);
+		}
+		free(changes);
 		supervisor_check_ready();
 		break;
 	case SIGUSR1:

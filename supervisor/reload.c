@@ -19,6 +19,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,10 +193,13 @@ reload_start(void)
 	reload_text = NULL;
 }
 
+static void	reload_queue_clear(void);
+
 /* Forget the topology (at exit). */
 void
 reload_close(void)
 {
+	reload_queue_clear();
 	free(reload_sel);
 	reload_sel = NULL;
 	free(reload_text);
@@ -206,19 +211,149 @@ reload_close(void)
 }
 
 /*
- * Load the topology file again and apply it.  Returns 0, or -1 with
+ * Members that must restart for a reload do so one at a time, each
+ * waiting until the one before is RUNNING again (or has settled another
+ * way: FATAL, say), so that a herd never loses more than one member to a
+ * reload.  The queue holds their names and reasons, in file order.
+ */
+struct reload_restart {
+	char				*name;
+	char				*reason;
+	TAILQ_ENTRY(reload_restart)	 entry;
+};
+static TAILQ_HEAD(, reload_restart) reload_queue =
+    TAILQ_HEAD_INITIALIZER(reload_queue);
+static char	*reload_current;	/* restarting now */
+
+static void
+reload_queue_add(const char *name, const char *reason)
+{
+	struct reload_restart	*r;
+
+	TAILQ_FOREACH(r, &reload_queue, entry) {
+		if (strcmp(r->name, name) == 0) {
+			free(r->reason);
+			r->reason = xstrdup(reason);
+			return;
+		}
+	}
+	r = xcalloc(1, sizeof *r);
+	r->name = xstrdup(name);
+	r->reason = xstrdup(reason);
+	TAILQ_INSERT_TAIL(&reload_queue, r, entry);
+}
+
+/* How many members still wait for their reload's restart (or are in it). */
+int
+reload_pending(void)
+{
+	struct reload_restart	*r;
+	int			 n = reload_current != NULL;
+
+	TAILQ_FOREACH(r, &reload_queue, entry)
+		n++;
+	return (n);
+}
+
+/*
+ * Go on with the restarts of the last reload: called after it and
+ * whenever a member's state changed.  The next member restarts once the
+ * one restarting is no longer STARTING or STOPPING.
+ */
+void
+reload_step(void)
+{
+	struct reload_restart	*r;
+	struct member		*m;
+
+	while (reload_current != NULL || !TAILQ_EMPTY(&reload_queue)) {
+		if (reload_current != NULL) {
+			m = member_find(reload_current);
+			if (m != NULL && (m->state == MEMBER_STARTING ||
+			    m->state == MEMBER_STOPPING))
+				return;
+			if (m != NULL && m->state != MEMBER_RUNNING)
+				svlog_warn(m->log, "%s is %s after its restart "
+				    "for the reload: going on with the next",
+				    m->name, member_state_name(m->state));
+			free(reload_current);
+			reload_current = NULL;
+			if (TAILQ_EMPTY(&reload_queue)) {
+				svlog_notice(NULL, "reload done: the herd runs "
+				    "%s", reload_conf);
+				return;
+			}
+		}
+		if (member_quitting())
+			break;
+		r = TAILQ_FIRST(&reload_queue);
+		TAILQ_REMOVE(&reload_queue, r, entry);
+		m = member_find(r->name);
+		if (m != NULL && m->after != AFTER_REMOVE &&
+		    m->state != MEMBER_STOPPED) {
+			member_restart(m, r->reason);
+			reload_current = r->name;
+			r->name = NULL;
+		}
+		free(r->name);
+		free(r->reason);
+		free(r);
+	}
+}
+
+/* Forget the restarts still queued (at exit). */
+static void
+reload_queue_clear(void)
+{
+	struct reload_restart	*r;
+
+	while ((r = TAILQ_FIRST(&reload_queue)) != NULL) {
+		TAILQ_REMOVE(&reload_queue, r, entry);
+		free(r->name);
+		free(r->reason);
+		free(r);
+	}
+	free(reload_current);
+	reload_current = NULL;
+}
+
+/* Add a line to the text of changes *changes (a NULL one is made). */
+static void __attribute__((format(printf, 2, 3)))
+reload_said(char **changes, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*line, *tmp;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) == -1)
+		fatalx("vasprintf failed");
+	va_end(ap);
+	xasprintf(&tmp, "%s%s\n", *changes != NULL ? *changes : "", line);
+	free(*changes);
+	free(line);
+	*changes = tmp;
+}
+
+/*
+ * Load the topology file again and apply it: members added start,
+ * members removed stop, a member whose live lines alone changed gets
+ * SIGHUP, and members that must restart are queued to restart one at a
+ * time (reload_step).  Returns 0 and, in *changes, one line for each
+ * member it changes ("NAME: restart (why)", "NAME: applied live (what)",
+ * "NAME: added", "NAME: removed"; NULL when nothing changed); or -1 with
  * *cause ("file:line: message") when the file is unusable and the herd
  * was left alone.
  */
 int
-reload(char **cause)
+reload(char **changes, char **cause)
 {
 	struct topology	*t, *old = reload_topo;
 	struct member	*m, *m1;
-	char		*text, *settings, *live;
+	char		*text, *settings, *live, *why, *reason;
 	size_t		 len, i;
 	int		*sel;
 
+	*changes = NULL;
 	if (member_quitting()) {
 		xasprintf(cause, "the supervisor is stopping");
 		return (-1);
@@ -252,9 +387,10 @@ reload(char **cause)
 			if (sel[i] && strcmp(t->members[i].name, m->name) == 0)
 				break;
 		}
-		if (i == t->nmembers) {
-			svlog_notice(m->log, "%s is no longer in %s: stopping it",
-			    m->name, reload_conf);
+		if (i == t->nmembers && m->after != AFTER_REMOVE) {
+			svlog_notice(m->log, "%s is no longer in %s: stopping "
+			    "it", m->name, reload_conf);
+			reload_said(changes, "%s: removed", m->name);
 			member_stop(m, AFTER_REMOVE);
 		}
 	}
@@ -275,15 +411,25 @@ reload(char **cause)
 				svlog_notice(m->log, "%s added", m->name);
 				member_start(m);
 			}
+			reload_said(changes, "%s: added", m->name);
 		} else if (strcmp(m->settings, settings) != 0) {
+			why = settings_changed(m->settings, settings);
 			free(m->settings);
 			m->settings = xstrdup(settings);
 			free(m->address);
 			m->address = xstrdup(t->members[i].address);
 			if (member_is_up(m) || (m->state != MEMBER_STOPPING &&
-			    m->state != MEMBER_STOPPED))
-				member_restart(m, "settings changed");
+			    m->state != MEMBER_STOPPED)) {
+				reload_said(changes, "%s: restart (%s changed)",
+				    m->name, why);
+				xasprintf(&reason, "%s changed", why);
+				reload_queue_add(m->name, reason);
+				free(reason);
+			}
+			free(why);
 		} else if (m->live == NULL || strcmp(m->live, live) != 0) {
+			why = settings_changed(m->live != NULL ? m->live : "",
+			    live);
 			/*
 			 * A running member applies them on SIGHUP; one that
 			 * is starting may have read the file before it
@@ -291,12 +437,18 @@ reload(char **cause)
 			 * it.  A member that starts later reads the file.
 			 */
 			if (m->state == MEMBER_RUNNING) {
-				svlog_info(m->log, "%s: settings it applies "
-				    "live changed: SIGHUP", m->name);
+				svlog_notice(m->log, "%s: %s changed: applied "
+				    "live (SIGHUP)", m->name, why);
+				reload_said(changes, "%s: applied live (%s "
+				    "changed)", m->name, why);
 				member_signal(m, SIGHUP);
-			} else if (m->state == MEMBER_STARTING)
+			} else if (m->state == MEMBER_STARTING) {
+				reload_said(changes, "%s: restart (%s changed "
+				    "while it started)", m->name, why);
 				member_restart(m, "settings changed while it "
 				    "started");
+			}
+			free(why);
 		}
 		free(m->live);
 		m->live = live;
@@ -306,5 +458,6 @@ reload(char **cause)
 	free(text);
 	topology_free(old);
 	svlog_info(NULL, "reloaded %s", reload_conf);
+	reload_step();
 	return (0);
 }

@@ -13,7 +13,9 @@
 int			 reload_open(const char *, char **, int, char **);
 const struct topology	*reload_topology(void);
 void			 reload_start(void);
-int			 reload(char **);
+int			 reload(char **, char **);
+void			 reload_step(void);
+int			 reload_pending(void);
 void			 reload_close(void);
 int			 reload_read(const char *, char **, size_t *, char **);
 int			 reload_select(const struct topology *, char **, int,

@@ -53,6 +53,9 @@ def main():
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     else:
         signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    # A real member reads its file again on SIGHUP.
+    signal.signal(signal.SIGHUP, lambda *a: (
+        err.write(b"notice: reloaded\n"), err.flush()))
     err.write(b"info: %s serving as a fake\n" % name.encode())
     err.flush()
     ready()

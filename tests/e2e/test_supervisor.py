@@ -402,6 +402,104 @@ class SlowLiveness(SupervisorTestCase):
         self.assertIn("Beta[%d] answers again" % old, self.herd.log("Beta"))
 
 
+class LiveReload(SupervisorTestCase):
+    """herdctl reload under load: links and members come and go without
+    restarting anyone; a setting that needs a restart restarts members
+    one at a time; no acknowledged update is lost."""
+    names = ("Alpha", "Beta", "Gamma")
+    links = (("Alpha", "Beta"), ("Beta", "Gamma"))
+    extra = "stop_timeout 5\n"
+
+    def write(self, names, links, extra="stop_timeout 5\n"):
+        from herdtest import free_port
+        for n in names:
+            self.herd.ports.setdefault(n, free_port())
+        self.herd.write_conf(names, links, extra)
+
+    def pids(self):
+        return {n: m["pid"] for n, m in self.herd.status()[1].items()}
+
+    def peers(self, name):
+        """The rows of member name's peers table: {peer: state}."""
+        out = self.herd[name].sqlite("select name, state from peers")
+        return dict(line.split("|") for line in out.split())
+
+    def test_reload_under_load(self):
+        from herdtest import Member
+        self.herd.ctl("start", check=0)
+        before = self.pids()
+        loads = [Load(self.herd[n], "r%s" % n) for n in ("Alpha", "Gamma")]
+        for load in loads:
+            self.addCleanup(load.stop)
+        wait_for(lambda: all(len(l.acked) > 10 for l in loads), 30, "load")
+        wait_for(lambda: self.peers("Beta").get("Gamma") == "up", 30,
+                 "Beta-Gamma up")
+
+        # A link moves: Beta-Gamma goes, Alpha-Gamma comes.  Nobody
+        # restarts; the new link comes up, the old one's rows go.
+        links = (("Alpha", "Beta"), ("Alpha", "Gamma"))
+        self.write(self.names, links)
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Alpha: applied live", out.stdout)
+        self.assertIn("Beta: applied live", out.stdout)
+        self.assertIn("Gamma: applied live", out.stdout)
+        self.assertNotIn("restart", out.stdout)
+        self.assertEqual(self.pids(), before)
+        wait_for(lambda: self.peers("Alpha").get("Gamma") == "up", 30,
+                 "Alpha-Gamma up")
+        wait_for(lambda: "Gamma" not in self.peers("Beta"), 30,
+                 "Beta's row of Gamma gone")
+        wait_for(lambda: "Beta" not in self.peers("Gamma"), 30,
+                 "Gamma's row of Beta gone")
+        self.assertRegex(self.herd.log("Beta"),
+                         r"notice: peer Gamma: link removed")
+        self.assertRegex(self.herd.log("Alpha"),
+                         r"notice: peer Gamma: link added")
+
+        # A member joins, linked to Alpha, then leaves: still no restart.
+        self.write(self.names + ("Delta",), links + (("Alpha", "Delta"),))
+        self.herd.members["Delta"] = Member(self.herd, "Delta")
+        self.write(self.names + ("Delta",), links + (("Alpha", "Delta"),))
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Delta: added", out.stdout)
+        now = self.pids()
+        self.assertEqual(now["Delta"] != "-", True)
+        self.assertEqual({n: now[n] for n in before}, before)
+        wait_for(lambda: self.peers("Alpha").get("Delta") == "up", 30,
+                 "Alpha-Delta up")
+        self.write(self.names, links)
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Delta: removed", out.stdout)
+        self.assertEqual(self.pids(), before)
+        wait_for(lambda: "Delta" not in self.peers("Alpha"), 30,
+                 "Alpha's row of Delta gone")
+
+        # A setting that needs a restart: one at a time, each waiting
+        # for the one before; herdctl reload returns once all run.
+        self.write(self.names, links, "stop_timeout 5\nmax_line 4096\n")
+        out = self.herd.ctl("reload", check=0)
+        after = self.pids()
+        for n in self.names:
+            self.assertIn("%s: restart (max_line changed)" % n, out.stdout)
+            self.assertNotEqual(after[n], before[n])
+        events = re.findall(r"(\w+) restarting: max_line changed|"
+                            r"(\w+)\[\d+\] ready after",
+                            self.herd.log())
+        restarted = [(a or b, "restart" if a else "ready")
+                     for a, b in events][-6:]
+        self.assertEqual(restarted, [(n, e) for n in self.names
+                                     for e in ("restart", "ready")])
+
+        for load in loads:
+            n = len(load.acked)
+            wait_for(lambda: len(load.acked) > n + 5, 30, "load after")
+            load.stop()
+        for load in loads:
+            stored = set(load.member.sqlite(
+                "select client_id from locations").split())
+            self.assertEqual([c for c in load.acked if c not in stored], [])
+
+
 class StalledSupervisor(SupervisorTestCase):
     """A supervisor that stops reading its members' logs (stopped, here)
     stalls none of them: they keep answering, keep what they can, and

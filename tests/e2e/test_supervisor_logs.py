@@ -216,20 +216,43 @@ class Reload(SupervisorTestCase):
         self.herd.ctl("reload", check=0)
         self.assertEqual(self.pids(), before)
 
-        # Gamma added with a link to Alpha, Beta removed: Alpha's links
-        # changed, so Alpha restarts; Gamma starts; Beta stops.
+        # Gamma added with a link to Alpha, Beta removed: Alpha applies
+        # its new links live (SIGHUP); Gamma starts; Beta stops.
         self.write(("Alpha", "Gamma"), (("Alpha", "Gamma"),))
-        self.herd.ctl("reload", check=0)
-        self.herd.wait_state("Gamma", "RUNNING")
-        wait_for(lambda: "Beta" not in self.pids(), 30, "Beta gone")
-        self.herd.wait_state("Alpha", "RUNNING")
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Beta: removed", out.stdout)
+        self.assertIn("Gamma: added", out.stdout)
+        self.assertIn("Alpha: applied live (member Beta, link Alpha Beta, "
+                      "member Gamma, link Alpha Gamma changed)", out.stdout)
+        # reload returns once the herd runs the new file.
         after = self.pids()
-        self.assertNotEqual(after["Alpha"], before["Alpha"])
+        self.assertEqual(sorted(after), ["Alpha", "Gamma"])
+        self.assertEqual(after["Alpha"], before["Alpha"])
         self.assertFalse(alive(int(before["Beta"])))
         self.assertRegex(self.herd.log(), r"Beta is no longer in")
+        wait_for(lambda: "notice: reloaded" in self.herd.log("Alpha"), 30,
+                 "Alpha's SIGHUP")
+
+        # A setting that needs a restart: one member at a time, each
+        # once the one before runs again, each with its reason.
+        self.write(("Alpha", "Gamma"), (("Alpha", "Gamma"),),
+                   "stop_timeout 5\nmax_clients 50\n")
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Alpha: restart (max_clients changed)", out.stdout)
+        self.assertIn("Gamma: restart (max_clients changed)", out.stdout)
+        now = self.pids()
+        self.assertNotEqual(now["Alpha"], after["Alpha"])
+        self.assertNotEqual(now["Gamma"], after["Gamma"])
+        events = re.findall(r"(Alpha|Gamma)(?: restarting: max_clients "
+                            r"changed|\[\d+\] (ready))", self.herd.log())
+        self.assertEqual(events[-4:], [("Alpha", ""), ("Alpha", "ready"),
+                                       ("Gamma", ""), ("Gamma", "ready")])
+        self.assertRegex(self.herd.log(), r"reload done")
+        after = now
 
         # A member added without links restarts nobody else.
-        self.write(("Alpha", "Gamma", "Delta"), (("Alpha", "Gamma"),))
+        self.write(("Alpha", "Gamma", "Delta"), (("Alpha", "Gamma"),),
+                   "stop_timeout 5\nmax_clients 50\n")
         os.kill(self.herd.supervisor_pid(), signal.SIGHUP)
         self.herd.wait_state("Delta", "RUNNING")
         now = self.pids()
