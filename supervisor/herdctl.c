@@ -414,13 +414,13 @@ ctl_print_status(const struct ctl_status *st)
 		if ((n = strlen(st->members[i].address)) > wa)
 			wa = n;
 	}
-	printf("%-*s %-8s %-7s %-7s %-8s %-*s %s\n", wn, "NAME", "STATE",
+	printf("%-*s %-9s %-7s %-7s %-8s %-*s %s\n", wn, "NAME", "STATE",
 	    "PID", "UPTIME", "RESTARTS", wa, "ADDRESS", "INFO");
 	for (i = 0; i < st->n; i++) {
 		const struct ctl_member	*m = &st->members[i];
 
 		ctl_uptime(m->uptime, up, sizeof up);
-		printf("%-*s %-8s %-7s %-7s %-8s %-*s %s\n", wn, m->name,
+		printf("%-*s %-9s %-7s %-7s %-8s %-*s %s\n", wn, m->name,
 		    m->state, m->pid, up, m->restarts, wa, m->address,
 		    m->text);
 	}
