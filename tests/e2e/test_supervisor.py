@@ -474,6 +474,28 @@ class LiveReload(SupervisorTestCase):
         wait_for(lambda: "Delta" not in self.peers("Alpha"), 30,
                  "Alpha's row of Delta gone")
 
+        # Gamma moves: it restarts on its new port; Alpha, its peer,
+        # redials it there without a restart.
+        from herdtest import free_port
+        gamma_pid = self.pids()["Gamma"]
+        self.herd.ports["Gamma"] = free_port()
+        self.herd["Gamma"].port = self.herd.ports["Gamma"]
+        self.write(self.names, links)
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Gamma: restart (member Gamma changed)", out.stdout)
+        self.assertIn("Alpha: applied live (member Gamma changed)",
+                      out.stdout)
+        now = self.pids()
+        self.assertNotEqual(now["Gamma"], gamma_pid)
+        self.assertEqual(now["Alpha"], before["Alpha"])
+        self.assertEqual(now["Beta"], before["Beta"])
+        self.assertRegex(self.herd.log("Alpha"),
+                         r"notice: peer Gamma: moved from 127\.0\.0\.1:\d+ "
+                         r"to 127\.0\.0\.1:%d" % self.herd.ports["Gamma"])
+        wait_for(lambda: self.peers("Alpha").get("Gamma") == "up", 30,
+                 "Alpha-Gamma up again")
+        before["Gamma"] = now["Gamma"]
+
         # A setting that needs a restart: one at a time, each waiting
         # for the one before; herdctl reload returns once all run.
         self.write(self.names, links, "stop_timeout 5\nmax_line 4096\n")
