@@ -9,6 +9,7 @@ import signal
 import socket
 import stat
 import subprocess
+import time
 import unittest
 
 from herdtest import (EXIT_CONFIG, HERDCTL, KIWI, STAMP, SUPERVISOR,
@@ -554,7 +555,8 @@ class StalledSupervisor(SupervisorTestCase):
             t.join(120)
         self.assertEqual(replies, [k] * n)
         # Both members still answer a new client, the supervisor still
-        # stopped.
+        # stopped, some seconds on.
+        time.sleep(2)
         for name in ("Alpha", "Beta"):
             self.assertTrue(self.herd[name].ask(KIWI + b"\n").startswith(
                 b"AT %s " % name.encode()))
