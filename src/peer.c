@@ -1159,11 +1159,17 @@ peers_key(const struct peers *ps, size_t *len)
  * of the member whose name sorts first wins, on both sides, whichever
  * step each side has reached.  Our own dial is dropped only for a dial
  * that has proved itself, so that a stranger's HELLO cannot keep a link
- * down.  Returns 0 to go on with p's dial, -1 and *why to refuse it.
+ * down.  A peer whose link a reload removed is refused (a dial that
+ * found it before the reload may still hold it).  Returns 0 to go on
+ * with p's dial, -1 and *why to refuse it.
  */
 int
 peer_accept_dial(struct peer *p, int proven, const char **why)
 {
+	if (p->removed) {
+		*why = "the link was removed from the topology";
+		return (-1);
+	}
 	if (p->state != PEER_CONNECTING && p->state != PEER_HELLO &&
 	    p->state != PEER_AUTH)
 		return (0);

@@ -193,8 +193,8 @@ member_is_up(const struct member *m)
 
 /*
  * A new member, STOPPED, for topology entry tm; settings is what makes a
- * reload restart it, live what it applies on SIGHUP.  Its log file is opened now, so that its first lines
- * have somewhere to go.
+ * reload restart it, live what it applies on SIGHUP.  Its log file is
+ * opened now, so that its first lines have somewhere to go.
  */
 struct member *
 member_new(const struct topo_member *tm, const char *settings,

@@ -7,7 +7,8 @@ do) or all on one connection (-p), waits until Beta has them all, and
 prints the growth of Alpha.log (the member that took them) and Beta.log
 (a peer) divided by N.  Usage, from the build folder:
 
-    PYTHONPATH=tests/e2e HERD_BUILDDIR=. python3 tests/bench/log_cost.py [-p] [N]
+    PYTHONPATH=tests/e2e HERD_BUILDDIR=. \
+        python3 tests/bench/log_cost.py [-p] [N]
 """
 
 import os
