@@ -123,6 +123,14 @@ member_configure(const struct topology *t)
 	member_delay_max = t->restart_delay_max;
 	member_stop_timeout = t->stop_timeout;
 	member_liveness_timeout = t->liveness_timeout;
+	/*
+	 * Members that start from now on put their sockets in the new
+	 * run_dir (it restarts them); those running keep theirs (m->sock).
+	 */
+	if (member_run_dir != NULL && strcmp(member_run_dir, t->run_dir) != 0) {
+		free(member_run_dir);
+		member_run_dir = xstrdup(t->run_dir);
+	}
 	TAILQ_FOREACH(m, &members, entry) {
 		if (m->state == MEMBER_RUNNING &&
 		    !evtimer_pending(m->liveness, NULL))
@@ -272,6 +280,7 @@ member_free(struct member *m)
 	free(m->settings);
 	free(m->live);
 	free(m->last_exit);
+	free(m->sock);
 	free(m);
 }
 
@@ -516,6 +525,8 @@ member_spawn(struct member *m)
 	m->started = member_now();
 	m->running = 0;
 	m->unhealthy = 0;
+	free(m->sock);
+	m->sock = unixsock_member(member_run_dir, m->name);
 	capture_new(member_base, m, m->log, m->name, out[0], pid);
 	capture_new(member_base, m, m->log, m->name, err[0], pid);
 	m->ready_fd = rdy[0];
@@ -780,7 +791,7 @@ static void
 member_liveness_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct member	*m = arg;
-	char		*path, *why;
+	char		*why;
 	double		 silent;
 
 	if (m->state != MEMBER_RUNNING || member_liveness_timeout <= 0)
@@ -810,11 +821,8 @@ member_liveness_cb(evutil_socket_t fd, short events, void *arg)
 		    m->name, (long)m->pid, silent, member_liveness_timeout);
 		member_report();
 	}
-	if (m->probe == NULL) {
-		path = unixsock_member(member_run_dir, m->name);
-		m->probe = probe_start(member_base, path, member_answered, m);
-		free(path);
-	}
+	if (m->probe == NULL)
+		m->probe = probe_start(member_base, m->sock, member_answered, m);
 	member_liveness_schedule(m);
 }
 

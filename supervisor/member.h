@@ -59,6 +59,8 @@ struct member {
 	double			 silent;	/* seconds without one, noticed */
 	int			 unhealthy;	/* no answer for too long */
 	struct probe		*probe;		/* the ping in flight */
+	char			*sock;		/* its control socket, as
+						   its process was told */
 	struct event		*liveness;	/* the next look */
 
 	struct event		*timer;		/* restart delay or SIGKILL */

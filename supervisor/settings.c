@@ -24,10 +24,14 @@
 #include "settings.h"
 #include "xmalloc.h"
 
-/* Directives read by the supervisor alone: changing them restarts nobody. */
+/*
+ * Directives read by the supervisor alone: changing them restarts nobody.
+ * (run_dir is not one: a member keeps its control socket there, where the
+ * supervisor's liveness checks look for it.)
+ */
 static const char *settings_own[] = {
 	"restart_delay_min", "restart_delay_max", "stop_timeout",
-	"log_max_size", "log_keep", "log_dir", "run_dir", "control_group",
+	"log_max_size", "log_keep", "log_dir", "control_group",
 	"liveness_timeout",
 };
 

@@ -89,6 +89,8 @@ test_restarts(void)
 	/* A herd-wide directive restarts everyone, even one unknown here. */
 	CU_ASSERT_TRUE(restarts(HERD, HERD "max_line 1024\n", "C"));
 	CU_ASSERT_TRUE(restarts(HERD, HERD "data_dir /srv\n", "A"));
+	/* A member keeps its control socket in run_dir: it restarts. */
+	CU_ASSERT_TRUE(restarts(HERD, HERD "run_dir /run/x\n", "C"));
 	/* What a member applies live, and liveness, restart nobody. */
 	CU_ASSERT_FALSE(restarts(HERD, HERD "log_level notice\n"
 	    "log_client_data no\nliveness_timeout 5\n", "A"));
