@@ -441,7 +441,7 @@ class FullDisk(HerdTestCase):
         rolled = re.findall(r"rolled back\)(: (\d+) more like this)?",
                             m.log())
         self.assertGreater(tries, 20)
-        self.assertLessEqual(len(rolled), 6, rolled)
+        self.assertLessEqual(len(rolled), 6, "rolled-back lines logged")
         m.wait_log(r"rolled back\): \d+ more like this in the last seconds")
         # Every acknowledged update is in the database, and only those.
         self.assertEqual(m.sqlite("select count(*) from locations where "
