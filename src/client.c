@@ -45,6 +45,7 @@
 #include "compat.h"
 #include "line.h"
 #include "log.h"
+#include "logredact.h"
 #include "proto.h"
 #include "reply.h"
 #include "server.h"
@@ -577,7 +578,7 @@ static void
 client_line(struct client *c, const char *line, size_t len)
 {
 	c->lines++;
-	log_info_bytes(c->name, "<", line, len);
+	logredact_log(c->name, "<", line, len);
 	cmd_dispatch(c->srv, c, line, len);
 
 	/*

@@ -25,6 +25,12 @@
  * exactly what the other side has not acknowledged.  A peer that stops
  * reading costs one output buffer, and is cut off after peer_timeout.
  *
+ * Links follow the topology file live: on SIGHUP, peers_reload dials a
+ * link added for this member, drops one removed (its row leaves the peers
+ * table) and redials one whose other end moved, without a restart.  A
+ * removed peer's struct stays, closed, until the member stops, since a
+ * commit or an acknowledgement under way may still name it.
+ *
  * Link states (memcached's conn_states):
  *   PEER_DOWN        no link; the redial timer runs
  *   PEER_CONNECTING  our dial: TCP connect under way
@@ -55,6 +61,7 @@
 #include "line.h"
 #include "location.h"
 #include "log.h"
+#include "logredact.h"
 #include "peer.h"
 #include "peerproto.h"
 #include "proto.h"
@@ -94,7 +101,9 @@ static const char *peer_states[] = {
 
 struct peer {
 	struct peers			*peers;
-	const struct topo_member	*m;
+	const struct topo_member	*m;	/* &member, our copy */
+	struct topo_member		 member;
+	int				 removed; /* gone from the topology */
 	enum peer_state			 state;
 	struct bufferevent		*bev;	/* our dial, or the link */
 	struct event			*retry;
@@ -130,8 +139,10 @@ struct peers {
 	struct server		*srv;
 	unsigned char		*key;
 	size_t			 keylen;
-	struct peer		*list;
+	struct peer		**list;
 	size_t			 n;
+	struct peer		**gone;		/* removed by a reload */
+	size_t			 ngone;
 	struct peer		**group;	/* peer_fill's, n of them */
 	size_t			 ngroup;
 	struct event		*tick;
@@ -429,7 +440,7 @@ peer_up(struct peer *p, struct bufferevent *bev, int dialled,
 	p->recv = 0;
 	p->attempts = 0;
 	peer_set_state(p, PEER_UP);
-	log_info("peer %s: link up (%s), sending from change %" PRIu64
+	log_notice("peer %s: link up (%s), sending from change %" PRIu64
 	    " to %" PRIu64, peer_name(p), dialled ? "dialled" : "accepted",
 	    p->sent, store_committed(s));
 	peer_set_row_state(p);
@@ -532,7 +543,7 @@ peer_fill(struct peers *ps, struct peer *only)
 		ps->ngroup = 0;
 		lo = UINT64_MAX;
 		for (i = 0; i < ps->n; i++) {
-			p = &ps->list[i];
+			p = ps->list[i];
 			if ((only != NULL && p != only) || !peer_wants_rows(p))
 				continue;
 			if (p->sent < lo) {
@@ -605,7 +616,11 @@ peer_bad_update(struct peer *p, struct proto_field *f, int n,
 {
 	char	*esc;
 
-	esc = log_escape(f[0].p, (size_t)(f[n - 1].p + f[n - 1].len - f[0].p));
+	if (logredact_shown())
+		esc = log_escape(f[0].p, (size_t)(f[n - 1].p +
+		    f[n - 1].len - f[0].p));
+	else
+		esc = xstrdup("(line not logged)");
 	log_warnx("peer %s: bad update %s (%s): %s", peer_name(p), done, why,
 	    esc);
 	free(esc);
@@ -853,7 +868,7 @@ peers_tick_cb(evutil_socket_t fd, short events, void *arg)
 	size_t		 i;
 
 	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
+		p = ps->list[i];
 		if (p->state == PEER_UP && !p->wrote)
 			peer_send(p, "PING\n");
 		p->wrote = 0;
@@ -887,7 +902,7 @@ peers_pass_on(struct peer *from, const struct peerproto_upd *u)
 	/* The record as it came, client id to client time. */
 	len = (size_t)(u->client_time.p + u->client_time.len - rec);
 	for (i = 0; i < ps->n; i++) {
-		q = &ps->list[i];
+		q = ps->list[i];
 		if (q == from || q->state != PEER_UP ||
 		    proto_field_is(&u->origin, peer_name(q)))
 			continue;
@@ -931,16 +946,93 @@ peers_committed(void *arg, int ok)
 	size_t		 i;
 
 	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
+		p = ps->list[i];
 		/* Rows sent from a failed transaction's view may be gone. */
 		if (p->state == PEER_UP && !ok)
 			p->sent = p->acked;
 	}
 	peer_fill(ps, NULL);
 	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
+		p = ps->list[i];
 		if (p->state == PEER_UP)
 			sockwrite_now(p->bev);
+	}
+}
+
+/* A copy of topology member tm, owned by the peer. */
+static void
+peer_set_member(struct peer *p, const struct topo_member *tm)
+{
+	free(p->member.name);
+	free(p->member.address);
+	p->member = *tm;
+	p->member.name = xstrdup(tm->name);
+	p->member.address = xstrdup(tm->address);
+	p->m = &p->member;
+}
+
+/*
+ * Load the herd key, once there is a link to prove it on.  Returns 0, or
+ * -1 and *cause.
+ */
+static int
+peers_load_key(struct peers *ps, const struct topology *t, char **cause)
+{
+	if (ps->key != NULL)
+		return (0);
+	return (herdkey_load(t->herd_key_file, &ps->key, &ps->keylen, cause));
+}
+
+/*
+ * A new link to topology member tm: read its row and dial it.  Returns
+ * the peer, or NULL and *cause when the database cannot be read.
+ */
+static struct peer *
+peers_add(struct peers *ps, const struct topo_member *tm, char **cause)
+{
+	struct server	*srv = ps->srv;
+	struct peer	*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->peers = ps;
+	peer_set_member(p, tm);
+	p->row.name = p->m->name;
+	p->row.address = p->m->address;
+	if (store_peer_get(srv->store, &p->row, cause) == -1) {
+		free(p->member.name);
+		free(p->member.address);
+		free(p);
+		return (NULL);
+	}
+	p->acked = p->row.acked;
+	if ((p->retry = evtimer_new(srv->base, peer_retry_cb, p)) == NULL)
+		fatalx("evtimer_new failed");
+	ps->list = xreallocarray(ps->list, ps->n + 1, sizeof *ps->list);
+	ps->list[ps->n++] = p;
+	ps->group = xreallocarray(ps->group, ps->n, sizeof *ps->group);
+	peer_set_row_state(p);
+	peer_schedule(p, 0);
+	return (p);
+}
+
+/*
+ * The members of t that member me is linked with: fills linked (one flag
+ * a member of t).
+ */
+static void
+peers_linked(const struct topology *t, const char *me, int *linked)
+{
+	size_t	i, a, b;
+
+	for (i = 0; i < t->nmembers; i++)
+		linked[i] = 0;
+	for (i = 0; i < t->nlinks; i++) {
+		a = t->links[i].a;
+		b = t->links[i].b;
+		if (strcmp(t->members[a].name, me) == 0)
+			linked[b] = 1;
+		else if (strcmp(t->members[b].name, me) == 0)
+			linked[a] = 1;
 	}
 }
 
@@ -954,52 +1046,26 @@ peers_start(struct server *srv, char **cause)
 {
 	const struct topology	*t = srv->topo;
 	struct peers		*ps;
-	struct peer		*p;
 	struct timeval		 tv;
-	size_t			 i, other;
+	size_t			 i;
+	int			*linked;
 	double			 tick;
 
 	ps = xcalloc(1, sizeof *ps);
 	ps->srv = srv;
-	for (i = 0; i < t->nlinks; i++) {
-		if (&t->members[t->links[i].a] == srv->me)
-			other = t->links[i].b;
-		else if (&t->members[t->links[i].b] == srv->me)
-			other = t->links[i].a;
-		else
+	linked = xcalloc(t->nmembers, sizeof *linked);
+	peers_linked(t, srv->me->name, linked);
+	for (i = 0; i < t->nmembers; i++) {
+		if (!linked[i])
 			continue;
-		ps->list = xreallocarray(ps->list, ps->n + 1, sizeof *ps->list);
-		p = &ps->list[ps->n++];
-		memset(p, 0, sizeof *p);
-		p->m = &t->members[other];
-	}
-	if (ps->n == 0)
-		return (ps);
-	ps->group = xcalloc(ps->n, sizeof *ps->group);
-
-	if (herdkey_load(t->herd_key_file, &ps->key, &ps->keylen,
-	    cause) != 0) {
-		free(ps->group);
-		free(ps->list);
-		free(ps);
-		return (NULL);
-	}
-	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
-		p->peers = ps;
-		p->row.name = p->m->name;
-		p->row.address = p->m->address;
-		if (store_peer_get(srv->store, &p->row, cause) == -1) {
+		if (peers_load_key(ps, t, cause) != 0 ||
+		    peers_add(ps, &t->members[i], cause) == NULL) {
+			free(linked);
 			peers_free(ps);
 			return (NULL);
 		}
-		p->acked = p->row.acked;
-		if ((p->retry = evtimer_new(srv->base, peer_retry_cb,
-		    p)) == NULL)
-			fatalx("evtimer_new failed");
-		peer_set_row_state(p);
-		peer_schedule(p, 0);
 	}
+	free(linked);
 	store_set_hooks(srv->store, peers_committed, peers_applied, ps);
 
 	tick = t->peer_timeout / 3 < 1 ? t->peer_timeout / 3 : 1;
@@ -1008,8 +1074,81 @@ peers_start(struct server *srv, char **cause)
 	    ps)) == NULL)
 		fatalx("event_new failed");
 	evtimer_add(ps->tick, &tv);
-	log_info("%zu peer links; herd key from %s", ps->n, t->herd_key_file);
+	if (ps->n != 0)
+		log_info("%zu peer links; herd key from %s", ps->n,
+		    t->herd_key_file);
 	return (ps);
+}
+
+/*
+ * Take the links of topology t (read again on SIGHUP): dial those added,
+ * drop those removed, and redial those whose other end has a new address.
+ * Logs what it did; a failure to add one link is logged and leaves it out.
+ */
+void
+peers_reload(struct peers *ps, const struct topology *t)
+{
+	struct peer	*p;
+	char		*cause = NULL;
+	size_t		 i, j;
+	int		*linked;
+
+	if (ps == NULL || ps->stopped)
+		return;
+	linked = xcalloc(t->nmembers, sizeof *linked);
+	peers_linked(t, ps->srv->me->name, linked);
+	for (i = 0; i < ps->n;) {
+		p = ps->list[i];
+		for (j = 0; j < t->nmembers; j++) {
+			if (linked[j] && strcmp(t->members[j].name,
+			    peer_name(p)) == 0)
+				break;
+		}
+		if (j == t->nmembers) {
+			log_notice("peer %s: link removed from %s", peer_name(p),
+			    t->path);
+			evtimer_del(p->retry);
+			peer_close(p);
+			peer_set_state(p, PEER_DOWN);
+			p->removed = 1;
+			p->dirty = 0;
+			store_peer_del(ps->srv->store, peer_name(p));
+			ps->list[i] = ps->list[--ps->n];
+			ps->gone = xreallocarray(ps->gone, ps->ngone + 1,
+			    sizeof *ps->gone);
+			ps->gone[ps->ngone++] = p;
+			continue;
+		}
+		linked[j] = 0;		/* kept */
+		if (strcmp(t->members[j].address, p->m->address) != 0) {
+			log_notice("peer %s: moved from %s to %s: redialling",
+			    peer_name(p), p->m->address, t->members[j].address);
+			peer_set_member(p, &t->members[j]);
+			p->row.name = p->m->name;
+			p->row.address = p->m->address;
+			peer_close(p);
+			peer_set_state(p, PEER_DOWN);
+			peer_set_row_state(p);
+			p->attempts = 0;
+			peer_schedule(p, 0);
+		}
+		i++;
+	}
+	for (j = 0; j < t->nmembers; j++) {
+		if (!linked[j])
+			continue;
+		if (peers_load_key(ps, t, &cause) != 0 ||
+		    (p = peers_add(ps, &t->members[j], &cause)) == NULL) {
+			log_errorx("peer %s: cannot add the link: %s",
+			    t->members[j].name, cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		log_notice("peer %s: link added from %s", peer_name(p),
+		    t->path);
+	}
+	free(linked);
 }
 
 /*
@@ -1029,7 +1168,7 @@ peers_stop(struct peers *ps)
 	if (ps->tick != NULL)
 		event_del(ps->tick);
 	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
+		p = ps->list[i];
 		if (p->retry != NULL)
 			evtimer_del(p->retry);
 		peer_close(p);
@@ -1040,6 +1179,17 @@ peers_stop(struct peers *ps)
 	}
 }
 
+static void
+peer_free(struct peer *p)
+{
+	if (p->retry != NULL)
+		event_free(p->retry);
+	peer_close(p);
+	free(p->member.name);
+	free(p->member.address);
+	free(p);
+}
+
 void
 peers_free(struct peers *ps)
 {
@@ -1047,11 +1197,11 @@ peers_free(struct peers *ps)
 
 	if (ps == NULL)
 		return;
-	for (i = 0; i < ps->n; i++) {
-		if (ps->list[i].retry != NULL)
-			event_free(ps->list[i].retry);
-		peer_close(&ps->list[i]);
-	}
+	for (i = 0; i < ps->n; i++)
+		peer_free(ps->list[i]);
+	for (i = 0; i < ps->ngone; i++)
+		peer_free(ps->gone[i]);
+	free(ps->gone);
 	if (ps->tick != NULL)
 		event_free(ps->tick);
 	if (ps->key != NULL)
@@ -1071,8 +1221,8 @@ peers_find(struct peers *ps, const struct proto_field *name)
 	if (ps == NULL)
 		return (NULL);
 	for (i = 0; i < ps->n; i++) {
-		if (proto_field_is(name, ps->list[i].m->name))
-			return (&ps->list[i]);
+		if (proto_field_is(name, ps->list[i]->m->name))
+			return (ps->list[i]);
 	}
 	return (NULL);
 }
@@ -1090,11 +1240,17 @@ peers_key(const struct peers *ps, size_t *len)
  * of the member whose name sorts first wins, on both sides, whichever
  * step each side has reached.  Our own dial is dropped only for a dial
  * that has proved itself, so that a stranger's HELLO cannot keep a link
- * down.  Returns 0 to go on with p's dial, -1 and *why to refuse it.
+ * down.  A peer whose link a reload removed is refused (a dial that
+ * found it before the reload may still hold it).  Returns 0 to go on
+ * with p's dial, -1 and *why to refuse it.
  */
 int
 peer_accept_dial(struct peer *p, int proven, const char **why)
 {
+	if (p->removed) {
+		*why = "the link was removed from the topology";
+		return (-1);
+	}
 	if (p->state != PEER_CONNECTING && p->state != PEER_HELLO &&
 	    p->state != PEER_AUTH)
 		return (0);

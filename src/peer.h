@@ -9,12 +9,14 @@
 #include "proto.h"
 
 struct bufferevent;
+struct topology;
 struct server;
 struct peers;
 struct peer;
 
 struct peers	*peers_start(struct server *, char **);
 void		 peers_stop(struct peers *);
+void		 peers_reload(struct peers *, const struct topology *);
 void		 peers_free(struct peers *);
 
 struct peer	*peers_find(struct peers *, const struct proto_field *);

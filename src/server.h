@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "log.h"
 #include "topology.h"
 
 struct peers;
@@ -33,11 +34,16 @@ struct server {
 	struct event			*sigint;
 	struct event			*sighup;
 	struct event			*stop_ev;	/* stopping */
+	struct event			*watchdog;	/* systemd's */
+	struct timeval			 watchdog_tv;	/* its interval */
+	struct log_limit		 watchdog_log;
+	int				 flags;		/* server_run's */
 	struct timespec			 stop_start;
 };
 
 /* server_run flags */
 #define SERVER_NEW_DB	0x1	/* start empty even if a database was expected */
+#define SERVER_VERBOSE	0x2	/* log debug lines whatever log_level says */
 
 int	server_run(const struct topology *, const struct topo_member *, int);
 

@@ -21,6 +21,7 @@ enum store_op_kind {
 	STORE_OP_PEER,
 	STORE_OP_FORGET,
 	STORE_OP_EXPIRE,
+	STORE_OP_PEER_DEL,	/* p.name's row goes */
 };
 
 /* An erasure as the writer stores it (STORE_OP_FORGET). */

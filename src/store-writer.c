@@ -499,6 +499,25 @@ store_writer_peer(struct store_writer *w, struct store_batch *b,
 	return (0);
 }
 
+/* A link removed from the topology: its row goes (rare: no kept statement). */
+static int
+store_writer_peer_del(struct store_writer *w, struct store_batch *b,
+    const char *name)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if (sqlite3_prepare_v2(w->db, "DELETE FROM peers WHERE name = ?", -1,
+	    &st, NULL) != SQLITE_OK)
+		return (store_writer_fail(w, b, "peers"));
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return (store_writer_fail(w, b, "peers"));
+	return (0);
+}
+
 /* Is the file at our path still the one we opened? */
 static int
 store_writer_same_file(struct store_writer *w)
@@ -534,6 +553,9 @@ store_writer_run(struct store_writer *w, struct store_batch *b)
 		switch (op->kind) {
 		case STORE_OP_LOCATION:
 			r = store_writer_location(w, b, op, &seq);
+			break;
+		case STORE_OP_PEER_DEL:
+			r = store_writer_peer_del(w, b, op->p.name);
 			break;
 		case STORE_OP_PEER:
 			r = store_writer_peer(w, b, &op->p);

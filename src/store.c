@@ -59,6 +59,7 @@
 
 #include "compat.h"
 #include "log.h"
+#include "logredact.h"
 #include "proto.h"
 #include "retain.h"
 #include "schema.h"
@@ -78,6 +79,7 @@ struct store {
 	sqlite3_stmt		*peer_get;
 	sqlite3_stmt		*forgotten;
 	char			 db_id[64];
+	struct log_limit	 commit_log;	/* failed commits */
 
 	struct store_writer	*writer;
 	int			 pipe[2];	/* writer -> loop: a batch done */
@@ -489,9 +491,35 @@ store_check_missing(const char *path, const char *mark, int allow_new,
 	}
 	xasprintf(cause, "%s is missing, but this member had a database there "
 	    "(identity %s, recorded in %s): restore it, or start empty on "
-	    "purpose with herd-server -n (or remove %s)", path, id, mark,
-	    mark);
+	    "purpose with herd-server -n", path, id, mark);
 	return (-1);
+}
+
+/*
+ * Copy the guard's record at from to to (they may be on different file
+ * systems): always when replace is set, else only when to has none.
+ * Failures are logged; the guard then has one record fewer.
+ */
+void
+store_copy_mark(const char *from, const char *to, int replace)
+{
+	struct stat	 st;
+	FILE		*f;
+	char		 id[64] = "", *tmp;
+
+	if ((!replace && stat(to, &st) == 0) || (f = fopen(from, "r")) == NULL)
+		return;
+	if (fgets(id, sizeof id, f) == NULL) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	xasprintf(&tmp, "%s.tmp", to);
+	if ((f = fopen(tmp, "w")) == NULL || fputs(id, f) < 0 ||
+	    fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
+	    rename(tmp, to) != 0)
+		log_warnx("%s: %s", to, strerror(errno));
+	free(tmp);
 }
 
 /* Record the identity of the database in use, for store_check_missing. */
@@ -638,8 +666,9 @@ store_finish(struct store *s, struct store_batch *b)
 			    "change %" PRIu64, s->path, b->nupdates, b->nops,
 			    b->seq);
 	} else
-		log_errorx("%s (batch of %u writes rolled back)", b->error ?
-		    b->error : "unknown error", b->nops);
+		log_errorx_limited(&s->commit_log, "%s (batch of %u writes "
+		    "rolled back)", b->error ? b->error : "unknown error",
+		    b->nops);
 	TAILQ_FOREACH(op, &b->ops, entry) {
 		if (op->kind == STORE_OP_FORGET && op->seen) {
 			LIST_REMOVE(op, seen_entry);
@@ -660,7 +689,8 @@ store_finish(struct store *s, struct store_batch *b)
 			LIST_REMOVE(op, seen_entry);
 			op->seen = 0;
 		}
-		log_debug("update of %s from %s via %s %s", op->l.client_id,
+		log_debug("update of %s from %s via %s %s",
+		    logredact_id(op->l.client_id),
 		    op->l.server_id, op->via ? op->via : "a client",
 		    op->applied ? "stored" : op->held ? "erased, held back" :
 		    b->ok ? "not newer, ignored" : "lost");
@@ -929,6 +959,18 @@ store_peer_put(struct store *s, const struct store_peer *p)
 	op->p.name = xstrdup(p->name);
 	op->p.address = xstrdup(p->address);
 	op->p.state = xstrdup(p->state);
+	store_add(s, op);
+}
+
+/* Remove name's row from the peers table in the filling batch. */
+void
+store_peer_del(struct store *s, const char *name)
+{
+	struct store_op	*op;
+
+	op = xcalloc(1, sizeof *op);
+	op->kind = STORE_OP_PEER_DEL;
+	op->p.name = xstrdup(name);
 	store_add(s, op);
 }
 

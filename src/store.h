@@ -60,6 +60,7 @@ int		 store_idle(const struct store *);
 unsigned	 store_backlog(const struct store *);
 uint64_t	 store_batch_id(const struct store *);
 const char	*store_db_id(const struct store *);
+void		 store_copy_mark(const char *, const char *, int);
 int		 store_scan(struct store *, uint64_t, unsigned, store_scan_cb,
 		     store_scan_erasure_cb, void *, char **);
 void		 store_forget(struct store *, const char *, const char *,
@@ -70,5 +71,6 @@ int		 store_forgotten(struct store *, const char *, size_t, char *,
 		     char **, char **);
 int		 store_peer_get(struct store *, struct store_peer *, char **);
 void		 store_peer_put(struct store *, const struct store_peer *);
+void		 store_peer_del(struct store *, const char *);
 
 #endif

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "topology.h"
 #include "xmalloc.h"
 
@@ -71,6 +72,8 @@ static int	dir_bool(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_duration(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_log_level(struct topo_parser *, const struct directive *,
+		    char **, int);
 
 #define F(field) offsetof(struct topology, field)
 #define DAY 86400.0
@@ -108,6 +111,9 @@ static const struct directive directives[] = {
 	{ "log_keep", 1, dir_count, F(log_keep), 0, 1000 },
 	{ "location_ttl", 1, dir_duration, F(location_ttl), 1, 100 * 365 * DAY },
 	{ "forget_keep", 1, dir_duration, F(forget_keep), 1, 100 * 365 * DAY },
+	{ "log_level", 1, dir_log_level, 0, 0, 0 },
+	{ "log_client_data", 1, dir_bool, F(log_client_data), 0, 0 },
+	{ "liveness_timeout", 1, dir_time, F(liveness_timeout), 0, DAY },
 };
 #undef F
 
@@ -572,6 +578,20 @@ bad:
 	    argv[0], strcmp(d->name, "location_ttl") == 0 ? "; or none" : ""));
 }
 
+/* The least level a member logs: error, warning, notice, info or debug. */
+static int
+dir_log_level(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	int	level;
+
+	if ((level = log_level_parse(argv[0])) == -1)
+		return (topo_error(p, "unknown log_level '%s' (want error, "
+		    "warning, notice, info or debug)", argv[0]));
+	p->t->log_level = level;
+	return (0);
+}
+
 static int
 dir_count(struct topo_parser *p, const struct directive *d, char **argv,
     int argc)
@@ -662,6 +682,9 @@ topo_defaults(struct topology *t)
 	t->log_max_size = 10 * 1024 * 1024;
 	t->log_keep = 5;
 	t->forget_keep = 30 * 86400;
+	t->log_level = LOG_LEVEL_INFO;
+	t->log_client_data = 1;
+	t->liveness_timeout = 30;
 }
 
 /* Checks across lines, and the defaults that depend on other directives. */

@@ -88,6 +88,9 @@ struct topology {
 	unsigned		 log_keep;
 	long long		 location_ttl;	/* seconds; 0: kept */
 	long long		 forget_keep;	/* seconds */
+	int			 log_level;	/* enum log_level */
+	int			 log_client_data; /* ids and locations */
+	double			 liveness_timeout; /* 0: not checked */
 };
 
 struct topology	*topology_load(const char *, char **);

@@ -60,6 +60,7 @@ struct ctl_member {
 struct ctl_status {
 	struct ctl_member	*members;
 	size_t			 n;
+	int			 reloading;	/* restarts a reload still owes */
 };
 
 struct ctl {
@@ -348,9 +349,12 @@ ctl_get_status(struct ctl *c, int argc, char **argv, struct ctl_status *st,
 
 	st->members = NULL;
 	st->n = 0;
+	st->reloading = 0;
 	if (ctl_request(c, "status", argc, argv, &lines, &nlines, cause) != 0)
 		return (-1);
 	for (i = 0; i < nlines; i++) {
+		if (strncmp(lines[i], "reloading ", 10) == 0)
+			st->reloading = atoi(lines[i] + 10);
 		if (strncmp(lines[i], "member ", 7) != 0) {
 			free(lines[i]);
 			continue;
@@ -420,13 +424,13 @@ ctl_print_status(const struct ctl_status *st)
 		if ((n = strlen(st->members[i].address)) > wa)
 			wa = n;
 	}
-	printf("%-*s %-8s %-7s %-7s %-8s %-*s %s\n", wn, "NAME", "STATE",
+	printf("%-*s %-9s %-7s %-7s %-8s %-*s %s\n", wn, "NAME", "STATE",
 	    "PID", "UPTIME", "RESTARTS", wa, "ADDRESS", "INFO");
 	for (i = 0; i < st->n; i++) {
 		const struct ctl_member	*m = &st->members[i];
 
 		ctl_uptime(m->uptime, up, sizeof up);
-		printf("%-*s %-8s %-7s %-7s %-8s %-*s %s\n", wn, m->name,
+		printf("%-*s %-9s %-7s %-7s %-8s %-*s %s\n", wn, m->name,
 		    m->state, m->pid, up, m->restarts, wa, m->address,
 		    m->text);
 	}
@@ -656,20 +660,77 @@ ctl_status(struct ctl *c, int argc, char **argv)
 	return (status);
 }
 
+/* Is every member RUNNING, FATAL or STOPPED: going nowhere by itself? */
+static int
+ctl_settled(const struct ctl_status *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->n; i++) {
+		if (strcmp(st->members[i].state, "RUNNING") != 0 &&
+		    strcmp(st->members[i].state, "FATAL") != 0 &&
+		    strcmp(st->members[i].state, "STOPPED") != 0)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * reload: the supervisor reads the file again and says what it changes;
+ * print that, then wait (up to -w) until the restarts it needs are done,
+ * one member at a time, and every member runs.  Exit 1 when the file was
+ * refused or the wait ran out.
+ */
 static int
 ctl_reload(struct ctl *c, int argc, char **argv)
 {
-	char	*cause = NULL;
+	struct ctl_status	 st;
+	char			*cause = NULL, **lines;
+	size_t			 nlines, i;
+	double			 deadline;
+	int			 status = 0;
 
 	if (ctl_connect(c) == -1)
 		return (ctl_error("no supervisor runs for %s", c->run_dir));
-	if (ctl_request(c, "reload", 0, NULL, NULL, NULL, &cause) != 0) {
+	if (ctl_request(c, "reload", 0, NULL, &lines, &nlines, &cause) != 0) {
 		ctl_error("reload: %s", cause);
 		free(cause);
 		return (1);
 	}
 	printf("reloaded %s\n", c->conf_abs);
-	return (0);
+	for (i = 0; i < nlines; i++) {
+		if (strncmp(lines[i], "changed ", 8) == 0)
+			printf("  %s\n", lines[i] + 8);
+		free(lines[i]);
+	}
+	if (nlines == 0)
+		printf("  nothing changed\n");
+	free(lines);
+	fflush(stdout);
+
+	deadline = ctl_now() + c->wait;
+	for (;;) {
+		if (ctl_get_status(c, 0, NULL, &st, &cause) != 0) {
+			ctl_error("reload: %s", cause);
+			free(cause);
+			return (1);
+		}
+		if (st.reloading == 0 && ctl_settled(&st))
+			break;
+		if (ctl_now() >= deadline) {
+			ctl_error("reload: gave up waiting after %gs (%d "
+			    "restarts still to do)", c->wait, st.reloading);
+			status = 1;
+			break;
+		}
+		ctl_status_free(&st);
+		usleep(CTL_POLL_INTERVAL);
+	}
+	ctl_print_status(&st);
+	if (status == 0 && !ctl_all_in(&st, "RUNNING", "STOPPED"))
+		status = 1;
+	ctl_status_free(&st);
+	return (status);
 }
 
 /* Longest client id a member takes (IAMAT's cap). */

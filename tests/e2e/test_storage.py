@@ -428,6 +428,21 @@ class FullDisk(HerdTestCase):
         m.wait_log(r"disconnected \(update not committed\)")
         # Still serving, from what it kept.
         self.assertTrue(m.ask(b"WHATSAT kept 1 0\n").startswith(kept))
+        # Failing commit after failing commit is logged about once a
+        # second, with a count of the lines left out.
+        start = time.monotonic()
+        tries = 0
+        while time.monotonic() - start < 2.5:
+            try:
+                m.ask(b"IAMAT %s-%d +1+1 6\n" % (b"z" * 200, tries), 5)
+            except OSError:
+                pass
+            tries += 1
+        rolled = re.findall(r"rolled back\)(: (\d+) more like this)?",
+                            m.log())
+        self.assertGreater(tries, 20)
+        self.assertLessEqual(len(rolled), 6, "rolled-back lines logged")
+        m.wait_log(r"rolled back\): \d+ more like this in the last seconds")
         # Every acknowledged update is in the database, and only those.
         self.assertEqual(m.sqlite("select count(*) from locations where "
                                   "client_id like 'yyy%'").strip(),
@@ -466,6 +481,46 @@ class LostDatabase(HerdTestCase):
         # And from then on this is the database it expects.
         m.stop()
         m.start()
+
+    def test_run_dir_removed(self):
+        # run_dir is emptied at each boot: the guard's record is kept
+        # with the data, so a database lost after a reboot is still
+        # noticed.
+        m = self.herd["Alpha"]
+        self.assertRegex(m.ask(b"IAMAT kept +1+1 5\n"), rb"^AT Alpha ")
+        m.stop()
+        run_dir = os.path.join(self.herd.dir, "var", "run")
+        shutil.rmtree(run_dir)
+        self.assertTrue(os.path.exists(m.db + "-id"))
+        m.start()
+        m.stop()
+        shutil.rmtree(run_dir)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(m.db + suffix):
+                os.unlink(m.db + suffix)
+        m.start(wait=False)
+        self.assertEqual(m.wait_exit(), EXIT_CONFIG)
+        self.assertIn("is missing, but this member had a database there",
+                      m.log())
+
+    def test_record_in_run_dir_moves(self):
+        # A record an older herd-server left in run_dir alone is taken
+        # into data_dir at the next start.
+        m = self.herd["Alpha"]
+        m.ask(b"IAMAT kept +1+1 5\n")
+        m.stop()
+        run_mark = os.path.join(self.herd.dir, "var", "run", "Alpha.db-id")
+        with open(m.db + "-id") as f:
+            ident = f.read()
+        os.rename(m.db + "-id", run_mark)
+        m.start()
+        with open(m.db + "-id") as f:
+            self.assertEqual(f.read(), ident)
+        m.stop()
+        shutil.rmtree(os.path.join(self.herd.dir, "var", "run"))
+        os.unlink(m.db)
+        m.start(wait=False)
+        self.assertEqual(m.wait_exit(), EXIT_CONFIG)
 
     def test_database_replaced(self):
         m = self.herd["Alpha"]

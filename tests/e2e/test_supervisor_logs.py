@@ -269,20 +269,43 @@ class Reload(SupervisorTestCase):
         self.herd.ctl("reload", check=0)
         self.assertEqual(self.pids(), before)
 
-        # Gamma added with a link to Alpha, Beta removed: Alpha's links
-        # changed, so Alpha restarts; Gamma starts; Beta stops.
+        # Gamma added with a link to Alpha, Beta removed: Alpha applies
+        # its new links live (SIGHUP); Gamma starts; Beta stops.
         self.write(("Alpha", "Gamma"), (("Alpha", "Gamma"),))
-        self.herd.ctl("reload", check=0)
-        self.herd.wait_state("Gamma", "RUNNING")
-        wait_for(lambda: "Beta" not in self.pids(), 30, "Beta gone")
-        self.herd.wait_state("Alpha", "RUNNING")
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Beta: removed", out.stdout)
+        self.assertIn("Gamma: added", out.stdout)
+        self.assertIn("Alpha: applied live (member Beta, link Alpha Beta, "
+                      "member Gamma, link Alpha Gamma changed)", out.stdout)
+        # reload returns once the herd runs the new file.
         after = self.pids()
-        self.assertNotEqual(after["Alpha"], before["Alpha"])
+        self.assertEqual(sorted(after), ["Alpha", "Gamma"])
+        self.assertEqual(after["Alpha"], before["Alpha"])
         self.assertFalse(alive(int(before["Beta"])))
         self.assertRegex(self.herd.log(), r"Beta is no longer in")
+        wait_for(lambda: "notice: reloaded" in self.herd.log("Alpha"), 30,
+                 "Alpha's SIGHUP")
+
+        # A setting that needs a restart: one member at a time, each
+        # once the one before runs again, each with its reason.
+        self.write(("Alpha", "Gamma"), (("Alpha", "Gamma"),),
+                   "stop_timeout 5\nmax_clients 50\n")
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Alpha: restart (max_clients changed)", out.stdout)
+        self.assertIn("Gamma: restart (max_clients changed)", out.stdout)
+        now = self.pids()
+        self.assertNotEqual(now["Alpha"], after["Alpha"])
+        self.assertNotEqual(now["Gamma"], after["Gamma"])
+        events = re.findall(r"(Alpha|Gamma)(?: restarting: max_clients "
+                            r"changed|\[\d+\] (ready))", self.herd.log())
+        self.assertEqual(events[-4:], [("Alpha", ""), ("Alpha", "ready"),
+                                       ("Gamma", ""), ("Gamma", "ready")])
+        self.assertRegex(self.herd.log(), r"reload done")
+        after = now
 
         # A member added without links restarts nobody else.
-        self.write(("Alpha", "Gamma", "Delta"), (("Alpha", "Gamma"),))
+        self.write(("Alpha", "Gamma", "Delta"), (("Alpha", "Gamma"),),
+                   "stop_timeout 5\nmax_clients 50\n")
         os.kill(self.herd.supervisor_pid(), signal.SIGHUP)
         self.herd.wait_state("Delta", "RUNNING")
         now = self.pids()
@@ -318,8 +341,9 @@ class Reload(SupervisorTestCase):
         self.herd.ctl("start", check=0)
         old = int(self.pids()["Beta"])
         self.write(("Alpha",), (), "stop_timeout 3\n")
-        self.herd.ctl("reload", check=0)
-        self.assertEqual(self.herd.status()[1]["Beta"]["state"], "STOPPING")
+        # SIGHUP: herdctl reload would wait until Beta is gone.
+        os.kill(self.herd.supervisor_pid(), signal.SIGHUP)
+        self.herd.wait_state("Beta", "STOPPING")
         self.herd.mode("Beta", "serve")
         self.write(("Alpha", "Beta"), (), "stop_timeout 3\n")
         self.herd.ctl("reload", check=0)
@@ -399,6 +423,60 @@ class Notify(SupervisorTestCase):
             blocker.close()
             while s.recv(4096) != b"STATUS=2 of 2 members running":
                 pass
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def test_member_feeds_the_watchdog(self):
+        # WATCHDOG_USEC asks for WATCHDOG=1 at least that often: the
+        # member sends it from its loop at half the interval.
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path,
+                   WATCHDOG_USEC="400000")
+        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
+                             stdin=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        try:
+            msgs = [s.recv(4096) for _ in range(5)]
+            self.assertEqual(msgs[0], b"READY=1")
+            self.assertEqual(msgs[1:], [b"WATCHDOG=1"] * 4)
+            # A stopped loop feeds nothing.
+            p.send_signal(signal.SIGSTOP)
+            s.settimeout(0.2)
+            while True:
+                try:
+                    s.recv(4096)
+                except socket.timeout:
+                    break
+            s.settimeout(1)
+            with self.assertRaises(socket.timeout):
+                s.recv(4096)
+            p.send_signal(signal.SIGCONT)
+            s.settimeout(60)
+            self.assertEqual(s.recv(4096), b"WATCHDOG=1")
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def test_watchdog_for_another_process(self):
+        # WATCHDOG_PID names the process systemd watches: not this one.
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path,
+                   WATCHDOG_USEC="100000", WATCHDOG_PID="1")
+        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
+                             stdin=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        try:
+            self.assertEqual(s.recv(4096), b"READY=1")
+            s.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                s.recv(4096)
             p.send_signal(signal.SIGTERM)
             self.assertEqual(p.wait(60), 0)
         finally:

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "topology.h"
 #include "unit.h"
 
@@ -203,6 +204,40 @@ test_fsync(void)
 	    "everysec)");
 	check_error(MEMBERS "fsync\n",
 	    "/etc/herd/herd.conf:3: fsync takes 1 argument, not 0");
+}
+
+/* log_level, log_client_data and liveness_timeout, and their defaults. */
+static void
+test_operations(void)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse(MEMBERS, &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->log_level, LOG_LEVEL_INFO);
+	CU_ASSERT_EQUAL(t->log_client_data, 1);
+	CU_ASSERT_EQUAL(t->liveness_timeout, 30);
+	topology_free(t);
+	t = parse(MEMBERS "log_level notice\nlog_client_data no\n"
+	    "liveness_timeout 0\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->log_level, LOG_LEVEL_NOTICE);
+	CU_ASSERT_EQUAL(t->log_client_data, 0);
+	CU_ASSERT_EQUAL(t->liveness_timeout, 0);
+	topology_free(t);
+	t = parse(MEMBERS "log_level error\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->log_level, LOG_LEVEL_ERROR);
+	topology_free(t);
+	check_error(MEMBERS "log_level verbose\n",
+	    "/etc/herd/herd.conf:3: unknown log_level 'verbose' (want error, "
+	    "warning, notice, info or debug)");
+	check_error(MEMBERS "log_client_data 0\n",
+	    "/etc/herd/herd.conf:3: log_client_data: want yes or no, not '0'");
+	check_error(MEMBERS "liveness_timeout soon\n",
+	    "/etc/herd/herd.conf:3: liveness_timeout: bad time 'soon' "
+	    "(seconds, fractions allowed)");
 }
 
 /* The supervisor's own directives. */
@@ -409,6 +444,7 @@ suite_topology(void)
 	    { "example", test_example },
 	    { "defaults", test_defaults },
 	    { "fsync", test_fsync },
+	    { "operations", test_operations },
 	    { "local", test_local },
 	    { "maxima", test_maxima },
 	    { "skew", test_skew },
