@@ -38,6 +38,7 @@
 #include "admin.h"
 #include "compat.h"
 #include "log.h"
+#include "report.h"
 #include "server.h"
 #include "unixsock.h"
 #include "xmalloc.h"
@@ -57,6 +58,8 @@ static const struct admin_verb {
 	admin_fn	*fn;
 } admin_verbs[] = {
 	{ "ping", 0, 0, admin_ping },
+	{ "metrics", 0, 0, report_admin_metrics },
+	{ "links", 0, 0, report_admin_links },
 };
 
 /* One connection; it is its own request, since it runs one at a time. */

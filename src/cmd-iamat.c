@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "location.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "reply.h"
 #include "server.h"
@@ -57,6 +58,7 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 		cmd_invalid(ctx, why);
 		return;
 	}
+	metrics.commands[METRICS_IAMAT]++;
 	tstamp_diff(&ctx->received, &in.time, diff, sizeof diff);
 
 	f[0] = in.client_id;

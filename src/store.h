@@ -57,5 +57,8 @@ int		 store_scan(struct store *, uint64_t, unsigned, store_scan_cb,
 		     void *, char **);
 int		 store_peer_get(struct store *, struct store_peer *, char **);
 void		 store_peer_put(struct store *, const struct store_peer *);
+int		 store_pending(struct store *, uint64_t, uint64_t,
+		     const char *, uint64_t *, uint64_t *, char **);
+int		 store_count(struct store *, uint64_t *, char **);
 
 #endif

@@ -398,6 +398,10 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	free(lpath);
+	if (http_open(&cause) != 0) {
+		control_close();
+		goto fail;
+	}
 
 	for (i = 0; i < sizeof sv_signals / sizeof sv_signals[0]; i++) {
 		sv_signals[i] = evsignal_new(sv->base, sv_signal_numbers[i],
@@ -430,6 +434,7 @@ main(int argc, char **argv)
 		event_free(sv_signals[i]);
 	capture_drain_all();
 	svlog_info(NULL, "stopped");
+	http_close();
 	control_close();
 	while ((m = TAILQ_FIRST(&sv->members)) != NULL)
 		member_free(m);

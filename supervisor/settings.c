@@ -27,6 +27,7 @@
 static const char *settings_own[] = {
 	"restart_delay_min", "restart_delay_max", "stop_timeout",
 	"log_max_size", "log_keep", "log_dir", "run_dir", "control_group",
+	"http_listen",
 };
 
 /*
@@ -84,6 +85,8 @@ settings_concern(const struct topology *t, const char *name, char **w,
 	if (strcmp(w[0], "member") == 0 && n > 1)
 		return (strcmp(w[1], name) == 0 ||
 		    settings_linked(t, name, w[1]));
+	if (strcmp(w[0], "metrics_listen") == 0 && n > 1)
+		return (strcmp(w[1], name) == 0);
 	if (strcmp(w[0], "link") == 0 && n > 2)
 		return (strcmp(w[1], name) == 0 || strcmp(w[2], name) == 0);
 	return (1);

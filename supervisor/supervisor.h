@@ -137,6 +137,10 @@ void		 svlog_error(struct member *, const char *, ...)
 int		 control_open(const char *, char **);
 void		 control_close(void);
 
+/* http.c */
+int		 http_open(char **);
+void		 http_close(void);
+
 /* reload.c */
 int		 reload_select(const struct topology *, char **, int,
 		    int *, char **);
