@@ -129,6 +129,7 @@ cmd_whatsat_synced(void *arg, int ok)
 		return;
 	}
 
+	metrics.commands[METRICS_WHATSAT]++;	/* a "? " counts as invalid */
 	at = location_at_line(&l);
 	reply_printf(r, "%s\n", at);
 	free(at);
@@ -167,7 +168,6 @@ cmd_whatsat_exec(struct cmd_ctx *ctx)
 		cmd_invalid(ctx, why);
 		return;
 	}
-	metrics.commands[METRICS_WHATSAT]++;
 	w = xcalloc(1, sizeof *w);
 	clock_gettime(CLOCK_MONOTONIC, &w->start);
 	w->srv = ctx->srv;

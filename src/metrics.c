@@ -157,7 +157,8 @@ metrics_format(struct evbuffer *out)
 	size_t	i, j;
 
 	promtext_family(out, "herd_commands_total", "counter",
-	    "Client command lines run, by command (invalid: answered '?').");
+	    "Client command lines answered, by command (invalid: every line "
+	    "answered '?', a WHATSAT of an unknown client too).");
 	for (i = 0; i < METRICS_NCOMMANDS; i++) {
 		snprintf(labels, sizeof labels, "command=\"%s\"",
 		    metrics_commands[i]);
