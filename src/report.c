@@ -40,6 +40,7 @@
 
 /* A link's lag, and what it was counted at. */
 struct report_lag {
+	const char	*peer;
 	uint64_t	acked;
 	uint64_t	resend;
 	uint64_t	committed;
@@ -76,8 +77,8 @@ report_lag(struct server *srv, size_t i, const struct peer_info *pi,
 		report_nlags = i + 1;
 	}
 	l = &report_lags[i];
-	if (!l->valid || l->acked != pi->acked || l->resend != pi->resend ||
-	    l->committed != committed) {
+	if (!l->valid || l->peer != pi->name || l->acked != pi->acked ||
+	    l->resend != pi->resend || l->committed != committed) {
 		if (store_pending(srv->store, pi->acked, pi->resend, pi->name,
 		    &l->count, &first, &cause) != 0) {
 			log_errorx("links: %s", cause);
@@ -86,6 +87,7 @@ report_lag(struct server *srv, size_t i, const struct peer_info *pi,
 			return (-1);
 		}
 		l->since = l->count != 0 ? metrics_change_time(first) : 0;
+		l->peer = pi->name;
 		l->acked = pi->acked;
 		l->resend = pi->resend;
 		l->committed = committed;

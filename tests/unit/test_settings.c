@@ -89,6 +89,12 @@ test_restarts(void)
 	/* A herd-wide directive restarts everyone, even one unknown here. */
 	CU_ASSERT_TRUE(restarts(HERD, HERD "max_line 1024\n", "C"));
 	CU_ASSERT_TRUE(restarts(HERD, HERD "data_dir /srv\n", "A"));
+	/* http_listen is the supervisor's; metrics_listen its member's. */
+	CU_ASSERT_FALSE(restarts(HERD, HERD "http_listen 127.0.0.1:9\n", "A"));
+	CU_ASSERT_TRUE(restarts(HERD, HERD "metrics_listen B 127.0.0.1:9\n",
+	    "B"));
+	CU_ASSERT_FALSE(restarts(HERD, HERD "metrics_listen B 127.0.0.1:9\n",
+	    "A"));
 }
 
 void
