@@ -178,7 +178,8 @@ metrics_format(struct evbuffer *out)
 		}
 	}
 	promtext_family(out, "herd_commit_seconds", "histogram",
-	    "Time a batch of writes took to commit, sync included.");
+	    "Time a batch of writes took to commit, its sync included "
+	    "(fsync always).");
 	promtext_histogram(out, "herd_commit_seconds", NULL, metrics_bounds,
 	    metrics.commit.bucket, METRICS_NBUCKETS, metrics.commit.sum);
 

@@ -427,6 +427,27 @@ class ExampleHerd(SupervisorTestCase):
         self.assertEqual(self.herd.status()[0], 0)
 
 
+class AddressTaken(SupervisorTestCase):
+    """A supervisor that cannot have its http_listen address does not
+    start, and says why."""
+
+    names = ("Alpha",)
+
+    def test_http_listen_taken(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            port = s.getsockname()[1]
+            with open(self.herd.conf, "a") as f:
+                f.write("http_listen 127.0.0.1:%d\n" % port)
+            out = self.herd.ctl("start")
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn("127.0.0.1:%d: Address already in use" % port,
+                          out.stderr)
+            self.assertIsNone(self.herd.supervisor_pid())
+            self.assertEqual(self.herd.processes(), [])
+
+
 class MemberMetrics(HerdTestCase):
     """A member without a supervisor serves its own /metrics on the
     address its metrics_listen line gives."""
