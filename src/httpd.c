@@ -63,6 +63,9 @@ httpd_reply(struct evhttp_request *req, int code, const char *ctype,
 	case HTTP_BADREQUEST:
 		reason = "Bad Request";
 		break;
+	case HTTP_SERVUNAVAIL:
+		reason = "Service Unavailable";
+		break;
 	default:
 		reason = "Error";
 		break;

@@ -35,6 +35,12 @@
 #include "xmalloc.h"
 
 #define HTTP_ASK_TIMEOUT	1.0	/* seconds for a member's answer */
+/*
+ * Requests waiting for members at once; more are answered 503 at once,
+ * so that a flood of scrapes cannot take the descriptors that restarting
+ * members needs.
+ */
+#define HTTP_MAX_PENDING	16
 
 extern const char page_html[];
 
@@ -58,6 +64,7 @@ struct http_pending {
 };
 static TAILQ_HEAD(, http_pending) http_pendings =
     TAILQ_HEAD_INITIALIZER(http_pendings);
+static size_t		 http_npending;
 
 static struct httpd	*http_server;
 static double		 http_started;	/* POSIX time */
@@ -76,6 +83,7 @@ http_pending_free(struct http_pending *p)
 	size_t	i;
 
 	TAILQ_REMOVE(&http_pendings, p, entry);
+	http_npending--;
 	for (i = 0; i < p->n; i++) {
 		if (p->parts[i].ask != NULL)
 			ask_cancel(p->parts[i].ask);
@@ -440,6 +448,12 @@ http_gather(struct evhttp_request *req, int json)
 	struct member		*m;
 	size_t			 i, n = 0;
 
+	if (http_npending >= HTTP_MAX_PENDING) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+		httpd_reply(req, HTTP_SERVUNAVAIL, NULL, NULL);
+		return;
+	}
 	p = xcalloc(1, sizeof *p);
 	p->req = req;
 	p->json = json;
@@ -447,6 +461,7 @@ http_gather(struct evhttp_request *req, int json)
 		n++;
 	p->parts = xcalloc(n + 1, sizeof *p->parts);
 	TAILQ_INSERT_TAIL(&http_pendings, p, entry);
+	http_npending++;
 	TAILQ_FOREACH(m, &sv->members, entry) {
 		if (m->state != MEMBER_RUNNING)
 			continue;

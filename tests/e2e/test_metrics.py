@@ -19,6 +19,7 @@ import time
 import unittest
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from herdtest import (HerdTestCase, SupervisorTestCase, free_port, main,
                       wait_for)
@@ -422,6 +423,20 @@ class ExampleHerd(SupervisorTestCase):
                 rest = b""
             self.assertRegex(rest, rb"^(HTTP/1\.[01] 4\d\d |$)")
             s.close()
+        # A flood of scrapes while a member keeps them waiting (stopped):
+        # beyond what the supervisor serves at once, 503 at once.
+        welsh = self.pid("Welsh")
+        os.kill(welsh, signal.SIGSTOP)
+        self.stopped.append(welsh)
+        with ThreadPoolExecutor(48) as pool:
+            codes = list(pool.map(lambda i: http(self.port, "/metrics" if
+                                                 i % 2 else "/status.json",
+                                                 timeout=30)[0], range(48)))
+        self.assertEqual(set(codes), {200, 503}, codes)
+        self.assertGreaterEqual(codes.count(200), 16)
+        os.kill(welsh, signal.SIGCONT)
+        self.stopped.remove(welsh)
+        self.assertEqual(http(self.port, "/metrics")[0], 200)
         # Nothing lasting: the descriptors are back where they were.
         wait_for(lambda: fds() == before, 30, "descriptors to be back")
         self.assertEqual(self.herd.status()[0], 0)
