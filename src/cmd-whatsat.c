@@ -124,6 +124,7 @@ cmd_whatsat_synced(void *arg, int ok)
 		return;
 	}
 	if (found == 0) {
+		metrics.commands[METRICS_INVALID]++;
 		cmd_invalid_reply(r, w->line, w->len, "unknown client");
 		cmd_whatsat_free(w);
 		return;

@@ -30,7 +30,6 @@ void
 cmd_invalid_reply(struct reply *r, const char *line, size_t len,
     const char *why)
 {
-	metrics.commands[METRICS_INVALID]++;
 	log_info("%s: invalid command: %s", reply_name(r), why);
 	reply_add(r, "? ", 2);
 	reply_add(r, line, len);
@@ -42,6 +41,7 @@ cmd_invalid_reply(struct reply *r, const char *line, size_t len,
 void
 cmd_invalid(struct cmd_ctx *ctx, const char *why)
 {
+	metrics.commands[METRICS_INVALID]++;
 	cmd_invalid_reply(reply_new(client_replies(ctx->c)), ctx->line, ctx->len, why);
 }
 

@@ -158,7 +158,7 @@ metrics_format(struct evbuffer *out)
 
 	promtext_family(out, "herd_commands_total", "counter",
 	    "Client command lines answered, by command (invalid: every line "
-	    "answered '?', a WHATSAT of an unknown client too).");
+	    "answered '?' but a refused peer handshake).");
 	for (i = 0; i < METRICS_NCOMMANDS; i++) {
 		snprintf(labels, sizeof labels, "command=\"%s\"",
 		    metrics_commands[i]);
