@@ -40,6 +40,7 @@
 #include "compat.h"
 #include "forget.h"
 #include "log.h"
+#include "report.h"
 #include "server.h"
 #include "unixsock.h"
 #include "xmalloc.h"
@@ -61,6 +62,8 @@ static const struct admin_verb {
 	{ "ping", 0, 0, admin_ping },
 	{ "forget", 1, -1, forget_request },
 	{ "forgotten", 1, -1, forget_query },
+	{ "metrics", 0, 0, report_admin_metrics },
+	{ "links", 0, 0, report_admin_links },
 };
 
 /* One connection; it is its own request, since it runs one at a time. */

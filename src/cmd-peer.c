@@ -47,7 +47,9 @@ static void
 cmd_peer_refuse(struct cmd_ctx *ctx, const char *why)
 {
 	log_warnx("%s: peer handshake refused: %s", client_name(ctx->c), why);
-	cmd_invalid(ctx, why);
+	/* Not a client's invalid command (a peer dialling as we do, say). */
+	cmd_invalid_reply(reply_new(client_replies(ctx->c)), ctx->line,
+	    ctx->len, why);
 }
 
 static void

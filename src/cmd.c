@@ -13,6 +13,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "reply.h"
 
@@ -40,6 +41,7 @@ cmd_invalid_reply(struct reply *r, const char *line, size_t len,
 void
 cmd_invalid(struct cmd_ctx *ctx, const char *why)
 {
+	metrics.commands[METRICS_INVALID]++;
 	cmd_invalid_reply(reply_new(client_replies(ctx->c)), ctx->line, ctx->len, why);
 }
 

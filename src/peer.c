@@ -1278,3 +1278,24 @@ peer_attach(struct peer *p, struct bufferevent *bev, const char *peer_db)
 	 */
 	bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
+
+/* How many links this member has (ps may be NULL: none yet). */
+size_t
+peers_count(const struct peers *ps)
+{
+	return (ps == NULL ? 0 : ps->n);
+}
+
+/* Where link i (below peers_count) stands. */
+void
+peers_info(const struct peers *ps, size_t i, struct peer_info *pi)
+{
+	const struct peer	*p = ps->list[i];
+
+	pi->name = peer_name(p);
+	pi->state = p->state == PEER_UP ? "up" : p->state == PEER_DOWN ?
+	    "down" : "dialling";
+	pi->since = p->row.since;
+	pi->acked = p->acked;
+	pi->resend = p->resend;
+}

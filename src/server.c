@@ -18,6 +18,7 @@
 #include "client.h"
 #include "log.h"
 #include "logredact.h"
+#include "report.h"
 #include "peer.h"
 #include "notify.h"
 #include "places.h"
@@ -257,6 +258,7 @@ static void
 server_unlisten(struct server *srv)
 {
 	admin_close();
+	report_close();
 	if (srv->accept_retry != NULL) {
 		event_free(srv->accept_retry);
 		srv->accept_retry = NULL;
@@ -371,7 +373,7 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 		status = 1;
 		goto out;
 	}
-	if (admin_open(&srv, &cause) != 0) {
+	if (admin_open(&srv, &cause) != 0 || report_open(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
 	}

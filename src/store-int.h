@@ -82,6 +82,7 @@ struct store_batch {
 	int			 replaced;	/* result: the file is not ours */
 	uint64_t		 seq;		/* result: last number used */
 	char			*error;		/* result, when not ok */
+	double			 seconds;	/* result: its commit took */
 };
 
 /* The writer thread and its own connection to the database. */

@@ -714,6 +714,7 @@ store_writer_main(void *arg)
 {
 	struct store_writer	*w = arg;
 	struct store_batch	*b;
+	struct timespec		 t0, t1;
 	char			 c = 1;
 
 	store_writer_settle();
@@ -740,9 +741,13 @@ store_writer_main(void *arg)
 		w->todo = NULL;
 		pthread_mutex_unlock(&w->lock);
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		store_writer_run(w, b);
 		if (b->ok && b->nops != 0)
 			store_writer_committed(w);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		b->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
 		pthread_mutex_lock(&w->lock);
 		w->done = b;

@@ -60,6 +60,7 @@
 #include "compat.h"
 #include "log.h"
 #include "logredact.h"
+#include "metrics.h"
 #include "proto.h"
 #include "retain.h"
 #include "schema.h"
@@ -602,6 +603,7 @@ store_open(struct event_base *base, const char *path, const char *mark,
 	    EV_READ | EV_PERSIST, store_done_cb, s)) == NULL)
 		fatalx("event_new failed");
 	event_add(s->done_ev, NULL);
+	metrics_committed(s->committed);	/* older changes: from now */
 	return (s);
 
 fail:
@@ -659,8 +661,11 @@ store_finish(struct store *s, struct store_batch *b)
 		fatalx("%s: %u writes in flight are not acknowledged; exiting "
 		    "so that a restart finds what is really at that path",
 		    b->error, b->nops);
+	if (b->nops != 0)
+		metrics_observe(&metrics.commit, b->seconds);
 	if (b->ok) {
 		s->committed = b->seq;
+		metrics_committed(b->seq);
 		if (b->nops != 0)
 			log_debug("%s: committed %u updates in %u writes, "
 			    "change %" PRIu64, s->path, b->nupdates, b->nops,
@@ -694,6 +699,8 @@ store_finish(struct store *s, struct store_batch *b)
 		    op->l.server_id, op->via ? op->via : "a client",
 		    op->applied ? "stored" : op->held ? "erased, held back" :
 		    b->ok ? "not newer, ignored" : "lost");
+		metrics.updates[op->via != NULL][op->applied ? METRICS_STORED :
+		    b->ok ? METRICS_NOT_NEWER : METRICS_FAILED]++;
 		if (s->applied != NULL)
 			s->applied(s->hook_arg, op->via, &op->l, op->applied);
 	}
@@ -1211,4 +1218,57 @@ store_forgotten(struct store *s, const char *client_id, size_t len,
 			*origin = xstrdup(o ? o : "");
 	}
 	return (store_lookup_end(s, s->forgotten, r, cause));
+}
+
+/*
+ * What peer still needs of this member's committed changes above after:
+ * the rows that its link sends (none that came from that peer or that it
+ * received first, but everything up to resend).  Sets *count and *first,
+ * the lowest such change number (0 when none).  The rows are read by the
+ * change sequence's index, so the cost is that of the rows it lacks.
+ * Returns 0, or -1 and *cause.
+ */
+int
+store_pending(struct store *s, uint64_t after, uint64_t resend,
+    const char *peer, uint64_t *count, uint64_t *first, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*), ifnull(min(seq), 0) "
+	    "FROM locations WHERE seq > ?1 AND (seq <= ?2 OR ((via IS NULL OR "
+	    "via <> ?3) AND server_id <> ?3))", -1, &st, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)resend);
+	sqlite3_bind_text(st, 3, peer, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*count = (uint64_t)sqlite3_column_int64(st, 0);
+		*first = (uint64_t)sqlite3_column_int64(st, 1);
+	} else
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return (r == SQLITE_ROW ? 0 : -1);
+}
+
+/* How many rows the locations table holds.  Returns 0, or -1 and *cause. */
+int
+store_count(struct store *s, uint64_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM locations", -1,
+	    &st, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return (r == SQLITE_ROW ? 0 : -1);
 }

@@ -72,5 +72,8 @@ int		 store_forgotten(struct store *, const char *, size_t, char *,
 int		 store_peer_get(struct store *, struct store_peer *, char **);
 void		 store_peer_put(struct store *, const struct store_peer *);
 void		 store_peer_del(struct store *, const char *);
+int		 store_pending(struct store *, uint64_t, uint64_t,
+		     const char *, uint64_t *, uint64_t *, char **);
+int		 store_count(struct store *, uint64_t *, char **);
 
 #endif

@@ -48,6 +48,10 @@ struct directive {
 
 static int	dir_member(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_http(struct topo_parser *, const struct directive *,
+		    char **, int);
+static int	dir_metrics(struct topo_parser *, const struct directive *,
+		    char **, int);
 static int	dir_link(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_path(struct topo_parser *, const struct directive *,
@@ -80,6 +84,8 @@ static int	dir_log_level(struct topo_parser *, const struct directive *,
 static const struct directive directives[] = {
 	{ "member", 2, dir_member, 0, 0, 0 },
 	{ "link", 2, dir_link, 0, 0, 0 },
+	{ "http_listen", 1, dir_http, 0, 0, 0 },
+	{ "metrics_listen", 2, dir_metrics, 0, 0, 0 },
 	{ "data_dir", 1, dir_path, F(data_dir), 0, 0 },
 	{ "log_dir", 1, dir_path, F(log_dir), 0, 0 },
 	{ "run_dir", 1, dir_path, F(run_dir), 0, 0 },
@@ -333,6 +339,44 @@ dir_link(struct topo_parser *p, const struct directive *d, char **argv,
 	t->links = xreallocarray(t->links, t->nlinks + 1, sizeof l);
 	t->links[t->nlinks++] = l;
 	return (0);
+}
+
+/* Parse an HTTP listen address into a. */
+static int
+topo_addr(struct topo_parser *p, const char *s, struct topo_addr *a)
+{
+	struct topo_member	m;
+
+	memset(&m, 0, sizeof m);
+	if (parse_address(s, &m) != 0)
+		return (topo_error(p, "bad address '%s' (want IPV4:PORT or "
+		    "[IPV6]:PORT)", s));
+	free(a->text);
+	a->text = xstrdup(s);
+	a->sa = m.sa;
+	a->salen = m.salen;
+	return (0);
+}
+
+/* http_listen ADDRESS: the supervisor's metrics and status page. */
+static int
+dir_http(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	return (topo_addr(p, argv[0], &p->t->http_listen));
+}
+
+/* metrics_listen NAME ADDRESS: a member serves its own /metrics. */
+static int
+dir_metrics(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	size_t	i;
+
+	if (find_member(p->t, argv[0], &i) != 0)
+		return (topo_error(p, "metrics_listen for unknown member '%s'",
+		    argv[0]));
+	return (topo_addr(p, argv[1], &p->t->members[i].metrics_listen));
 }
 
 static int
@@ -842,6 +886,7 @@ topology_free(struct topology *t)
 	for (i = 0; i < t->nmembers; i++) {
 		free(t->members[i].name);
 		free(t->members[i].address);
+		free(t->members[i].metrics_listen.text);
 	}
 	free(t->members);
 	free(t->links);
@@ -851,6 +896,7 @@ topology_free(struct topology *t)
 	free(t->log_dir);
 	free(t->run_dir);
 	free(t->herd_key_file);
+	free(t->http_listen.text);
 	free(t->places_db);
 	free(t->places_url);
 	free(t->places_key_file);

@@ -29,6 +29,13 @@ enum fsync_mode {
 	FSYNC_EVERYSEC,
 };
 
+/* An HTTP address of http_listen or metrics_listen; text NULL: none. */
+struct topo_addr {
+	char			*text;		/* as written */
+	struct sockaddr_storage	 sa;
+	socklen_t		 salen;
+};
+
 struct topo_member {
 	char			*name;
 	char			*address;	/* as written: 127.0.0.1:11645 */
@@ -37,6 +44,7 @@ struct topo_member {
 	struct sockaddr_storage	 sa;
 	socklen_t		 salen;
 	unsigned		 line;
+	struct topo_addr	 metrics_listen; /* its own /metrics */
 };
 
 struct topo_link {
@@ -59,6 +67,7 @@ struct topology {
 	char			*run_dir;
 	char			*herd_key_file;
 	char			*control_group;	/* NULL: socket mode 0600 */
+	struct topo_addr	 http_listen;	/* supervisor's HTTP server */
 
 	enum places_provider	 places_provider;
 	enum places_provider	 places_fallback; /* when Google has no key */

@@ -44,6 +44,7 @@
 #include "capture.h"
 #include "compat.h"
 #include "control.h"
+#include "http.h"
 #include "log.h"
 #include "logfile.h"
 #include "member.h"
@@ -439,6 +440,10 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	free(lpath);
+	if (http_open(sv->base, sv->conf, &cause) != 0) {
+		control_close();
+		goto fail;
+	}
 
 	for (i = 0; i < sizeof sv_signals / sizeof sv_signals[0]; i++) {
 		sv_signals[i] = evsignal_new(sv->base, sv_signal_numbers[i],
@@ -461,6 +466,7 @@ main(int argc, char **argv)
 		event_free(sv_signals[i]);
 	capture_drain_all();
 	svlog_info(NULL, "stopped");
+	http_close();
 	control_close();
 	member_free_all();
 	svlog_init(NULL, sv->pid, sv->foreground);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "herdkey.h"
+#include "linkview.h"
 #include "log.h"
 #include "progpath.h"
 #include "topology.h"
@@ -42,6 +43,7 @@
 #define CTL_IO_TIMEOUT		30000	/* ms for one reply */
 #define CTL_POLL_INTERVAL	100000	/* us between status polls */
 #define CTL_RACE_WAIT		10	/* s for a racing supervisor */
+#define CTL_MEMBER_TIMEOUT	1000	/* ms for a member's own answer */
 
 #define EXIT_NOT_RUNNING	3	/* status: some member is not running */
 #define EXIT_NO_SUPERVISOR	4	/* status: no supervisor answers */
@@ -74,6 +76,7 @@ struct ctl {
 	double			 stop_timeout;
 	double			 wait;		/* -w */
 	int			 fd;		/* control socket, or -1 */
+	int			 timeout;	/* ms for a reply; 0: default */
 	char			 buf[65536];	/* read, not yet returned */
 	size_t			 len;
 };
@@ -86,6 +89,7 @@ static int	ctl_logs(struct ctl *, int, char **);
 static int	ctl_reload(struct ctl *, int, char **);
 static int	ctl_forget(struct ctl *, int, char **);
 static int	ctl_genkey(struct ctl *, int, char **);
+static int	ctl_graph(struct ctl *, int, char **);
 
 /* A command that needs no herd.conf and no supervisor. */
 #define CTL_NOCONF	0x1
@@ -101,7 +105,8 @@ static const struct ctl_cmd {
 	{ "start", "start [member ...]", 0, -1, ctl_start, 0 },
 	{ "stop", "stop [member ...]", 0, -1, ctl_stop, 0 },
 	{ "restart", "restart [member ...]", 0, -1, ctl_restart, 0 },
-	{ "status", "status [member ...]", 0, -1, ctl_status, 0 },
+	{ "status", "status [-l] [member ...]", 0, -1, ctl_status, 0 },
+	{ "graph", "graph", 0, 0, ctl_graph, 0 },
 	{ "logs", "logs [-f] [-n lines] member|supervisor", 1, 4, ctl_logs, 0 },
 	{ "reload", "reload", 0, 0, ctl_reload, 0 },
 	{ "genkey", "genkey FILE", 1, 1, ctl_genkey, CTL_NOCONF },
@@ -167,7 +172,9 @@ ctl_connect(struct ctl *c)
 /*
  * Connect to member name's own control socket (in the topology's run_dir,
  * whether or not a supervisor runs it); it speaks the supervisor's
- * protocol, so ctl_request works on it.  Returns 0, or -1 with errno.
+ * protocol, so ctl_request works on it.  The connect does not wait for a
+ * member that accepts nothing (stopped, say).  Returns 0, or -1 with
+ * errno.
  */
 static int
 ctl_connect_member(struct ctl *c, const char *name)
@@ -180,7 +187,7 @@ ctl_connect_member(struct ctl *c, const char *name)
 		return (-1);
 	}
 	path = unixsock_member(c->topo->run_dir, name);
-	fd = unixsock_connect(path);
+	fd = unixsock_connect_nowait(path);
 	free(path);
 	if (fd == -1)
 		return (-1);
@@ -256,7 +263,8 @@ ctl_readline_timeout(struct ctl *c, int timeout)
 static char *
 ctl_readline(struct ctl *c)
 {
-	return (ctl_readline_timeout(c, CTL_IO_TIMEOUT));
+	return (ctl_readline_timeout(c, c->timeout != 0 ? c->timeout :
+	    CTL_IO_TIMEOUT));
 }
 
 /*
@@ -285,7 +293,16 @@ ctl_request(struct ctl *c, const char *verb, int argc, char **argv,
 	req = tmp;
 	for (off = 0; off < strlen(req); off += n) {
 		n = write(c->fd, req + off, strlen(req) - off);
-		if (n == -1 && errno == EINTR) {
+		if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
+			/* A member's socket does not block: wait for room. */
+			struct pollfd	pfd = { c->fd, POLLOUT, 0 };
+
+			if (errno == EAGAIN && poll(&pfd, 1, c->timeout != 0 ?
+			    c->timeout : CTL_IO_TIMEOUT) != 1) {
+				xasprintf(cause, "control socket: timed out");
+				free(req);
+				return (-1);
+			}
 			n = 0;
 			continue;
 		}
@@ -638,15 +655,93 @@ ctl_restart(struct ctl *c, int argc, char **argv)
 	return (status);
 }
 
+/*
+ * The herd's links, as each member of the topology says on its own socket
+ * (a member that does not answer within CTL_MEMBER_TIMEOUT leaves its
+ * ends unknown).  NULL when the topology could not be read.
+ */
+static struct linkview *
+ctl_links(struct ctl *c, size_t *n)
+{
+	struct ctl	 m;
+	struct linkview	*v;
+	char		**lines, *cause = NULL;
+	size_t		 i, j, nlines;
+
+	if (c->topo == NULL)
+		return (NULL);
+	v = linkview_new(c->topo, n);
+	for (i = 0; i < c->topo->nmembers; i++) {
+		memset(&m, 0, sizeof m);
+		m.topo = c->topo;
+		m.timeout = CTL_MEMBER_TIMEOUT;
+		if (ctl_connect_member(&m, c->topo->members[i].name) == -1)
+			continue;
+		lines = NULL;
+		nlines = 0;
+		if (ctl_request(&m, "links", 0, NULL, &lines, &nlines,
+		    &cause) == 0) {
+			for (j = 0; j < nlines; j++)
+				linkview_add(v, *n, c->topo->members[i].name,
+				    lines[j]);
+		} else {
+			free(cause);
+			cause = NULL;
+		}
+		for (j = 0; j < nlines; j++)
+			free(lines[j]);
+		free(lines);
+		close(m.fd);
+	}
+	return (v);
+}
+
+/* status -l: a line a link, after the members. */
+static void
+ctl_print_links(struct ctl *c)
+{
+	struct linkview	*v;
+	char		 name[160], ab[64], ba[64];
+	size_t		 i, n;
+	int		 w = 4, k;
+
+	if ((v = ctl_links(c, &n)) == NULL) {
+		printf("\nlinks unknown: the topology file cannot be read\n");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if ((k = (int)(strlen(v[i].a) + strlen(v[i].b) + 2)) > w)
+			w = k;
+	}
+	printf("\n%-*s %-8s %-16s %-16s %s\n", w, "LINK", "STATE", "LAG->",
+	    "LAG<-", "SINCE");
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "%s--%s", v[i].a, v[i].b);
+		linkview_lag(&v[i].ab, ab, sizeof ab);
+		linkview_lag(&v[i].ba, ba, sizeof ba);
+		printf("%-*s %-8s %-16s %-16s %s\n", w, name,
+		    linkview_state(&v[i]), ab, ba, linkview_since(&v[i]));
+	}
+	free(v);
+	fflush(stdout);
+}
+
 static int
 ctl_status(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_status	 st;
 	char			*cause = NULL;
-	int			 status;
+	int			 status, links = 0;
 
+	if (argc > 0 && strcmp(argv[0], "-l") == 0) {
+		links = 1;
+		argc--;
+		argv++;
+	}
 	if (ctl_connect(c) == -1) {
 		ctl_error("no supervisor runs for %s", c->run_dir);
+		if (links)
+			ctl_print_links(c);
 		return (EXIT_NO_SUPERVISOR);
 	}
 	if (ctl_get_status(c, argc, argv, &st, &cause) != 0) {
@@ -657,6 +752,8 @@ ctl_status(struct ctl *c, int argc, char **argv)
 	ctl_print_status(&st);
 	status = ctl_all_in(&st, "RUNNING", NULL) ? 0 : EXIT_NOT_RUNNING;
 	ctl_status_free(&st);
+	if (links)
+		ctl_print_links(c);
 	return (status);
 }
 
@@ -673,6 +770,45 @@ ctl_settled(const struct ctl_status *st)
 			return (0);
 	}
 	return (1);
+}
+
+/*
+ * graph: the herd as Graphviz DOT, members in the states the supervisor
+ * gives ("-" for those it does not run, or when none runs), links as
+ * their members say.
+ */
+static int
+ctl_graph(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_status	 st;
+	struct linkview		*v;
+	const char		**states;
+	char			*cause = NULL;
+	size_t			 i, j, n;
+
+	if (c->topo == NULL)
+		return (ctl_error("graph: the topology file cannot be read"));
+	memset(&st, 0, sizeof st);
+	if (ctl_connect(c) == 0 && ctl_get_status(c, 0, NULL, &st,
+	    &cause) != 0) {
+		ctl_error("status: %s", cause);
+		free(cause);
+	}
+	states = xcalloc(c->topo->nmembers, sizeof *states);
+	for (i = 0; i < c->topo->nmembers; i++) {
+		states[i] = "-";
+		for (j = 0; j < st.n; j++) {
+			if (strcmp(st.members[j].name,
+			    c->topo->members[i].name) == 0)
+				states[i] = st.members[j].state;
+		}
+	}
+	v = ctl_links(c, &n);
+	linkview_dot(stdout, c->topo, states, v, n);
+	free(v);
+	free(states);
+	ctl_status_free(&st);
+	return (fflush(stdout) == 0 ? 0 : 1);
 }
 
 /*

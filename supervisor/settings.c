@@ -32,7 +32,7 @@
 static const char *settings_own[] = {
 	"restart_delay_min", "restart_delay_max", "stop_timeout",
 	"log_max_size", "log_keep", "log_dir", "control_group",
-	"liveness_timeout",
+	"liveness_timeout", "http_listen",
 };
 
 /*
@@ -124,6 +124,8 @@ settings_concern(const struct topology *t, const char *name, char **w,
 			return (!live);
 		return (live && settings_linked(t, name, w[1]));
 	}
+	if (strcmp(w[0], "metrics_listen") == 0 && n > 1)
+		return (!live && strcmp(w[1], name) == 0);
 	if (strcmp(w[0], "link") == 0 && n > 2)
 		return (live && (strcmp(w[1], name) == 0 ||
 		    strcmp(w[2], name) == 0));

@@ -82,7 +82,7 @@ check_layer supervisor "$LAYER_SUPERVISOR" "$NOMEMBER" "$common $supervisor"
 check_layer herdctl "$LAYER_HERDCTL" "$NOLOOP|<openssl/" "$common $herdctl"
 
 # The supervisor's files, top first.
-SV_ORDER="herd-supervisor control reload member probe capture svlog logfile"
+SV_ORDER="herd-supervisor control http reload member probe ask capture svlog logfile"
 
 # check_order FILE: FILE includes no header of a supervisor file above it.
 check_order() {

@@ -25,6 +25,7 @@ main(void)
 	suite_iso6709();
 	suite_location();
 	suite_log();
+	suite_metrics();
 	suite_peerproto();
 	suite_placesjson();
 	suite_proto();

@@ -95,6 +95,12 @@ test_restarts(void)
 	/* What a member applies live, and liveness, restart nobody. */
 	CU_ASSERT_FALSE(restarts(HERD, HERD "log_level notice\n"
 	    "log_client_data no\nliveness_timeout 5\n", "A"));
+	/* http_listen is the supervisor's; metrics_listen its member's. */
+	CU_ASSERT_FALSE(restarts(HERD, HERD "http_listen 127.0.0.1:9\n", "A"));
+	CU_ASSERT_TRUE(restarts(HERD, HERD "metrics_listen B 127.0.0.1:9\n",
+	    "B"));
+	CU_ASSERT_FALSE(restarts(HERD, HERD "metrics_listen B 127.0.0.1:9\n",
+	    "A"));
 }
 
 /* Lines a member applies on SIGHUP. */

@@ -295,6 +295,30 @@ test_local(void)
 	topology_free(t);
 }
 
+/* http_listen and metrics_listen: off unless given, parsed when given. */
+static void
+test_http(void)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse(MEMBERS, &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NULL(t->http_listen.text);
+	CU_ASSERT_PTR_NULL(t->members[0].metrics_listen.text);
+	topology_free(t);
+	t = parse(MEMBERS "http_listen 127.0.0.1:9100\n"
+	    "metrics_listen B [::1]:9101\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_STRING_EQUAL(t->http_listen.text, "127.0.0.1:9100");
+	CU_ASSERT_EQUAL(t->http_listen.sa.ss_family, AF_INET);
+	CU_ASSERT_PTR_NULL(t->members[0].metrics_listen.text);
+	CU_ASSERT_STRING_EQUAL(t->members[1].metrics_listen.text,
+	    "[::1]:9101");
+	CU_ASSERT_EQUAL(t->members[1].metrics_listen.sa.ss_family, AF_INET6);
+	topology_free(t);
+}
+
 static void
 test_errors(void)
 {
@@ -322,6 +346,16 @@ test_errors(void)
 	    "is also used by member A at line 1");
 	check_error(MEMBERS "link A C\n",
 	    "/etc/herd/herd.conf:3: link to unknown member 'C'");
+	check_error(MEMBERS "http_listen localhost:9100\n",
+	    "/etc/herd/herd.conf:3: bad address 'localhost:9100' (want "
+	    "IPV4:PORT or [IPV6]:PORT)");
+	check_error(MEMBERS "metrics_listen C 127.0.0.1:9100\n",
+	    "/etc/herd/herd.conf:3: metrics_listen for unknown member 'C'");
+	check_error(MEMBERS "metrics_listen A 127.0.0.1\n",
+	    "/etc/herd/herd.conf:3: bad address '127.0.0.1' (want "
+	    "IPV4:PORT or [IPV6]:PORT)");
+	check_error(MEMBERS "metrics_listen A\n",
+	    "/etc/herd/herd.conf:3: metrics_listen takes 2 arguments, not 1");
 	check_error(MEMBERS "link A A\n",
 	    "/etc/herd/herd.conf:3: member 'A' linked to itself");
 	check_error(MEMBERS "link A B\nlink B A\n",
@@ -451,5 +485,6 @@ suite_topology(void)
 	    { "supervisor", test_supervisor },
 	    { "errors", test_errors },
 	    { "durations", test_durations },
+	    { "http", test_http },
 	    { "load_missing", test_load_missing });
 }

@@ -18,6 +18,7 @@ void	suite_geo(void);
 void	suite_iso6709(void);
 void	suite_location(void);
 void	suite_log(void);
+void	suite_metrics(void);
 void	suite_placesjson(void);
 void	suite_proto(void);
 void	suite_retain(void);
