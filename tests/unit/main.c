@@ -29,6 +29,7 @@ main(void)
 	suite_placesjson();
 	suite_proto();
 	suite_settings();
+	suite_sniff();
 	suite_store();
 	suite_store_vfs();
 	suite_topology();

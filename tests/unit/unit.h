@@ -21,6 +21,7 @@ void	suite_log(void);
 void	suite_placesjson(void);
 void	suite_proto(void);
 void	suite_settings(void);
+void	suite_sniff(void);
 void	suite_store(void);
 void	suite_store_vfs(void);
 void	suite_topology(void);
