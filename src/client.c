@@ -438,7 +438,7 @@ client_finish(struct client *c, const char *why)
 	}
 	log_info("%s: disconnected (%s)", c->name, why);
 	client_set_state(c, CLIENT_LINGER);
-	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	sockwrite_shutdown(c->bev);
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
 	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);

@@ -1,25 +1,39 @@
 /*
- * sockwrite.c: write a socket bufferevent's output now.
+ * sockwrite.c: push a connection's output now, and end its writing;
+ * right for plain and TLS connections alike.
  *
  * A bufferevent writes its output when the loop next polls, after every
  * other event of the turn and with one more epoll_ctl(2) to arm the write
  * event.  A reply, or an update on its way across the herd, need not wait
- * for that: written here, the usual one costs a single write(2), as Redis
- * writes before it sleeps.
+ * for that: on a plain socket it is written here, the usual one with a
+ * single write(2), as Redis writes before it sleeps.
+ *
+ * A TLS connection's output must go through its SSL, never straight to
+ * the descriptor (that would put the plaintext on the wire): its own
+ * bufferevent writes it, encrypted, as soon as the socket is writable.
+ * Code above this file never touches a connection's descriptor to write.
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "sockwrite.h"
 
 /*
- * Write what bev's output holds to its socket, as far as the socket takes
- * it.  A socket bufferevent freezes the start of its output against other
- * writers; it is thawed for this one write, as libevent's own write
- * callback does.  What is left, and any error, is the bufferevent's to
- * meet on its own next write (its write event must be enabled for that).
+ * Write what bev's output holds, now on a plain socket, as soon as the
+ * socket takes it on a TLS one.  On a plain socket the start of the
+ * output is frozen against other writers; it is thawed for this one
+ * write, as libevent's own write callback does.  What is left, and any
+ * error, is the bufferevent's to meet on its own next write (its write
+ * event must be enabled for that; for TLS it is enabled here).
  */
 void
 sockwrite_now(struct bufferevent *bev)
@@ -29,7 +43,30 @@ sockwrite_now(struct bufferevent *bev)
 
 	if (fd == -1 || evbuffer_get_length(out) == 0)
 		return;
+	if (bufferevent_openssl_get_ssl(bev) != NULL) {
+		bufferevent_enable(bev, EV_WRITE);
+		return;
+	}
 	evbuffer_unfreeze(out, 1);
 	(void)evbuffer_write(out, fd);
 	evbuffer_freeze(out, 1);
+}
+
+/*
+ * Send the end of bev's output (its output must be empty): a TLS
+ * connection's close_notify first, then FIN.  Reading goes on.
+ */
+void
+sockwrite_shutdown(struct bufferevent *bev)
+{
+	SSL		*ssl = bufferevent_openssl_get_ssl(bev);
+	evutil_socket_t	 fd = bufferevent_getfd(bev);
+
+	if (ssl != NULL && SSL_is_init_finished(ssl)) {
+		/* Non-blocking: the alert goes if the socket takes it. */
+		(void)SSL_shutdown(ssl);
+		ERR_clear_error();
+	}
+	if (fd != -1)
+		shutdown(fd, SHUT_WR);
 }

@@ -292,13 +292,13 @@ class HandPeer(HerdCase):
             self.key = f.read()
 
     def mac(self, key, role, hs):
-        msg = "herd/1 %s\n%s\n%s\n%s\n%s\n%s\n%s\n" % (
+        msg = "herd/2 %s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n" % (
             role, hs["dialer"], hs["listener"], hs["dn"], hs["ln"],
-            hs["ddb"], hs["ldb"])
+            hs["ddb"], hs["ldb"], hs.get("binding", "-"))
         return hmac.new(key, msg.encode(), hashlib.sha256).hexdigest()
 
     def hello(self, c, nonce="ab" * 32, db="cd" * 16, name="Beta"):
-        c.send(b"HELLO herd/1 %s Alpha %s %s\n" % (name.encode(),
+        c.send(b"HELLO herd/2 %s Alpha %s %s\n" % (name.encode(),
                                                     nonce.encode(),
                                                     db.encode()))
         line = c.read_line()
@@ -386,21 +386,21 @@ class Security(HandPeer):
     def test_refused_hellos(self):
         m = self.herd["Alpha"]
         n, db = "ab" * 32, "cd" * 16
-        for line in (b"HELLO herd/1 Gamma Alpha %s %s" % (n.encode(),
+        for line in (b"HELLO herd/2 Gamma Alpha %s %s" % (n.encode(),
                                                           db.encode()),
-                     b"HELLO herd/1 Beta Delta %s %s" % (n.encode(),
+                     b"HELLO herd/2 Beta Delta %s %s" % (n.encode(),
                                                          db.encode()),
-                     b"HELLO herd/2 Beta Alpha %s %s" % (n.encode(),
+                     b"HELLO herd/3 Beta Alpha %s %s" % (n.encode(),
                                                          db.encode()),
-                     b"HELLO herd/1 Beta Alpha short %s" % db.encode(),
+                     b"HELLO herd/2 Beta Alpha short %s" % db.encode(),
                      b"AUTH " + b"00" * 32):
             with self.subTest(line=line):
                 self.assertEqual(m.ask(line + b"\n"), b"? " + line + b"\n")
         # HELLO must open the connection.
         self.assertEqual(
-            m.ask(b"YOLO\nHELLO herd/1 Beta Alpha %s %s\n" %
+            m.ask(b"YOLO\nHELLO herd/2 Beta Alpha %s %s\n" %
                   (n.encode(), db.encode())),
-            b"? YOLO\n? HELLO herd/1 Beta Alpha %s %s\n" %
+            b"? YOLO\n? HELLO herd/2 Beta Alpha %s %s\n" %
             (n.encode(), db.encode()))
         self.assertEqual(self.rows(), "")
 

@@ -30,6 +30,7 @@ main(void)
 	suite_proto();
 	suite_settings();
 	suite_sniff();
+	suite_sockwrite();
 	suite_store();
 	suite_store_vfs();
 	suite_topology();
