@@ -20,6 +20,7 @@
 #include "places.h"
 #include "server.h"
 #include "store.h"
+#include "tls.h"
 #include "tstamp.h"
 #include "xmalloc.h"
 
@@ -134,6 +135,31 @@ server_stop(struct server *srv)
 	evtimer_add(srv->stop_ev, &tv);
 }
 
+/*
+ * SIGHUP: read the TLS certificate, key and CA files again, for the
+ * connections to come; those open keep theirs, and nothing is dropped.
+ * The rest of the configuration needs a restart.
+ */
+static void
+server_reload(struct server *srv)
+{
+	char	*cause = NULL;
+
+	if (!tls_serves_clients(srv->tls)) {
+		log_info("SIGHUP: no TLS certificate to reload; restart the "
+		    "member to change its configuration");
+		return;
+	}
+	if (tls_reload(srv->tls, &cause) != 0) {
+		log_warnx("SIGHUP: certificates not reloaded, the old ones "
+		    "stay: %s", cause);
+		free(cause);
+		return;
+	}
+	log_info("SIGHUP: TLS certificate reloaded from %s",
+	    srv->topo->tls_cert_file);
+}
+
 static void
 server_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
@@ -146,8 +172,7 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 		server_stop(srv);
 		break;
 	case SIGHUP:
-		log_info("SIGHUP ignored: restart the member to change its "
-		    "configuration");
+		server_reload(srv);
 		break;
 	}
 }
@@ -269,6 +294,16 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 		status = EXIT_CONFIG;
 		goto out;
 	}
+	{
+		const unsigned char	*key;
+		size_t			 keylen;
+
+		key = peers_key(srv.peers, &keylen);
+		if ((srv.tls = tls_new(t, key, keylen, &cause)) == NULL) {
+			status = EXIT_CONFIG;
+			goto out;
+		}
+	}
 	if (server_listen(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
@@ -300,6 +335,7 @@ out:
 	peers_free(srv.peers);
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	tls_free(srv.tls);
 	log_set_gather(NULL);
 	event_free(server_log_ev);
 	event_base_free(srv.base);

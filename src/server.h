@@ -14,6 +14,7 @@
 struct peers;
 struct places;
 struct store;
+struct tls;
 
 struct server {
 	struct event_base		*base;
@@ -22,6 +23,7 @@ struct server {
 	struct store			*store;
 	struct places			*places;	/* NULL: no provider */
 	struct peers			*peers;
+	struct tls			*tls;
 	char				*line;		/* max_line + 2: the line
 							   being run */
 

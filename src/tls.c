@@ -438,10 +438,22 @@ tls_error(struct bufferevent *bev, char *buf, size_t len)
 			break;
 		}
 	}
-	while ((e = bufferevent_get_openssl_error(bev)) != 0)
-		last = e;
+	/*
+	 * libevent queues the SSL_get_error() code first (a small number),
+	 * then OpenSSL's own errors; the first of those says what happened.
+	 */
+	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		if (last == 0 && ERR_GET_LIB(e) != 0)
+			last = e;
+	}
 	if (last != 0) {
 		ERR_error_string_n(last, one, sizeof one);
+		snprintf(buf, len, "TLS error: %s", one);
+		return;
+	}
+	if (ssl != NULL && (e = ERR_peek_last_error()) != 0) {
+		ERR_error_string_n(e, one, sizeof one);
+		ERR_clear_error();
 		snprintf(buf, len, "TLS error: %s", one);
 		return;
 	}

@@ -279,10 +279,13 @@ class TieBreak(HerdCase):
 
 class HandPeer(HerdCase):
     """Alpha is a real member; its peers are played by the test, which
-    speaks the peer protocol by hand with the herd key."""
+    speaks the peer protocol by hand with the herd key.  Links are plain
+    here (peer_tls no), so that Python can speak them; test_tls.py has
+    the same handshake inside TLS."""
     names = ("Alpha", "Beta")
     links = (("Alpha", "Beta"),)
     start = False
+    extra = HerdCase.extra + "peer_tls no\n"
 
     def setUp(self):
         super().setUp()

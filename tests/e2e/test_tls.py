@@ -1,0 +1,400 @@
+"""Security on the wire: links over TLS 1.3 under the herd key, TLS
+clients on the same port, and what an attacker on the path can and
+cannot do.
+
+A byte relay in this file sits between two linked members, as an attacker
+on the network would: it passes the TLS handshake and then injects,
+rewrites or drops bytes.  Python's ssl has no TLS 1.3 PSK callbacks
+before 3.13, so the peer protocol inside TLS is spoken through
+`openssl s_client -psk`.
+"""
+
+import hashlib
+import hmac
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+from herdtest import HerdTestCase, free_port, main
+
+OPENSSL = shutil.which("openssl")
+PSK_IDENTITY = "herd-peer/2"
+PSK_LABEL = b"herd peer TLS 1.3 PSK v2"
+EXPORTER = "EXPORTER-herd-peer-proof"
+SUITE = "TLS_AES_128_GCM_SHA256"
+ROWS = ("select client_id, server_id, time_diff, location, client_time "
+        "from locations order by client_id")
+
+
+def wait_for(cond, timeout=60, what="condition", interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %ss waiting for %s" %
+                                 (timeout, what))
+        time.sleep(interval)
+
+
+def psk_of(key):
+    """The links' PSK, as a member derives it: HKDF-SHA256, no salt."""
+    prk = hmac.new(b"\0" * 32, key, hashlib.sha256).digest()
+    return hmac.new(prk, PSK_LABEL + b"\x01", hashlib.sha256).digest()
+
+
+class Relay:
+    """A TCP relay to target that records every byte both ways and, when
+    armed, tampers once with the next TLS application-data record from
+    the dialler to the listener: 'inject' puts a plaintext line before
+    it, 'rewrite' flips one of its bytes, 'drop' leaves it out."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.port = free_port()
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", self.port))
+        self.lsock.listen(16)
+        self.lock = threading.Lock()
+        self.captured = bytearray()
+        self.armed = None
+        self.tampered = 0
+        self.socks = []
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def arm(self, how):
+        with self.lock:
+            self.armed = how
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                a, _ = self.lsock.accept()
+            except OSError:
+                return
+            try:
+                b = socket.create_connection(self.target, 5)
+            except OSError:
+                a.close()
+                continue
+            with self.lock:
+                self.socks += [a, b]
+            threading.Thread(target=self._pump, args=(a, b, True),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(b, a, False),
+                             daemon=True).start()
+
+    def _tamper(self, rec):
+        """rec is one whole TLS record; returns what goes on instead."""
+        with self.lock:
+            how, self.armed = self.armed, None
+            if how:
+                self.tampered += 1
+        if how == "inject":
+            return b"FWD forged Beta +1.000000000 +1+1 5\n" + rec
+        if how == "rewrite":
+            i = len(rec) - 20
+            return rec[:i] + bytes([rec[i] ^ 0x01]) + rec[i + 1:]
+        if how == "drop":
+            return b""
+        return rec
+
+    def _pump(self, src, dst, forward):
+        buf = b""
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                with self.lock:
+                    self.captured += data
+                buf += data
+                out = b""
+                if buf[0] not in (0x14, 0x15, 0x16, 0x17):
+                    # Not TLS (a plain link): passed on, or injected into.
+                    if forward and self.armed == "inject":
+                        buf = self._tamper(b"") + buf
+                    out, buf = buf, b""
+                # Whole records: 5-byte header, then its length.
+                while len(buf) >= 5 and len(buf) >= 5 + int.from_bytes(
+                        buf[3:5], "big"):
+                    n = 5 + int.from_bytes(buf[3:5], "big")
+                    rec, buf = buf[:n], buf[n:]
+                    if forward and rec[0] == 0x17 and self.armed:
+                        rec = self._tamper(rec)
+                    out += rec
+                if out:
+                    dst.sendall(out)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stopped = True
+        self.lsock.close()
+        with self.lock:
+            for s in self.socks:
+                s.close()
+
+
+class TLSCase(HerdTestCase):
+    extra = "peer_retry_min 0.05\npeer_retry_max 0.5\n"
+
+    def rows(self, name):
+        return self.herd[name].sqlite(ROWS)
+
+    def link_up(self, name):
+        m = self.herd[name]
+        return (m.sqlite("select count(*) from peers where state != 'up'")
+                .strip() == "0" and
+                m.sqlite("select count(*) from peers").strip() != "0")
+
+    def key(self):
+        with open(os.path.join(self.herd.dir, "var", "herd.key"), "rb") as f:
+            return f.read()
+
+
+class Links(TLSCase):
+    """Two members, each dialling the other through a relay: whichever
+    dial wins, the link crosses a relay."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    start = False
+
+    def setUp(self):
+        super().setUp()
+        h = self.herd
+        self.to_alpha = Relay(h.ports["Alpha"])
+        self.to_beta = Relay(h.ports["Beta"])
+        self.addCleanup(self.to_alpha.stop)
+        self.addCleanup(self.to_beta.stop)
+        with open(h.conf) as f:
+            text = f.read()
+        for name, other, relay in (("Alpha", "Beta", self.to_beta),
+                                   ("Beta", "Alpha", self.to_alpha)):
+            conf = os.path.join(h.dir, "%s.conf" % name)
+            with open(conf, "w") as f:
+                f.write(text.replace("127.0.0.1:%d" % h.ports[other],
+                                     "127.0.0.1:%d" % relay.port))
+            h[name].start(conf=conf)
+
+    def captured(self):
+        return bytes(self.to_alpha.captured + self.to_beta.captured)
+
+    def wait_up(self):
+        wait_for(lambda: self.link_up("Alpha") and self.link_up("Beta"),
+                 30, "the link up at both ends")
+
+    def test_link_is_tls_and_carries_no_plaintext(self):
+        self.wait_up()
+        a, b = self.herd["Alpha"], self.herd["Beta"]
+        self.assertRegex(a.log() + b.log(),
+                         r"TLS established \(TLSv1\.3 TLS_\w+_SHA256, "
+                         r"herd PSK\)")
+        a.ask(b"IAMAT wiretapped-phone +34.068930-118.445127 1520023934.5\n")
+        wait_for(lambda: "wiretapped-phone" in self.rows("Beta"), 30,
+                 "the update at Beta")
+        cap = self.captured()
+        self.assertGreater(len(cap), 1000)
+        for secret in (b"wiretapped-phone", b"+34.068930", b"1520023934",
+                       b"UPD", b"HELLO", b"CHALLENGE", b"Alpha"):
+            self.assertNotIn(secret, cap)
+
+    def test_tampering_breaks_the_link_and_stores_nothing(self):
+        a, b = self.herd["Alpha"], self.herd["Beta"]
+        for i, how in enumerate(("inject", "rewrite", "drop")):
+            with self.subTest(how=how):
+                self.wait_up()
+                downs = (a.log() + b.log()).count("link down")
+                self.to_alpha.arm(how)
+                self.to_beta.arm(how)
+                client = b"real-%d" % i
+                a.ask(b"IAMAT %s +1+1 %d\n" % (client, 100 + i))
+                wait_for(lambda: (a.log() + b.log()).count("link down") >
+                         downs, 30, "the link to break (%s)" % how)
+                # The member that read the bad record says which peer and
+                # what TLS found.
+                self.assertRegex(
+                    a.log() + b.log(),
+                    r"peer (Alpha|Beta): TLS error: .*(bad record mac|"
+                    r"wrong version|record|decrypt|length|mac)")
+                # Nothing forged anywhere; the real update arrives once
+                # the relay passes bytes faithfully again.
+                self.to_alpha.arm(None)
+                self.to_beta.arm(None)
+                wait_for(lambda: client.decode() in self.rows("Beta"), 60,
+                         "Beta to catch up after %s" % how)
+                for n in ("Alpha", "Beta"):
+                    self.assertNotIn("forged", self.rows(n))
+                self.assertEqual(self.rows("Alpha"), self.rows("Beta"))
+        self.assertGreaterEqual(self.to_alpha.tampered +
+                                self.to_beta.tampered, 3)
+
+
+class Refusals(TLSCase):
+    """A member refuses, and says why, a link whose other side disagrees
+    about TLS or holds another key."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    start = False
+
+    def start_with(self, name, extra):
+        conf = os.path.join(self.herd.dir, "%s.conf" % name)
+        with open(self.herd.conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text + extra)
+        self.herd[name].start(conf=conf)
+
+    def test_plain_hello_to_a_tls_member(self):
+        a = self.herd["Alpha"].start()
+        hello = b"HELLO herd/2 Beta Alpha %s %s\n" % (b"ab" * 32, b"cd" * 16)
+        self.assertEqual(a.ask(hello), b"? " + hello)
+        a.wait_log(r"peer handshake refused: a plain HELLO, but this "
+                   r"member has peer_tls yes")
+
+    def test_peer_tls_disagreement(self):
+        """Alpha has peer_tls yes, Beta no: each refuses the other's
+        dial with a log line, and no link ever comes up."""
+        self.herd["Alpha"].start()
+        self.start_with("Beta", "peer_tls no\n")
+        a, b = self.herd["Alpha"], self.herd["Beta"]
+        b.wait_log(r"TLS refused: this member has peer_tls no", 30)
+        a.wait_log(r"peer Beta: TLS handshake failed: closed by the peer "
+                   r"\(does it have peer_tls no", 30)
+        a.wait_log(r"a plain HELLO, but this member has peer_tls yes", 30)
+        b.wait_log(r"peer Alpha: handshake refused by Alpha \(a plain "
+                   r"HELLO: does it have peer_tls yes", 30)
+        self.assertNotIn("link up", a.log() + b.log())
+
+    @unittest.skipUnless(OPENSSL, "no openssl command")
+    def test_tls_link_to_a_plain_member_with_a_certificate(self):
+        """peer_tls no with a certificate: the herd's PSK is refused in
+        the TLS handshake itself."""
+        d = self.herd.dir
+        subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", os.path.join(d, "m.key"), "-out",
+                        os.path.join(d, "m.crt"), "-days", "2", "-subj",
+                        "/CN=member"], check=True, capture_output=True)
+        self.start_with("Beta", "peer_tls no\ntls_cert_file m.crt\n"
+                        "tls_key_file m.key\n")
+        self.herd["Alpha"].start()
+        b = self.herd["Beta"]
+        b.wait_log(r"TLS handshake failed: a TLS link refused: this member "
+                   r"has peer_tls no", 30)
+        self.herd["Alpha"].wait_log(r"peer Beta: TLS handshake failed", 30)
+
+    def test_wrong_key(self):
+        self.herd["Alpha"].start()
+        self.start_with("Beta", "herd_key_file other.key\n")
+        a, b = self.herd["Alpha"], self.herd["Beta"]
+        for m in (a, b):
+            m.wait_log(r"TLS handshake failed", 30)
+        b.ask(b"IAMAT secret +1+1 5\n")
+        time.sleep(0.5)
+        self.assertNotIn("link up", a.log() + b.log())
+        self.assertEqual(self.rows("Alpha"), "")
+
+
+@unittest.skipUnless(OPENSSL, "no openssl command")
+class HandPeerTLS(TLSCase):
+    """Alpha is real; Beta is played through openssl s_client with the
+    PSK derived from the herd key, which proves the handshake inside
+    TLS and its binding to the TLS session."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    start = False
+
+    def setUp(self):
+        super().setUp()
+        self.herd["Alpha"].start()
+
+    def s_client(self, key):
+        p = subprocess.Popen(
+            [OPENSSL, "s_client", "-connect",
+             "127.0.0.1:%d" % self.herd.ports["Alpha"], "-tls1_3",
+             "-ciphersuites", SUITE, "-psk", psk_of(key).hex(),
+             "-psk_identity", PSK_IDENTITY, "-keymatexport", EXPORTER,
+             "-keymatexportlen", "32", "-nocommands"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL)
+        # Cleanups run last first: kill, reap, close the pipes.
+        self.addCleanup(p.stdout.close)
+        self.addCleanup(p.stdin.close)
+        self.addCleanup(p.wait)
+        self.addCleanup(p.kill)
+        binding = None
+        while binding is None:
+            line = p.stdout.readline()
+            if not line:
+                return p, None
+            m = re.match(rb"\s*Keying material: ([0-9A-Fa-f]+)", line)
+            if m:
+                binding = m.group(1).decode().lower()
+        return p, binding
+
+    def mac(self, role, hs):
+        msg = "herd/2 %s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n" % (
+            role, "Beta", "Alpha", hs["dn"], hs["ln"], hs["ddb"], hs["ldb"],
+            hs["binding"])
+        return hmac.new(self.key(), msg.encode(),
+                        hashlib.sha256).hexdigest()
+
+    def handshake(self, p, binding, proof_binding):
+        hs = {"dn": "ab" * 32, "ddb": "cd" * 16, "binding": binding}
+        p.stdin.write(b"HELLO herd/2 Beta Alpha %s %s\n" %
+                      (hs["dn"].encode(), hs["ddb"].encode()))
+        p.stdin.flush()
+        line = p.stdout.readline()
+        while not line.startswith(b"CHALLENGE"):
+            self.assertTrue(line, "s_client closed")
+            line = p.stdout.readline()
+        parts = line.split()
+        hs["ln"], hs["ldb"] = parts[1].decode(), parts[2].decode()
+        self.assertEqual(parts[3].decode(), self.mac("listener", hs))
+        hs["binding"] = proof_binding
+        p.stdin.write(b"AUTH %s\n" % self.mac("dialer", hs).encode())
+        p.stdin.flush()
+        return p.stdout.readline()
+
+    def test_handshake_inside_tls_bound_to_the_session(self):
+        key = self.key()
+        p, binding = self.s_client(key)
+        self.assertIsNotNone(binding, "s_client printed no keying material")
+        self.assertEqual(self.handshake(p, binding, binding), b"READY\n")
+        p.stdin.write(b"UPD 3 viatls Beta +1.000000000 +1+1 5\n")
+        p.stdin.flush()
+        line = p.stdout.readline()
+        while line == b"PING\n":
+            line = p.stdout.readline()
+        self.assertEqual(line, b"ACK 3\n")
+        self.assertIn("viatls|Beta|", self.rows("Alpha"))
+        p.kill()
+        # A proof made for another session (another binding) is refused.
+        q, binding2 = self.s_client(key)
+        self.assertNotEqual(binding, binding2)
+        reply = self.handshake(q, binding2, binding)
+        self.assertTrue(reply.startswith(b"? AUTH "), reply)
+        self.herd["Alpha"].wait_log(r"proof does not match the herd key")
+
+    def test_psk_of_another_key(self):
+        p, binding = self.s_client(b"not the herd key")
+        self.assertIsNone(binding)
+        self.herd["Alpha"].wait_log(r"TLS handshake failed: TLS error")
+
+
+if __name__ == "__main__":
+    main()
