@@ -9,12 +9,16 @@
  * links and the addresses of the members it links to, and every herd-wide
  * directive except those only the supervisor reads (restart delays, stop
  * timeout, log rotation), which apply at once without a restart.
+ * A running member whose lines did not change gets SIGHUP, on which it
+ * reads its TLS certificate, key and CA files again: a renewed
+ * certificate alone restarts nothing and drops no connection.
  * * What a member reads is settings.c's to say.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -191,6 +195,16 @@ reload(char **cause)
 			else if (m->state != MEMBER_STOPPING &&
 			    m->state != MEMBER_STOPPED)
 				member_start(m);
+		} else if (m->state == MEMBER_RUNNING && m->pid > 0) {
+			/*
+			 * Its settings are the same, but the files they name
+			 * may not be: a running member reads its TLS
+			 * certificate again on SIGHUP, keeping every
+			 * connection.
+			 */
+			if (kill(m->pid, SIGHUP) == -1 && errno != ESRCH)
+				svlog_info(m, "%s: SIGHUP: %s", m->name,
+				    strerror(errno));
 		}
 		free(settings);
 	}

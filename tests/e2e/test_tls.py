@@ -13,7 +13,9 @@ import hashlib
 import hmac
 import os
 import re
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -394,6 +396,213 @@ class HandPeerTLS(TLSCase):
         p, binding = self.s_client(b"not the herd key")
         self.assertIsNone(binding)
         self.herd["Alpha"].wait_log(r"TLS handshake failed: TLS error")
+
+
+def openssl(*args, cwd=None):
+    subprocess.run([OPENSSL, *args], check=True, capture_output=True,
+                   cwd=cwd)
+
+
+def make_pki(d):
+    """A throwaway CA in d, a member certificate (CN member1 and, for the
+    reload, member2) and client certificates: one the CA signed, one
+    self-signed."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt",
+            "-days", "2", "-subj", "/CN=herd test CA", cwd=d)
+    for name in ("member1", "member2", "client"):
+        openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr",
+                "-subj", "/CN=" + name, cwd=d)
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt",
+                "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                name + ".crt", "-days", "2", cwd=d)
+    openssl("req", "-x509", *ec, "-keyout", "stranger.key", "-out",
+            "stranger.crt", "-days", "2", "-subj", "/CN=stranger", cwd=d)
+
+
+class TLSClient:
+    """openssl s_client -quiet on a member's port: bytes in, bytes out."""
+
+    def __init__(self, port, *args):
+        self.p = subprocess.Popen(
+            [OPENSSL, "s_client", "-quiet", "-connect",
+             "127.0.0.1:%d" % port, *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL)
+
+    def send(self, data):
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+
+    def read(self, n, timeout=10):
+        """n bytes, or fewer if the connection ends or time is up."""
+        out = b""
+        fd = self.p.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while len(out) < n and time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                out += chunk
+        return out
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+        self.p.stdin.close()
+        self.p.stdout.close()
+
+
+def server_subject(port):
+    """The subject of the certificate a member serves now."""
+    out = subprocess.run([OPENSSL, "s_client", "-connect",
+                          "127.0.0.1:%d" % port], input=b"",
+                         capture_output=True, timeout=30).stdout
+    m = re.search(rb"subject=(.*)", out)
+    return m.group(1).decode() if m else None
+
+
+@unittest.skipUnless(OPENSSL, "no openssl command")
+class Clients(TLSCase):
+    """Alpha serves TLS clients with a certificate, on its one port."""
+    start = False
+
+    def setUp(self):
+        super().setUp()
+        make_pki(self.herd.dir)
+        shutil.copy(os.path.join(self.herd.dir, "member1.crt"),
+                    os.path.join(self.herd.dir, "member.crt"))
+        shutil.copy(os.path.join(self.herd.dir, "member1.key"),
+                    os.path.join(self.herd.dir, "member.key"))
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+        super().tearDown()
+
+    def start_alpha(self, extra=""):
+        with open(self.herd.conf, "a") as f:
+            f.write("tls_cert_file member.crt\ntls_key_file member.key\n" +
+                    extra)
+        return self.herd["Alpha"].start()
+
+    def tls(self, *args, port=None):
+        c = TLSClient(port or self.herd.ports["Alpha"], *args)
+        self.clients.append(c)
+        return c
+
+    def test_s_client_gets_exactly_what_nc_gets(self):
+        a = self.start_alpha()
+        a.ask(b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.9\n")
+        ask = b"YOLO x\nWHATSAT kiwi.cs.ucla.edu 10 0\nIAMAT bad\n"
+        plain = a.ask(ask)
+        self.assertTrue(plain.startswith(b"? YOLO x\nAT Alpha "), plain)
+        c = self.tls()
+        c.send(ask)
+        self.assertEqual(c.read(len(plain) + 1, timeout=5), plain)
+        a.wait_log(r"TLS established \(TLSv1\.3 \S+, no client "
+                   r"certificate\)")
+
+    def test_capture_of_a_tls_client(self):
+        self.start_alpha()
+        relay = Relay(self.herd.ports["Alpha"])
+        self.addCleanup(relay.stop)
+        c = self.tls(port=relay.port)
+        c.send(b"IAMAT tapped-phone +12.345678-98.765432 1520023934.9\n")
+        reply = c.read(200, timeout=5)
+        self.assertIn(b"AT Alpha ", reply)
+        self.assertIn(b"tapped-phone", reply)
+        for secret in (b"tapped-phone", b"+12.345678", b"IAMAT", b"AT Alpha"):
+            self.assertNotIn(secret, bytes(relay.captured))
+
+    def test_client_tls_required(self):
+        a = self.start_alpha("client_tls required\n")
+        try:
+            reply = a.ask(b"IAMAT plain +1+1 5\n")
+        except ConnectionResetError:
+            reply = b""
+        self.assertEqual(reply, b"")
+        a.wait_log(r"disconnected \(plain client refused: client_tls "
+                   r"required\)")
+        c = self.tls()
+        c.send(b"IAMAT viatls +1+1 5\n")
+        self.assertIn(b"AT Alpha ", c.read(100, timeout=5))
+        self.assertEqual(self.rows("Alpha").count("\n"), 1)
+
+    def test_client_certificates(self):
+        a = self.start_alpha("tls_client_ca_file ca.crt\n")
+        d = self.herd.dir
+        ok = self.tls("-cert", os.path.join(d, "client.crt"), "-key",
+                      os.path.join(d, "client.key"))
+        ok.send(b"IAMAT signed +1+1 5\n")
+        self.assertIn(b"AT Alpha ", ok.read(100, timeout=5))
+        a.wait_log(r"client certificate /CN=client")
+        for args in ((), ("-cert", os.path.join(d, "stranger.crt"), "-key",
+                          os.path.join(d, "stranger.key"))):
+            with self.subTest(args=args):
+                c = self.tls(*args)
+                c.send(b"IAMAT unsigned +1+1 5\n")
+                self.assertEqual(c.read(100, timeout=3), b"")
+        a.wait_log(r"TLS handshake failed: TLS error: .*(certificate|"
+                   r"verify)")
+        self.assertEqual(self.herd["Alpha"].sqlite(
+            "select client_id from locations"), "signed\n")
+
+    def test_reload_under_load(self):
+        """SIGHUP with a new certificate: open connections, plain and
+        TLS, go on answering through it; new ones get the new one."""
+        a = self.start_alpha()
+        port = self.herd.ports["Alpha"]
+        self.assertIn("CN = member1", server_subject(port))
+        c = self.tls()
+        plain = a.connect()
+        stop = threading.Event()
+        errors = []
+
+        def load():
+            i = 0
+            while not stop.is_set():
+                i += 1
+                plain.send(b"IAMAT load%d +1+1 %d\n" % (i, i))
+                line = plain.read_line()
+                if not line.startswith(b"AT Alpha "):
+                    errors.append(line)
+                    return
+        t = threading.Thread(target=load)
+        t.start()
+        try:
+            d = self.herd.dir
+            shutil.copy(os.path.join(d, "member2.crt"),
+                        os.path.join(d, "member.crt"))
+            shutil.copy(os.path.join(d, "member2.key"),
+                        os.path.join(d, "member.key"))
+            a.proc.send_signal(signal.SIGHUP)
+            a.wait_log(r"SIGHUP: TLS certificate reloaded")
+            c.send(b"IAMAT same-connection +1+1 5\n")
+            self.assertIn(b"AT Alpha ", c.read(100, timeout=5))
+            self.assertIn("CN = member2", server_subject(port))
+        finally:
+            stop.set()
+            t.join(30)
+        self.assertEqual(errors, [])
+        # Both connections are still there, and still answer.
+        plain.send(b"IAMAT after +1+1 5\n")
+        self.assertTrue(plain.read_line().startswith(b"AT Alpha "))
+        c.send(b"IAMAT after-tls +1+1 5\n")
+        self.assertIn(b"AT Alpha ", c.read(100, timeout=5))
+
+    def test_bad_certificate_on_reload_keeps_the_old(self):
+        a = self.start_alpha()
+        with open(os.path.join(self.herd.dir, "member.crt"), "w") as f:
+            f.write("not a certificate\n")
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait_log(r"SIGHUP: certificates not reloaded, the old ones stay")
+        self.assertIn("CN = member1",
+                      server_subject(self.herd.ports["Alpha"]))
 
 
 if __name__ == "__main__":
