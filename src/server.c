@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "admin.h"
 #include "client.h"
 #include "log.h"
 #include "peer.h"
@@ -137,27 +138,43 @@ server_stop(struct server *srv)
 
 /*
  * SIGHUP: read the TLS certificate, key and CA files again, for the
- * connections to come; those open keep theirs, and nothing is dropped.
- * The rest of the configuration needs a restart.
+ * connections to come (those open keep theirs, nothing is dropped); then
+ * read the topology file again and hand it to each module that applies
+ * some of its settings live; the others keep what they read at the
+ * start (the supervisor restarts a member when one of those changed).
+ * A file with a mistake changes nothing.
  */
 static void
 server_reload(struct server *srv)
 {
-	char	*cause = NULL;
+	struct topology			*t;
+	const struct topo_member	*me;
+	char				*cause = NULL;
 
-	if (!tls_serves_clients(srv->tls)) {
-		log_info("SIGHUP: no TLS certificate to reload; restart the "
-		    "member to change its configuration");
-		return;
+	if (tls_serves_clients(srv->tls)) {
+		if (tls_reload(srv->tls, &cause) != 0) {
+			log_warnx("SIGHUP: certificates not reloaded, the old "
+			    "ones stay: %s", cause);
+			free(cause);
+			cause = NULL;
+		} else
+			log_info("SIGHUP: TLS certificate reloaded from %s",
+			    srv->topo->tls_cert_file);
 	}
-	if (tls_reload(srv->tls, &cause) != 0) {
-		log_warnx("SIGHUP: certificates not reloaded, the old ones "
-		    "stay: %s", cause);
+	if ((t = topology_load(srv->topo->path, &cause)) == NULL) {
+		log_warnx("reload: %s; the member keeps its settings", cause);
 		free(cause);
 		return;
 	}
-	log_info("SIGHUP: TLS certificate reloaded from %s",
-	    srv->topo->tls_cert_file);
+	if ((me = topology_member(t, srv->me->name)) == NULL) {
+		log_warnx("reload: %s: no member named '%s'; the member keeps "
+		    "its settings", t->path, srv->me->name);
+		topology_free(t);
+		return;
+	}
+	/* Each module that applies settings live takes its own copy here. */
+	log_info("reloaded %s", t->path);
+	topology_free(t);
 }
 
 static void
@@ -206,6 +223,7 @@ server_listen(struct server *srv, char **cause)
 static void
 server_unlisten(struct server *srv)
 {
+	admin_close();
 	if (srv->accept_retry != NULL) {
 		event_free(srv->accept_retry);
 		srv->accept_retry = NULL;
@@ -305,6 +323,10 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 		}
 	}
 	if (server_listen(&srv, &cause) != 0) {
+		status = 1;
+		goto out;
+	}
+	if (admin_open(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
 	}

@@ -22,8 +22,6 @@
 #include "config.h"
 
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +37,7 @@
 #include "controlproto.h"
 #include "log.h"
 #include "supervisor.h"
+#include "unixsock.h"
 #include "xmalloc.h"
 
 #define CONTROL_MAX_OUTPUT	(1024 * 1024)	/* replies not yet read */
@@ -319,31 +318,6 @@ control_accept_error_cb(struct evconnlistener *l, void *arg)
 }
 
 /*
- * Give the socket at path, and its folder, to control_group: connecting
- * takes write access to the socket and search access to the folder.
- */
-static int
-control_share(const char *path, char **cause)
-{
-	char	*dir, *slash;
-	int	 rc = 0;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
-		*slash = '\0';
-	if (chown(path, (uid_t)-1, sv->control_gid) == -1) {
-		xasprintf(cause, "chown %s: %s", path, strerror(errno));
-		rc = -1;
-	} else if (chown(dir, (uid_t)-1, sv->control_gid) == -1 ||
-	    chmod(dir, 0750) == -1) {
-		xasprintf(cause, "%s: %s", dir, strerror(errno));
-		rc = -1;
-	}
-	free(dir);
-	return (rc);
-}
-
-/*
  * Listen on the control socket at path.  The caller holds the run_dir
  * lock, so a socket found there is stale; it is replaced, but only after
  * a connect to it fails, in case its owner lost its lock file somehow.
@@ -352,56 +326,10 @@ control_share(const char *path, char **cause)
 int
 control_open(const char *path, char **cause)
 {
-	struct sockaddr_un	 sun;
-	mode_t			 old;
-	int			 fd;
+	int	fd;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		xasprintf(cause, "%s: socket path too long", path);
+	if ((fd = unixsock_listen(path, sv->control_gid, cause)) == -1)
 		return (-1);
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		xasprintf(cause, "socket: %s", strerror(errno));
-		return (-1);
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
-		close(fd);
-		xasprintf(cause, "%s: another supervisor answers there", path);
-		return (-1);
-	}
-	close(fd);
-	if (unlink(path) == -1 && errno != ENOENT) {
-		xasprintf(cause, "unlink %s: %s", path, strerror(errno));
-		return (-1);
-	}
-
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1) {
-		xasprintf(cause, "socket: %s", strerror(errno));
-		return (-1);
-	}
-	/* No moment at which the socket is open to others. */
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		umask(old);
-		xasprintf(cause, "bind %s: %s", path, strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	umask(old);
-	if (sv->control_gid != (gid_t)-1 && control_share(path, cause) != 0)
-		goto fail;
-	if (chmod(path, sv->control_gid != (gid_t)-1 ? 0660 : 0600) == -1) {
-		xasprintf(cause, "chmod %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (listen(fd, 16) == -1) {
-		xasprintf(cause, "listen %s: %s", path, strerror(errno));
-		goto fail;
-	}
 	control_listener = evconnlistener_new(sv->base, control_accept_cb,
 	    NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (control_listener == NULL)
@@ -409,11 +337,6 @@ control_open(const char *path, char **cause)
 	evconnlistener_set_error_cb(control_listener, control_accept_error_cb);
 	control_path = xstrdup(path);
 	return (0);
-
-fail:
-	close(fd);
-	unlink(path);
-	return (-1);
 }
 
 /* Stop listening, remove the socket, and drop every control client. */

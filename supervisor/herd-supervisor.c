@@ -416,6 +416,7 @@ main(int argc, char **argv)
 		    sv->topo->members[i].name);
 		m = member_new(&sv->topo->members[i], settings);
 		free(settings);
+		m->live = settings_live_of(text, len, sv->topo, m->name);
 		member_start(m);
 	}
 	free(sel);

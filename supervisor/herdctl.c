@@ -17,7 +17,6 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -35,11 +34,13 @@
 #include "log.h"
 #include "progpath.h"
 #include "topology.h"
+#include "unixsock.h"
 #include "xmalloc.h"
 
 #define CTL_SOCKET		"herd.sock"
 #define CTL_IO_TIMEOUT		30000	/* ms for one reply */
 #define CTL_POLL_INTERVAL	100000	/* us between status polls */
+#define CTL_RACE_WAIT		10	/* s for a racing supervisor */
 
 #define EXIT_NOT_RUNNING	3	/* status: some member is not running */
 #define EXIT_NO_SUPERVISOR	4	/* status: no supervisor answers */
@@ -139,25 +140,39 @@ ctl_now(void)
 static int
 ctl_connect(struct ctl *c)
 {
-	struct sockaddr_un	sun;
-	int			fd, n;
+	char	*path;
+	int	 fd;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	n = snprintf(sun.sun_path, sizeof sun.sun_path, "%s/%s", c->run_dir,
-	    CTL_SOCKET);
-	if (n < 0 || (size_t)n >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
+	xasprintf(&path, "%s/%s", c->run_dir, CTL_SOCKET);
+	fd = unixsock_connect(path);
+	free(path);
+	if (fd == -1)
+		return (-1);
+	c->fd = fd;
+	c->len = 0;
+	return (0);
+}
+
+/*
+ * Connect to member name's own control socket (in the topology's run_dir,
+ * whether or not a supervisor runs it); it speaks the supervisor's
+ * protocol, so ctl_request works on it.  Returns 0, or -1 with errno.
+ */
+static int __attribute__((unused))
+ctl_connect_member(struct ctl *c, const char *name)
+{
+	char	*path;
+	int	 fd;
+
+	if (c->topo == NULL) {
+		errno = EINVAL;
 		return (-1);
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	path = unixsock_member(c->topo->run_dir, name);
+	fd = unixsock_connect(path);
+	free(path);
+	if (fd == -1)
 		return (-1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		n = errno;
-		close(fd);
-		errno = n;
-		return (-1);
-	}
 	c->fd = fd;
 	c->len = 0;
 	return (0);
@@ -167,6 +182,20 @@ static int
 ctl_no_supervisor(int err)
 {
 	return (err == ENOENT || err == ECONNREFUSED);
+}
+
+/* ctl_connect, retried for up to limit seconds while nothing listens. */
+static int
+ctl_connect_retry(struct ctl *c, double limit)
+{
+	double	deadline = ctl_now() + limit;
+
+	while (ctl_connect(c) == -1) {
+		if (!ctl_no_supervisor(errno) || ctl_now() >= deadline)
+			return (-1);
+		usleep(CTL_POLL_INTERVAL);
+	}
+	return (0);
 }
 
 /*
@@ -278,7 +307,7 @@ ctl_request(struct ctl *c, const char *verb, int argc, char **argv,
 		} else
 			free(line);
 	}
-	xasprintf(cause, "the supervisor closed the control socket");
+	xasprintf(cause, "the control socket closed");
 	return (-1);
 }
 
@@ -490,8 +519,12 @@ ctl_start(struct ctl *c, int argc, char **argv)
 			    strerror(errno)));
 		/* Its members start with it: the named ones, or all ours. */
 		if (ctl_spawn_supervisor(c, argc, argv) != 0) {
-			/* Another herdctl may have won the race to start it. */
-			if (ctl_connect(c) == -1)
+			/*
+			 * Another herdctl may have won the race to start
+			 * it, and the winner may hold its lock but not yet
+			 * listen: give it a moment.
+			 */
+			if (ctl_connect_retry(c, CTL_RACE_WAIT) == -1)
 				return (1);
 			fprintf(stderr, "herdctl: a supervisor runs after "
 			    "all; asking it to start the members\n");

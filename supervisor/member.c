@@ -156,6 +156,7 @@ member_free(struct member *m)
 	free(m->name);
 	free(m->address);
 	free(m->settings);
+	free(m->live);
 	free(m->last_exit);
 	free(m);
 }

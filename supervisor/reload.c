@@ -17,8 +17,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -127,7 +127,7 @@ reload(char **cause)
 {
 	struct topology	*t, *old = sv->topo;
 	struct member	*m, *m1;
-	char		*text, *settings;
+	char		*text, *settings, *live;
 	size_t		 len, i;
 	int		*sel;
 
@@ -172,6 +172,7 @@ reload(char **cause)
 		if (!sel[i])
 			continue;
 		settings = settings_of(text, len, t, t->members[i].name);
+		live = settings_live_of(text, len, t, t->members[i].name);
 		if ((m = member_find(t->members[i].name)) == NULL ||
 		    m->after == AFTER_REMOVE) {
 			if (m != NULL) {
@@ -195,6 +196,19 @@ reload(char **cause)
 			else if (m->state != MEMBER_STOPPING &&
 			    m->state != MEMBER_STOPPED)
 				member_start(m);
+		} else if (m->live == NULL || strcmp(m->live, live) != 0) {
+			/*
+			 * A running member applies them on SIGHUP; one that
+			 * is starting may have read the file before it
+			 * changed, and may not handle SIGHUP yet: restart
+			 * it.  A member that starts later reads the file.
+			 */
+			if (m->state == MEMBER_RUNNING && m->pid != 0) {
+				svlog_info(m, "%s: settings it applies live "
+				    "changed: SIGHUP", m->name);
+				kill(m->pid, SIGHUP);
+			} else if (m->state == MEMBER_STARTING)
+				member_stop(m, AFTER_START);
 		} else if (m->state == MEMBER_RUNNING && m->pid > 0) {
 			/*
 			 * Its settings are the same, but the files they name
@@ -206,6 +220,8 @@ reload(char **cause)
 				svlog_info(m, "%s: SIGHUP: %s", m->name,
 				    strerror(errno));
 		}
+		free(m->live);
+		m->live = live;
 		free(settings);
 	}
 	free(sel);

@@ -8,7 +8,12 @@
  * apply without a restart.  This is taken from the text of the file, not
  * from the parsed structure, so that a directive added to herd.conf one
  * day restarts members when it changes without anyone having to remember
- * to add it here.  Pure: text in, text out, for the unit tests.
+ * to add it here.
+ *
+ * Some directives a running member applies itself when it gets SIGHUP
+ * (settings_live below): a change of those alone does not restart the
+ * member; the supervisor signals it instead.  Pure: text in, text out, for
+ * the unit tests.
  */
 #include "config.h"
 
@@ -23,6 +28,26 @@ static const char *settings_own[] = {
 	"restart_delay_min", "restart_delay_max", "stop_timeout",
 	"log_max_size", "log_keep", "log_dir", "run_dir", "control_group",
 };
+
+/*
+ * Directives that a member applies on SIGHUP, without a restart.  A new
+ * one is added here once herd-server's reload applies it.
+ */
+static const char *settings_live[] = {
+	NULL,
+};
+
+static int
+settings_is(const char *w, const char **list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (list[i] != NULL && strcmp(w, list[i]) == 0)
+			return (1);
+	}
+	return (0);
+}
 
 static int
 settings_linked(const struct topology *t, const char *a, const char *b)
@@ -40,17 +65,22 @@ settings_linked(const struct topology *t, const char *a, const char *b)
 	return (0);
 }
 
-/* Does member name read this line (split in words)? */
+/*
+ * Does member name read this line (split in words), and apply it live (or
+ * not)?
+ */
 static int
 settings_concern(const struct topology *t, const char *name, char **w,
-    int n)
+    int n, int live)
 {
-	size_t	i;
-
-	for (i = 0; i < sizeof settings_own / sizeof settings_own[0]; i++) {
-		if (strcmp(w[0], settings_own[i]) == 0)
-			return (0);
-	}
+	if (settings_is(w[0], settings_own,
+	    sizeof settings_own / sizeof settings_own[0]))
+		return (0);
+	if (settings_is(w[0], settings_live,
+	    sizeof settings_live / sizeof settings_live[0]))
+		return (live);
+	if (live)
+		return (0);
 	if (strcmp(w[0], "member") == 0 && n > 1)
 		return (strcmp(w[1], name) == 0 ||
 		    settings_linked(t, name, w[1]));
@@ -61,13 +91,13 @@ settings_concern(const struct topology *t, const char *name, char **w,
 
 /*
  * The lines of the topology text (comments and extra white space gone)
- * that member name reads, one per line, in file order.  Two versions of
- * the file call for a restart of name when these differ.  t is the text
- * parsed.  The caller frees the result.
+ * that member name reads and applies live (live 1) or only at a start
+ * (live 0), one per line, in file order.  t is the text parsed.  The
+ * caller frees the result.
  */
-char *
-settings_of(const char *text, size_t len, const struct topology *t,
-    const char *name)
+static char *
+settings_lines(const char *text, size_t len, const struct topology *t,
+    const char *name, int live)
 {
 	char	*copy, *line, *next, *p, *out, *w[16], *save;
 	size_t	 olen = 0;
@@ -87,7 +117,7 @@ settings_of(const char *text, size_t len, const struct topology *t,
 		for (p = strtok_r(line, " \t\r\f\v", &save); p != NULL &&
 		    n < 16; p = strtok_r(NULL, " \t\r\f\v", &save))
 			w[n++] = p;
-		if (n == 0 || !settings_concern(t, name, w, n))
+		if (n == 0 || !settings_concern(t, name, w, n, live))
 			continue;
 		for (i = 0; i < n; i++) {
 			memcpy(out + olen, w[i], strlen(w[i]));
@@ -100,3 +130,19 @@ settings_of(const char *text, size_t len, const struct topology *t,
 	return (out);
 }
 
+
+/* What member name reads at its start: a change calls for a restart. */
+char *
+settings_of(const char *text, size_t len, const struct topology *t,
+    const char *name)
+{
+	return (settings_lines(text, len, t, name, 0));
+}
+
+/* What member name applies on SIGHUP: a change calls for a SIGHUP. */
+char *
+settings_live_of(const char *text, size_t len, const struct topology *t,
+    const char *name)
+{
+	return (settings_lines(text, len, t, name, 1));
+}

@@ -10,5 +10,7 @@
 
 char	*settings_of(const char *, size_t, const struct topology *,
 	    const char *);
+char	*settings_live_of(const char *, size_t, const struct topology *,
+	    const char *);
 
 #endif

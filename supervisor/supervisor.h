@@ -50,6 +50,7 @@ struct member {
 	char			*name;
 	char			*address;
 	char			*settings;	/* what a change of restarts it */
+	char			*live;		/* what it applies on SIGHUP */
 
 	enum member_state	 state;
 	enum member_after	 after;

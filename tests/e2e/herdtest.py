@@ -224,6 +224,35 @@ class Member:
         finally:
             c.close()
 
+    @property
+    def admin_path(self):
+        return os.path.join(self.herd.dir, "var", "run",
+                            "member-%s.sock" % self.name)
+
+    def admin(self, *requests, timeout=10):
+        """Send requests (lines) on the member's own control socket and
+        return, for each but blank ones, its lines up to and including "ok" or
+        "error ..."."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(self.admin_path)
+            s.sendall(b"".join(r.encode() + b"\n" for r in requests))
+            buf, replies, lines = b"", [], []
+            # A blank line asks nothing and gets no reply.
+            while len(replies) < len([r for r in requests if r.strip()]):
+                while b"\n" not in buf:
+                    data = s.recv(65536)
+                    if not data:
+                        raise AssertionError("control socket closed: %r"
+                                             % (replies, lines, buf))
+                    buf += data
+                line, buf = buf.split(b"\n", 1)
+                lines.append(line.decode())
+                if line == b"ok" or line.startswith(b"error "):
+                    replies.append(lines)
+                    lines = []
+            return replies
+
     def sqlite(self, sql):
         """Run sql in the sqlite3 shell against this member's database."""
         out = subprocess.run(["sqlite3", self.db, sql], capture_output=True,

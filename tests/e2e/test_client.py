@@ -1,9 +1,11 @@
 """The client protocol, over real sockets to a real member."""
 
 import json
+import os
 import re
 import signal
 import socket
+import stat
 import threading
 import time
 from decimal import Decimal
@@ -460,6 +462,68 @@ class LogEscaping(HerdTestCase):
                          r"via a client stored$")
         for bad in ("\x1b", "\x7f", "\xc3"):
             self.assertNotIn(bad, log)
+
+
+class ControlSocket(HerdTestCase):
+    """A member's own control socket: for operators only, one request a
+    line, answered in order, never on the client port."""
+
+    def test_requests(self):
+        a = self.herd["Alpha"]
+        st = os.stat(a.admin_path)
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+        self.assertEqual(a.admin("ping", "", "  ping  ", "frob x", "ping 1",
+                                 "ping"),
+                         [["ok"], ["ok"],
+                          ["error unknown request 'frob'"],
+                          ["error ping: wrong number of arguments"],
+                          ["ok"]])
+        # Not a client command: the client port answers it as invalid.
+        self.assertEqual(a.ask(b"ping\n"), b"? ping\n")
+
+    def test_hostile(self):
+        """A line too long or holding NUL closes only that connection."""
+        a = self.herd["Alpha"]
+        for data in (b"x" * 5000, b"pi\0ng\n"):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(10)
+                s.connect(a.admin_path)
+                s.sendall(data)
+                self.assertEqual(s.recv(100), b"")
+        self.assertEqual(a.admin("ping"), [["ok"]])
+
+    def test_stale_and_removed(self):
+        """A socket left by a killed member is replaced at the next
+        start; a member that stops removes its own."""
+        a = self.herd["Alpha"]
+        a.kill()
+        self.assertTrue(os.path.exists(a.admin_path))
+        a.start()
+        self.assertEqual(a.admin("ping"), [["ok"]])
+        self.assertEqual(a.stop(), 0)
+        self.assertFalse(os.path.exists(a.admin_path))
+
+
+class Reload(HerdTestCase):
+    """SIGHUP reads the topology file again; a broken one changes
+    nothing and the member serves on."""
+
+    def test_sighup(self):
+        a = self.herd["Alpha"]
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait_log(r"info: reloaded .*herd\.conf")
+        with open(self.herd.conf, "a") as f:
+            f.write("frobnicate 1\n")
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait_log(r"warning: reload: .*herd\.conf:\d+: unknown directive "
+                   r"'frobnicate'; the member keeps its settings")
+        self.herd.write_conf(["Alpha"])
+        with open(self.herd.conf, "w") as f:
+            f.write("member Other 127.0.0.1:1\n")
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait_log(r"warning: reload: .*no member named 'Alpha'")
+        self.assertTrue(a.ask(KIWI + b"\n").startswith(b"AT Alpha "))
 
 
 if __name__ == "__main__":
