@@ -331,7 +331,8 @@ client_sniff_cb(evutil_socket_t fd, short events, void *arg)
 	ssize_t			 n;
 	char			 why[128];
 
-	n = recv(fd, buf, sizeof buf, MSG_PEEK);
+	/* fd is -1 when the retry timer woke us: use the client's. */
+	n = recv(c->fd, buf, sizeof buf, MSG_PEEK);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		n = 0;		/* woken by the timer: nothing yet */
 	else if (n == 0) {
@@ -362,7 +363,7 @@ client_sniff_cb(evutil_socket_t fd, short events, void *arg)
 		 */
 		event_free(c->sniff_ev);
 		if (n == 0)
-			c->sniff_ev = event_new(srv->base, fd, EV_READ,
+			c->sniff_ev = event_new(srv->base, c->fd, EV_READ,
 			    client_sniff_cb, c);
 		else
 			c->sniff_ev = evtimer_new(srv->base, client_sniff_cb,
@@ -454,8 +455,9 @@ client_start_tls(struct client *c)
 	SSL			*ssl;
 
 	if ((ssl = tls_accept_ssl(c->srv->tls)) == NULL) {
-		client_drop(c, "TLS refused: this member has peer_tls no "
-		    "and no tls_cert_file");
+		client_drop(c, c->srv->topo->peer_tls ? "TLS refused: this "
+		    "member has no links and no tls_cert_file" : "TLS refused: "
+		    "this member has peer_tls no and no tls_cert_file");
 		return;
 	}
 	bev = bufferevent_openssl_socket_new(c->srv->base, c->fd, ssl,
@@ -944,6 +946,12 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		c->handshaking = 0;
 		tls_describe(tls_ssl(bev), why, sizeof why);
 		log_info("%s: TLS established (%s)", c->name, why);
+		if (tls_needs_cert(c->srv->tls, tls_ssl(bev))) {
+			log_warnx("%s: TLS client without a certificate "
+			    "refused: tls_client_ca_file requires one",
+			    c->name);
+			client_drop(c, "no client certificate");
+		}
 		return;
 	}
 	if (c->handshaking && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {

@@ -196,6 +196,12 @@ tls_accept_ctx(struct tls *tls, char **cause)
 	/* No tickets: a link's session is the PSK, a client's is not kept. */
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* A PSK is a resumed session to OpenSSL, which then wants this. */
+	if (!SSL_CTX_set_session_id_context(ctx, (const unsigned char *)
+	    "herd", 4)) {
+		tls_cause(cause, "TLS settings");
+		goto fail;
+	}
 	SSL_CTX_set_psk_find_session_callback(ctx, tls_find_psk_cb);
 	SSL_CTX_set_client_hello_cb(ctx, tls_client_hello_cb, tls);
 
@@ -224,8 +230,13 @@ tls_accept_ctx(struct tls *tls, char **cause)
 			goto fail;
 		}
 		SSL_CTX_set_client_CA_list(ctx, cas);
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		/*
+		 * A certificate that is sent must verify.  One that is not
+		 * sent cannot fail the handshake here, or links (which show
+		 * none, having the PSK) would fail too: tls_needs_cert()
+		 * refuses such a client once its handshake is done.
+		 */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	}
 	return (ctx);
 
@@ -287,7 +298,7 @@ tls_new(const struct topology *t, const unsigned char *key, size_t keylen,
 			fatalx("cannot derive the links' PSK");
 		tls->have_psk = 1;
 	}
-	if (t->peer_tls || t->tls_cert_file != NULL) {
+	if ((t->peer_tls && tls->have_psk) || t->tls_cert_file != NULL) {
 		if ((tls->accept = tls_accept_ctx(tls, cause)) == NULL)
 			goto fail;
 	}
@@ -373,6 +384,25 @@ SSL *
 tls_ssl(struct bufferevent *bev)
 {
 	return (bufferevent_openssl_get_ssl(bev));
+}
+
+/*
+ * Must the client of ssl, whose handshake is done, be refused for want
+ * of a certificate?  With tls_client_ca_file, a client (not a link)
+ * must have shown one, which the handshake then verified.
+ */
+int
+tls_needs_cert(const struct tls *tls, SSL *ssl)
+{
+	X509	*cert;
+
+	if (tls == NULL || ssl == NULL || tls->t->tls_client_ca_file == NULL ||
+	    tls_is_link(ssl))
+		return (0);
+	if ((cert = SSL_get0_peer_certificate(ssl)) != NULL &&
+	    SSL_get_verify_result(ssl) == X509_V_OK)
+		return (0);
+	return (1);
 }
 
 /* Did ssl's handshake prove the herd's PSK (a link, not a client)? */

@@ -25,6 +25,7 @@ int		 tls_serves_clients(const struct tls *);
 
 SSL		*tls_ssl(struct bufferevent *);
 int		 tls_is_link(SSL *);
+int		 tls_needs_cert(const struct tls *, SSL *);
 int		 tls_binding(SSL *, char *);
 void		 tls_error(struct bufferevent *, char *, size_t);
 void		 tls_describe(SSL *, char *, size_t);

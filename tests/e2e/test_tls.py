@@ -549,6 +549,8 @@ class Clients(TLSCase):
                 self.assertEqual(c.read(100, timeout=3), b"")
         a.wait_log(r"TLS handshake failed: TLS error: .*(certificate|"
                    r"verify)")
+        a.wait_log(r"TLS client without a certificate refused: "
+                   r"tls_client_ca_file requires one")
         self.assertEqual(self.herd["Alpha"].sqlite(
             "select client_id from locations"), "signed\n")
 
@@ -603,6 +605,70 @@ class Clients(TLSCase):
         a.wait_log(r"SIGHUP: certificates not reloaded, the old ones stay")
         self.assertIn("CN = member1",
                       server_subject(self.herd.ports["Alpha"]))
+
+
+class Sniffing(TLSCase):
+    """The first bytes of a connection decide plain or TLS; a connection
+    whose first bytes never come, or never complete, does not hang."""
+    extra = "client_idle_timeout 0.5\nline_timeout 0.5\n"
+
+    def test_silent_connection_closed_after_idle_timeout(self):
+        a = self.herd["Alpha"]
+        c = a.connect()
+        self.assertTrue(c.closed(timeout=10))
+        a.wait_log(r"disconnected \(idle timeout\)")
+
+    def test_partial_client_hello_closed_after_line_timeout(self):
+        a = self.herd["Alpha"]
+        c = a.connect()
+        c.send(b"\x16\x03")
+        self.assertTrue(c.closed(timeout=10))
+        a.wait_log(r"disconnected \(first bytes not complete within "
+                   r"line_timeout\)")
+
+    def test_tls_record_that_is_no_client_hello(self):
+        a = self.herd["Alpha"]
+        c = a.connect()
+        c.send(b"\x16\x03\x03\x00\x30\x02" + b"\0" * 48)
+        self.assertTrue(c.closed(timeout=10))
+        a.wait_log(r"disconnected \(its first bytes are a TLS record but "
+                   r"no ClientHello\)")
+
+    def test_tls_without_certificate_or_links(self):
+        """A member with no links and no certificate serves no TLS."""
+        a = self.herd["Alpha"]
+        c = a.connect()
+        c.send(b"\x16\x03\x01\x00\x30\x01" + b"\0" * 48)
+        self.assertTrue(c.closed(timeout=10))
+        a.wait_log(r"disconnected \(TLS refused: this member has no links "
+                   r"and no tls_cert_file\)")
+
+
+@unittest.skipUnless(OPENSSL, "no openssl command")
+class LinksBesideClientCertificates(TLSCase):
+    """Client certificates required on both members: their link, which
+    proves the herd key and shows no certificate, still comes up."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    start = False
+
+    def test_link_up(self):
+        make_pki(self.herd.dir)
+        with open(self.herd.conf, "a") as f:
+            f.write("tls_cert_file member1.crt\ntls_key_file member1.key\n"
+                    "tls_client_ca_file ca.crt\nclient_tls required\n")
+        for m in ("Alpha", "Beta"):
+            self.herd[m].start()
+        wait_for(lambda: self.link_up("Alpha") and self.link_up("Beta"),
+                 30, "the link up")
+        c = TLSClient(self.herd.ports["Beta"], "-cert",
+                      os.path.join(self.herd.dir, "client.crt"), "-key",
+                      os.path.join(self.herd.dir, "client.key"))
+        self.addCleanup(c.close)
+        c.send(b"IAMAT certified +1+1 5\n")
+        self.assertIn(b"AT Beta ", c.read(100, timeout=5))
+        wait_for(lambda: "certified" in self.rows("Alpha"), 30,
+                 "the update at Alpha")
 
 
 if __name__ == "__main__":
