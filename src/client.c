@@ -147,6 +147,7 @@ static void	client_free_cb(evutil_socket_t, short, void *);
 static void	client_sniff_cb(evutil_socket_t, short, void *);
 static void	client_start_plain(struct client *);
 static void	client_start_tls(struct client *);
+static void	client_set_timeouts(struct client *, double);
 static void	client_flush(void *);
 static void	client_flush_cb(evutil_socket_t, short, void *);
 static void	client_write(struct client *);
@@ -399,19 +400,25 @@ client_sniff_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+/* Read and write timeouts of c, in seconds. */
+static void
+client_set_timeouts(struct client *c, double secs)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
 /* Give c its bufferevent and start reading. */
 static void
 client_start(struct client *c, struct bufferevent *bev)
 {
-	double		idle = c->srv->topo->client_idle_timeout;
-	struct timeval	tv;
-
 	c->bev = bev;
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
-	tv.tv_sec = (time_t)idle;
-	tv.tv_usec = (suseconds_t)((idle - (double)tv.tv_sec) * 1e6);
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	client_set_timeouts(c, c->srv->topo->client_idle_timeout);
 	/*
 	 * Writing is armed only when the socket does not take a reply (a
 	 * new bufferevent has it enabled).
@@ -469,6 +476,8 @@ client_start_tls(struct client *c)
 	c->tls = 1;
 	c->handshaking = 1;
 	client_start(c, bev);
+	/* A handshake, like a line, must be done within line_timeout. */
+	client_set_timeouts(c, c->srv->topo->line_timeout);
 }
 
 static void
@@ -944,6 +953,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_CONNECTED) {
 		c->handshaking = 0;
+		client_set_timeouts(c, c->srv->topo->client_idle_timeout);
 		tls_describe(tls_ssl(bev), why, sizeof why);
 		log_info("%s: TLS established (%s)", c->name, why);
 		if (tls_needs_cert(c->srv->tls, tls_ssl(bev))) {
@@ -952,6 +962,12 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 			    c->name);
 			client_drop(c, "no client certificate");
 		}
+		return;
+	}
+	if (c->handshaking && (what & BEV_EVENT_TIMEOUT)) {
+		log_warnx("%s: TLS handshake failed: not done within "
+		    "line_timeout", c->name);
+		client_drop(c, "TLS handshake failed");
 		return;
 	}
 	if (c->handshaking && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {

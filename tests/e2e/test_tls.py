@@ -671,5 +671,21 @@ class LinksBesideClientCertificates(TLSCase):
                  "the update at Alpha")
 
 
+class StalledHandshake(TLSCase):
+    """A ClientHello's first record, then nothing: the TLS handshake is
+    bounded by line_timeout, as a line is."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    extra = TLSCase.extra + "line_timeout 0.5\n"
+    start = False
+
+    def test_closed_after_line_timeout(self):
+        a = self.herd["Alpha"].start()
+        c = a.connect()
+        c.send(b"\x16\x03\x01\x01\x00\x01\x00\x00\xfc\x03\x03")
+        self.assertTrue(c.closed(timeout=10))
+        a.wait_log(r"TLS handshake failed: not done within line_timeout")
+
+
 if __name__ == "__main__":
     main()
