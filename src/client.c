@@ -70,6 +70,8 @@
  */
 #define CLIENT_MAX_REPLIES	1024
 #define CLIENT_MAX_WORKING	32
+/* Plaintext read at most from the records waiting on a TLS client. */
+#define CLIENT_TLS_READ_MORE	(64 * 1024)
 
 enum client_state {
 	CLIENT_SNIFF,
@@ -878,6 +880,14 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	client_read(c);
+	/*
+	 * TLS: the records already waiting are read now, as a plain socket
+	 * would give them all at once, so that a pipelining client has
+	 * its commands in this loop turn's commit.
+	 */
+	if (c->tls && c->state == CLIENT_OPEN && !c->paused &&
+	    tls_read_more(bev, CLIENT_TLS_READ_MORE) > 0)
+		client_read(c);
 }
 
 /*

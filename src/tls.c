@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 
@@ -403,6 +404,45 @@ tls_needs_cert(const struct tls *tls, SSL *ssl)
 	    SSL_get_verify_result(ssl) == X509_V_OK)
 		return (0);
 	return (1);
+}
+
+/*
+ * Read into bev's input the TLS records that are already waiting on its
+ * socket, up to max bytes of plaintext; returns how many were read.
+ *
+ * A bufferevent_openssl (libevent 2.1) reads one record each time its
+ * socket polls readable, so a client that pipelines many small records
+ * would get one of them served per loop turn, and one commit each.  This
+ * reads on as libevent's own read would, with SSL_read into the input
+ * buffer, until the socket has no whole record left (WANT_READ), an
+ * error (left for the bufferevent to meet on its next read) or max.
+ */
+size_t
+tls_read_more(struct bufferevent *bev, size_t max)
+{
+	SSL			*ssl = tls_ssl(bev);
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 v[1];
+	size_t			 done = 0;
+	int			 r;
+
+	if (ssl == NULL || !SSL_is_init_finished(ssl))
+		return (0);
+	while (done < max) {
+		if (evbuffer_reserve_space(in, 4096, v, 1) < 1)
+			break;
+		ERR_clear_error();
+		r = SSL_read(ssl, v[0].iov_base, (int)v[0].iov_len);
+		if (r <= 0) {
+			ERR_clear_error();
+			evbuffer_commit_space(in, v, 0);
+			break;
+		}
+		v[0].iov_len = (size_t)r;
+		evbuffer_commit_space(in, v, 1);
+		done += (size_t)r;
+	}
+	return (done);
 }
 
 /* Did ssl's handshake prove the herd's PSK (a link, not a client)? */

@@ -25,6 +25,7 @@ int		 tls_serves_clients(const struct tls *);
 
 SSL		*tls_ssl(struct bufferevent *);
 int		 tls_is_link(SSL *);
+size_t		 tls_read_more(struct bufferevent *, size_t);
 int		 tls_needs_cert(const struct tls *, SSL *);
 int		 tls_binding(SSL *, char *);
 void		 tls_error(struct bufferevent *, char *, size_t);

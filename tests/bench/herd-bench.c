@@ -711,6 +711,12 @@ load_run(struct load *ld)
 				die("%s: TLS handshake failed", ld->name);
 			SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+			/*
+			 * Read what the socket has, not a record's header
+			 * and body apart: the load costs this process two
+			 * syscalls less a reply (SSL_has_pending below).
+			 */
+			SSL_set_read_ahead(c->ssl, 1);
 		}
 		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 		c->incap = 65536;
@@ -819,7 +825,7 @@ load_run(struct load *ld)
 				c->in = xrealloc(c->in, c->incap);
 			}
 			/* Records TLS has read but not handed over yet. */
-			if (c->ssl != NULL && SSL_pending(c->ssl) > 0)
+			if (c->ssl != NULL && SSL_has_pending(c->ssl))
 				goto again;
 		}
 	}

@@ -507,6 +507,30 @@ class Clients(TLSCase):
         a.wait_log(r"TLS established \(TLSv1\.3 \S+, no client "
                    r"certificate\)")
 
+    def test_pipelined_records(self):
+        """A TLS client that sends each command in a record of its own,
+        without waiting: every one is answered, in order."""
+        import ssl
+        self.start_alpha()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("127.0.0.1",
+                                        self.herd.ports["Alpha"]), 10)
+        s = ctx.wrap_socket(raw)
+        self.addCleanup(s.close)
+        n = 300
+        for i in range(n):
+            s.sendall(b"IAMAT piped%d +1+1 %d\n" % (i, i + 1))
+        f = s.makefile("rb")
+        for i in range(n):
+            line = f.readline()
+            self.assertRegex(line, rb"^AT Alpha \S+ piped%d \+1\+1 %d\n$"
+                             % (i, i + 1))
+        f.close()
+        self.assertEqual(self.herd["Alpha"].sqlite(
+            "select count(*) from locations"), "%d\n" % n)
+
     def test_capture_of_a_tls_client(self):
         self.start_alpha()
         relay = Relay(self.herd.ports["Alpha"])
