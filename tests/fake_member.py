@@ -4,8 +4,8 @@ Run as herd-server would be: fake_member.py -c herd.conf NAME.  What it
 does comes from the file NAME.mode beside herd.conf (read at each start,
 so a test can change it between restarts):
 
-    serve           say ready on HERD_READY_FD, exit 0 on SIGTERM (SIGHUP,
-                    which a member reloads on, changes nothing)
+    serve [CODE]    say ready on HERD_READY_FD, exit CODE (0) on SIGTERM
+                    (SIGHUP, which a member reloads on, changes nothing)
     ignore-term     say ready, then ignore SIGTERM
     flood N         write N numbered lines fast (stdout and stderr), then
                     serve
@@ -55,7 +55,8 @@ def main():
     if mode[0] == "ignore-term":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     else:
-        signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+        code = int(mode[1]) if mode[0] == "serve" and len(mode) > 1 else 0
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(code))
     err.write(b"info: %s serving as a fake\n" % name.encode())
     err.flush()
     ready()

@@ -116,6 +116,53 @@ else
 	echo "ok: the check catches <event2/...> and \"store.h\" in common code"
 fi
 
+# Proofs of the herd key are compared in constant time: the function that
+# compares them calls CRYPTO_memcmp and nothing that stops at the first
+# difference, and the handshake code compares no proof by itself.
+# check_consttime PEERPROTO_C HANDSHAKE_C...
+EARLYCMP='(^|[^_[:alnum:]])(memcmp|bcmp|strn?cmp|strn?casecmp)[[:space:]]*\('
+check_consttime() {
+	body=$(sed -n '/^peerproto_mac_equal(/,/^}/p' "$1")
+	shift
+	if ! printf '%s\n' "$body" | grep -q 'CRYPTO_memcmp('; then
+		echo "FAIL: peerproto_mac_equal does not use CRYPTO_memcmp"
+		return 1
+	fi
+	bad=$(printf '%s\n' "$body" | grep -E "$EARLYCMP")
+	if [ -n "$bad" ]; then
+		echo "FAIL: peerproto_mac_equal compares early-out: $bad"
+		return 1
+	fi
+	bad=$(grep -nE "$EARLYCMP" "$@" | grep -E '(want|got|mine|proof)')
+	if [ -n "$bad" ]; then
+		echo "FAIL: a proof compared without peerproto_mac_equal: $bad"
+		return 1
+	fi
+	return 0
+}
+checked=$((checked + 1))
+if check_consttime "$srcdir/src/peerproto.c" "$srcdir/src/peer.c" \
+    "$srcdir/src/cmd-peer.c"; then
+	echo "ok: proofs are compared with CRYPTO_memcmp"
+else
+	failed=$((failed + 1))
+fi
+
+# And it must catch a plain memcmp, in the function or beside it.
+sed 's/CRYPTO_memcmp(/memcmp(/' "$srcdir/src/peerproto.c" >"$tmp/p1.c"
+printf 'int\npeerproto_mac_equal(const char *a, const char *b)\n{\n\treturn (CRYPTO_memcmp(a, b, 64) == 0 && strcmp(a, b) == 0);\n}\n' \
+    >"$tmp/p2.c"
+printf 'if (memcmp(want, got, 64) != 0)\n' >"$tmp/h.c"
+checked=$((checked + 1))
+if check_consttime "$tmp/p1.c" "$srcdir/src/cmd-peer.c" >/dev/null ||
+    check_consttime "$tmp/p2.c" "$srcdir/src/cmd-peer.c" >/dev/null ||
+    check_consttime "$srcdir/src/peerproto.c" "$tmp/h.c" >/dev/null; then
+	echo "FAIL: the check does not catch a plain memcmp of proofs"
+	failed=$((failed + 1))
+else
+	echo "ok: the check catches a memcmp of proofs"
+fi
+
 echo "Ran $checked tests"
 if [ "$failed" -ne 0 ]; then
 	echo "FAILED (failures=$failed)"

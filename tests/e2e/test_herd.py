@@ -10,12 +10,15 @@ import hmac
 import os
 import random
 import re
+import shutil
 import signal
+import socket
 import stat
+import subprocess
 import threading
 import time
 
-from herdtest import Conn, HerdTestCase, main
+from herdtest import Conn, HerdTestCase, main, strace_env
 
 # The example herd of the README: the five CS 131 members and their links.
 EXAMPLE = ("Goloman", "Hands", "Holiday", "Welsh", "Wilkes")
@@ -132,6 +135,49 @@ class Example(HerdCase):
         wait_for(lambda: self.herd["Hands"].sqlite(
             "select acked from peers where name = 'Goloman'") == "1\n",
             10, "acknowledgement saved")
+
+
+class HerdKeyFile(HerdCase):
+    """The herd key file a member makes is on the disk before its name
+    is: written and synced under a temporary name, then linked."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    start = False
+
+    def test_synced_before_linked(self):
+        if shutil.which("strace") is None:
+            self.skipTest("strace is not installed (apt-get install strace)")
+        r = subprocess.run(["strace", "-o", os.devnull, "true"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("strace cannot trace here (is ptrace permitted?): "
+                          "%s" % r.stderr.strip())
+        out = os.path.join(self.herd.dir, "strace.out")
+        m = self.herd["Alpha"]
+        m.start(env=strace_env(), wrap=(
+            "strace", "-f", "-y", "-o", out,
+            "-e", "trace=fsync,fdatasync,link,linkat,rename,renameat,"
+            "renameat2"))
+        # strace keeps SIGTERM from the program it runs: stop the member.
+        with open("/proc/%d/task/%d/children" % (m.proc.pid,
+                                                   m.proc.pid)) as f:
+            child = int(f.read().split()[0])
+        os.kill(child, signal.SIGTERM)
+        self.assertEqual(m.wait_exit(30), 0)
+        with open(out) as f:
+            trace = f.read().splitlines()
+        key = os.path.join(self.herd.dir, "var", "herd.key")
+        made = [i for i, l in enumerate(trace)
+                if re.search(r'link(at)?\(.*"%s"' % re.escape(key), l)]
+        self.assertEqual(len(made), 1, trace)
+        tmp = re.search(r'"([^"]*\.tmp)"', trace[made[0]])
+        self.assertTrue(tmp, trace[made[0]])
+        synced = [i for i, l in enumerate(trace)
+                  if re.search(r"\b(fsync|fdatasync)\(\d+<%s>\) = 0" %
+                               re.escape(tmp.group(1)), l)]
+        self.assertTrue(synced and synced[0] < made[0], trace)
+        with open(key, "rb") as f:
+            self.assertEqual(len(f.read()), 32)
 
 
 class Failures(HerdCase):
@@ -424,6 +470,123 @@ class Security(HandPeer):
         self.assertNotIn("link up", beta.log() + self.herd["Alpha"].log())
 
 
+class LinkRules(HandPeer):
+    """What a link must refuse or drop, spoken by hand to a real Alpha."""
+
+    def test_repeated_change_number_ignored(self):
+        """Numbers on a link only go up: a second UPD 7 is not stored."""
+        c = self.link_as("Beta")
+        c.send(b"UPD 7 first Beta +1.000000000 +1+1 5\n"
+               b"UPD 7 again Beta +1.000000000 +2+2 5\n"
+               b"UPD 8 third Beta +1.000000000 +3+3 5\n")
+        acks = []
+        while not acks or acks[-1] != b"ACK 8\n":
+            acks.append(self.next_line(c))
+        self.assertEqual([a for a in acks if not a.startswith(b"ACK ")],
+                         [], acks)
+        self.assertEqual(self.rows(),
+                         "first|Beta|+1.000000000|+1+1|5\n"
+                         "third|Beta|+1.000000000|+3+3|5\n")
+        self.herd["Alpha"].wait_log(r"peer Beta: update without a new "
+                                    r"number ignored")
+
+    def test_auth_must_be_the_second_line(self):
+        """HELLO, a junk line, then a valid AUTH: refused, no link."""
+        c = self.herd["Alpha"].connect()
+        hs = self.hello(c)
+        c.send(b"JUNK\n")
+        self.assertEqual(c.read_line(), b"? JUNK\n")
+        auth = b"AUTH %s\n" % self.mac(self.key, "dialer", hs).encode()
+        c.send(auth + b"UPD 1 x Beta +1.000000000 +1+1 5\n")
+        self.assertEqual(c.read_line(), b"? " + auth)
+        self.assertEqual(c.read_line(),
+                         b"? UPD 1 x Beta +1.000000000 +1+1 5\n")
+        self.assertEqual(self.rows(), "")
+        self.assertNotIn("link up", self.herd["Alpha"].log())
+
+    def test_no_ack_for_updates_not_committed(self):
+        """While another writer holds Alpha's database, a peer's update
+        cannot commit: no ACK for it, and the link drops saying why."""
+        m = self.herd["Alpha"]
+        c = self.link_as("Beta")
+        shell = subprocess.Popen(["sqlite3", m.db], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            # Alpha saves its peers table now and then: wait for the lock
+            # (and say nothing more if it cannot be had).
+            shell.stdin.write(".bail on\n.timeout 20000\nBEGIN IMMEDIATE;\n"
+                              "SELECT 'locked';\n")
+            shell.stdin.flush()
+            self.assertEqual(shell.stdout.readline().strip(), "locked")
+            c.send(b"UPD 7 lost Beta +1.000000000 +1+1 5\n")
+            # Everything Alpha sends until it closes the link (a PING a
+            # second meanwhile), so that an ACK fails the test at once.
+            got = []
+            while True:
+                try:
+                    line = c.read_line()
+                except EOFError:
+                    break
+                self.assertFalse(line.startswith(b"ACK"), got + [line])
+                got.append(line)
+        finally:
+            shell.stdin.write("ROLLBACK;\n.quit\n")
+            shell.stdin.close()
+            shell.wait(10)
+            shell.stdout.close()
+        m.wait_log(r"peer Beta: link down \(its updates did not commit\)")
+        self.assertEqual(self.rows(), "")
+
+
+class DialRace(HandPeer):
+    """Beta is the real member and Alpha, whose name sorts first, is
+    played by the test: a listener that takes Beta's dial and stalls it,
+    and a stranger's HELLO as Alpha at Beta."""
+    start = False
+
+    def setUp(self):
+        HerdCase.setUp(self)        # not HandPeer's: Alpha is not real
+        self.listener = socket.socket()
+        self.addCleanup(self.listener.close)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.herd.ports["Alpha"]))
+        self.listener.listen(8)
+        self.listener.settimeout(30)
+        self.herd["Beta"].start()
+        with open(os.path.join(self.herd.dir, "var", "herd.key"), "rb") as f:
+            self.key = f.read()
+
+    def test_unproven_hello_keeps_our_dial(self):
+        """Only a dial that proved the key may take the place of ours: a
+        HELLO alone leaves Beta's dial to Alpha to finish its handshake."""
+        beta = self.herd["Beta"]
+        dial, _ = self.listener.accept()
+        self.addCleanup(dial.close)
+        dial.settimeout(30)
+        d = Conn.__new__(Conn)
+        d.sock, d.buf = dial, b""
+        hello = d.read_line().split()
+        self.assertEqual(hello[:4], [b"HELLO", b"herd/1", b"Beta", b"Alpha"])
+        # While the dial stalls here, a HELLO as Alpha that never proves
+        # itself: Beta answers it, and must keep its own dial.
+        c = beta.connect()
+        c.send(b"HELLO herd/1 Alpha Beta %s %s\n" % (b"ab" * 32, b"cd" * 16))
+        self.assertTrue(c.read_line().startswith(b"CHALLENGE "))
+        # The dial goes on: Alpha's CHALLENGE gets Beta's AUTH, and READY
+        # makes it the link.
+        hs = {"dialer": "Beta", "listener": "Alpha",
+              "dn": hello[4].decode(), "ln": "ef" * 32,
+              "ddb": hello[5].decode(), "ldb": "01" * 16}
+        d.send(b"CHALLENGE %s %s %s\n" % (
+            hs["ln"].encode(), hs["ldb"].encode(),
+            self.mac(self.key, "listener", hs).encode()))
+        self.assertEqual(d.read_line(), b"AUTH %s\n" %
+                         self.mac(self.key, "dialer", hs).encode())
+        d.send(b"READY\n")
+        beta.wait_log(r"peer Alpha: link up \(dialled\)")
+        c.close()
+
+
 class PassOn(HandPeer):
     """An update from its origin is passed on before the commit, as FWD,
     once; Alpha is real, Beta and Gamma are played by the test."""
@@ -518,6 +681,83 @@ class BigGraph(HerdCase):
             wait_for(lambda: m.sqlite("select sum(applied) from peers")
                      .strip() == str(total - self.per_member), 15,
                      "%s's applied count" % n)
+
+
+class OneShotHerd(HerdCase):
+    """close_after_reply is for clients: with it set, the links still come
+    up (a peer's HELLO is not a client's command) and updates flood, two
+    hops here, while a one-shot client gets its reply and the close."""
+    names = ("Alpha", "Beta", "Gamma")
+    links = (("Alpha", "Beta"), ("Beta", "Gamma"))
+    extra = HerdCase.extra + "close_after_reply yes\n"
+
+    def one_shot(self, name, data):
+        """Send data without closing; return all the member sends before
+        it closes."""
+        c = self.herd[name].connect()
+        c.send(data)
+        return c.read_all()
+
+    def test_links_and_floods(self):
+        self.wait_links(timeout=30)
+        reply = self.one_shot("Alpha", b"IAMAT kiwi +34-118 1520023934.5\n"
+                                       b"IAMAT second +1+1 5\n")
+        self.assertRegex(reply, rb"^AT Alpha \S+ kiwi \+34-118 "
+                                rb"1520023934.5\n$")
+        rows = self.wait_converged(want=1, timeout=30)
+        self.assertIn("kiwi|Alpha|", rows)
+        at = self.one_shot("Gamma", b"WHATSAT kiwi 10 0\n")
+        self.assertEqual(at.split(b"\n")[0] + b"\n", reply)
+        # The links stayed up through it all: each came up once.
+        for n in self.names:
+            self.assertEqual(self.herd[n].log().count("link up"),
+                             len([l for l in self.links if n in l]), n)
+
+
+class OneShotHandshake(HandPeer):
+    """close_after_reply spares the handshake's HELLO only: the line
+    after it is AUTH, or the connection is a one-shot client's again."""
+    extra = HerdCase.extra + "close_after_reply yes\n"
+
+    def test_link_by_hand(self):
+        c = self.link_as("Beta")
+        c.send(b"UPD 1 viahand Beta +1.000000000 +1+1 5\n")
+        self.assertEqual(c.read_line(), b"ACK 1\n")
+        self.assertEqual(self.rows(), "viahand|Beta|+1.000000000|+1+1|5\n")
+
+    def test_hello_then_a_command_closes(self):
+        c = self.herd["Alpha"].connect()
+        self.hello(c)
+        c.send(b"IAMAT a +1+1 5\nIAMAT b +1+1 6\n")
+        self.assertRegex(c.read_all(), rb"^AT Alpha \S+ a \+1\+1 5\n$")
+        self.assertEqual(self.herd["Alpha"].sqlite(
+            "select client_id from locations"), "a\n")
+
+
+class PeerClientTime(HerdCase):
+    """max_client_skew is checked where the IAMAT arrives, not again at
+    the members it floods to: Beta, whose cap is a minute (as if its clock
+    were behind), stores what Alpha took an hour ahead."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    start = False
+
+    def test_origin_decides(self):
+        tight = os.path.join(self.herd.dir, "tight.conf")
+        with open(self.herd.conf) as f:
+            text = f.read()
+        with open(tight, "w") as f:
+            f.write(text + "max_client_skew 60\n")
+        self.herd["Alpha"].start()
+        self.herd["Beta"].start(conf=tight)
+        self.wait_links()
+        ahead = b"IAMAT early +1+1 %.3f" % (time.time() + 3600)
+        self.assertEqual(self.herd["Beta"].ask(ahead + b"\n"),
+                         b"? " + ahead + b"\n")
+        reply = self.herd["Alpha"].ask(ahead + b"\n")
+        self.assertRegex(reply, rb"^AT Alpha ")
+        self.wait_converged(want=1, timeout=30)
+        self.assertEqual(self.whatsat_at("Beta", b"early"), reply)
 
 
 class SlowPeer(HerdCase):

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from herdtest import (EXIT_CONFIG, KIWI, SERVER, SRCDIR, HerdTestCase, main,
-                      others_may_run)
+                      others_may_run, split_whatsat, strace_env)
 
 
 class Database(HerdTestCase):
@@ -180,17 +180,11 @@ class Everysec(HerdTestCase):
         self.assertRegex(m.ask(b"WHATSAT k49 10 0\n"), rb"^AT Alpha \S+ k49 ")
 
 
-def strace_env():
-    """LeakSanitizer cannot run in a traced process: off, for a member
-    that a test traces."""
-    opts = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
-    return {"ASAN_OPTIONS": ":".join(opts + ["detect_leaks=0"])}
-
-
 class Strace:
     """strace on every thread of a running process, writing its syncs
     (fsync, fdatasync) to a file; inject makes each fdatasync fail with
-    EIO.  Skips the test where strace is missing or may not attach."""
+    EIO, or does what it says to each (delay_exit=US, ...).  Skips the
+    test where strace is missing or may not attach."""
 
     SYNC = re.compile(r"^\d+\s+(fsync|fdatasync)\(\d+<([^>]*)>")
 
@@ -202,7 +196,8 @@ class Strace:
         args = ["strace", "-f", "-y", "-e", "trace=fsync,fdatasync",
                 "-o", self.out]
         if inject:
-            args += ["-e", "inject=fdatasync:error=EIO"]
+            args += ["-e", "inject=fdatasync:" + (
+                inject if isinstance(inject, str) else "error=EIO")]
         self.proc = subprocess.Popen(args + ["-p", str(pid)],
                                      stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
@@ -356,6 +351,31 @@ class SyncFailure(HerdTestCase):
                          r"written but perhaps not on disk")
 
 
+class SlowDisk(HerdTestCase):
+    """Every fdatasync takes 2 s (strace delays it): a WHATSAT that comes
+    while an IAMAT of the same connection is being committed waits for
+    that commit, and shows the new location."""
+    env = strace_env()
+
+    def test_whatsat_sees_own_iamat_during_commit(self):
+        m = self.herd["Alpha"]
+        old = m.ask(b"IAMAT slow +1+1 5\n")
+        Strace(self, m.proc.pid, inject="delay_exit=2000000")
+        c = m.connect(timeout=60)
+        c.send(b"IAMAT slow +2+2 6\n")
+        # Well inside the commit's 2 s sync, and after the member has
+        # read the IAMAT alone and handed its batch to the writer.
+        time.sleep(0.05)
+        c.send(b"WHATSAT slow 10 0\n")
+        c.shutdown()
+        at = c.read_line()
+        self.assertRegex(at, rb"^AT Alpha \S+ slow \+2\+2 6\n$")
+        self.assertNotEqual(at, old)
+        self.assertEqual(split_whatsat(c.read_all()),
+                         (at, {"html_attributions": [], "results": [],
+                               "status": "OK"}))
+
+
 class FullDisk(HerdTestCase):
     """The data folder fills up: updates that cannot be committed are never
     acknowledged, acknowledged ones are all kept, and the member carries
@@ -427,6 +447,9 @@ class LostDatabase(HerdTestCase):
         shutil.rmtree(os.path.dirname(m.db))
         c = m.connect()
         c.send(b"IAMAT lost +2+2 6\n")
+        # Half-close, so that the member's close or exit, not a timeout,
+        # ends the read, and an AT sent all the same fails the check.
+        c.shutdown()
         self.assertNotIn(b"AT ", c.read_all())
         self.assertEqual(m.wait_exit(), 1)
         m.wait_log(r"the database file was removed or replaced")
@@ -451,6 +474,7 @@ class LostDatabase(HerdTestCase):
         shutil.copy(m.db + ".old", m.db)
         c = m.connect()
         c.send(b"IAMAT lost +2+2 6\n")
+        c.shutdown()
         self.assertNotIn(b"AT ", c.read_all())
         self.assertEqual(m.wait_exit(), 1)
         # What is at the path now serves after a restart.

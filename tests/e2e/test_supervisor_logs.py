@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 
 from herdtest import (HERDCTL, KIWI, SERVER, STAMP, SUPERVISOR,
                       SupervisorTestCase, alive, free_port, main, wait_for)
@@ -192,6 +193,58 @@ class Logs(SupervisorTestCase):
         self.herd.wait_state("Quiet", "RUNNING")
 
 
+class Restarts(SupervisorTestCase):
+    """What the supervisor does when a member that was ready exits."""
+    names = ("Alpha", "Quiet")
+    fake = True
+    extra = "restart_delay_min 0.2\nrestart_delay_max 1\nstop_timeout 1\n"
+
+    def test_exit_78_after_ready_is_fatal(self):
+        """Status 78 says the configuration is bad, which no restart
+        mends, whether the member was starting or had long been ready."""
+        self.herd.mode("Quiet", "serve 78")
+        self.herd.ctl("start", check=0)
+        pid = int(self.herd.status()[1]["Quiet"]["pid"])
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: re.search(r"Quiet\[%d\] exited" % pid,
+                                   self.herd.log()), 30, "Quiet's exit")
+        m = self.herd.status()[1]["Quiet"]
+        self.assertEqual(m["state"], "FATAL", m)
+        self.assertIn("herdctl start Quiet", m["info"])
+        self.assertRegex(self.herd.log(), r"Quiet\[%d\] exited with status "
+                         r"78 \(bad configuration\): FATAL" % pid)
+        self.assertEqual(self.herd.status()[1]["Alpha"]["state"], "RUNNING")
+        self.assertEqual(len(re.findall(r"Quiet\[\d+\] started",
+                                        self.herd.log())), 1)
+        self.herd.mode("Quiet", "serve")
+        self.herd.ctl("start", "Quiet", check=0)
+
+    def test_delay_starts_over_after_a_long_run(self):
+        """Failed starts double the restart delay up to restart_delay_max
+        (1 s); once the member has then run for that long, its next
+        restart comes after about restart_delay_min (0.2 s) again."""
+        self.herd.ctl("start", check=0)
+        self.herd.mode("Quiet", "exit 3")
+        os.kill(int(self.herd.status()[1]["Quiet"]["pid"]), signal.SIGTERM)
+        failed = re.compile(r"Quiet\[\d+\] failed to start \(exit 3 after "
+                            r"[\d.]+s\): restart in ([\d.]+)s")
+        delays = wait_for(lambda: (lambda d: d if len(d) >= 3 else None)(
+            failed.findall(self.herd.log())), 60, "3 failed starts")
+        self.assertGreaterEqual(float(delays[2]), 0.8 * 0.8, delays)
+        self.herd.mode("Quiet", "serve")
+        m = self.herd.wait_state("Quiet", "RUNNING")
+        pid = int(m["pid"])
+        time.sleep(1.5)         # more than restart_delay_max, ready
+        os.kill(pid, signal.SIGTERM)
+        exited = re.compile(r"Quiet\[%d\] exited \(exit 0 after [\d.]+s\): "
+                            r"restart in ([\d.]+)s" % pid)
+        d = wait_for(lambda: exited.findall(self.herd.log()), 30,
+                     "Quiet's exit")
+        # restart_delay_min give or take a fifth, not the grown delay.
+        self.assertLessEqual(float(d[0]), 0.2 * 1.2 + 0.001, d)
+        self.herd.wait_state("Quiet", "RUNNING")
+
+
 class Reload(SupervisorTestCase):
     names = ("Alpha", "Beta")
     links = (("Alpha", "Beta"),)
@@ -255,6 +308,30 @@ class Reload(SupervisorTestCase):
                  "the SIGHUP's error in the log")
         self.assertEqual(self.pids(), now)
         self.assertEqual(self.herd.status()[0], 0)
+
+
+    def test_removed_then_added_back_while_stopping(self):
+        """Beta, slow to stop, is removed by a reload and added back by
+        another before it has stopped: once stopped, it starts again."""
+        self.write(("Alpha", "Beta"), (), "stop_timeout 3\n")
+        self.herd.mode("Beta", "ignore-term")
+        self.herd.ctl("start", check=0)
+        old = int(self.pids()["Beta"])
+        self.write(("Alpha",), (), "stop_timeout 3\n")
+        self.herd.ctl("reload", check=0)
+        self.assertEqual(self.herd.status()[1]["Beta"]["state"], "STOPPING")
+        self.herd.mode("Beta", "serve")
+        self.write(("Alpha", "Beta"), (), "stop_timeout 3\n")
+        self.herd.ctl("reload", check=0)
+        wait_for(lambda: re.search(r"Beta\[%d\] stopped" % old,
+                                   self.herd.log()), 30, "the old Beta gone")
+        self.assertIn(self.herd.status()[1]["Beta"]["state"],
+                      ("STARTING", "RUNNING"))
+        # The same member all along: never forgotten and made anew.
+        self.assertNotRegex(self.herd.log(), r"Beta (removed|added)")
+        m = self.herd.wait_state("Beta", "RUNNING")
+        self.assertNotEqual(int(m["pid"]), old)
+        self.assertFalse(alive(old))
 
 
 class Notify(SupervisorTestCase):
