@@ -566,11 +566,11 @@ class DialRace(HandPeer):
         d = Conn.__new__(Conn)
         d.sock, d.buf = dial, b""
         hello = d.read_line().split()
-        self.assertEqual(hello[:4], [b"HELLO", b"herd/1", b"Beta", b"Alpha"])
+        self.assertEqual(hello[:4], [b"HELLO", b"herd/2", b"Beta", b"Alpha"])
         # While the dial stalls here, a HELLO as Alpha that never proves
         # itself: Beta answers it, and must keep its own dial.
         c = beta.connect()
-        c.send(b"HELLO herd/1 Alpha Beta %s %s\n" % (b"ab" * 32, b"cd" * 16))
+        c.send(b"HELLO herd/2 Alpha Beta %s %s\n" % (b"ab" * 32, b"cd" * 16))
         self.assertTrue(c.read_line().startswith(b"CHALLENGE "))
         # The dial goes on: Alpha's CHALLENGE gets Beta's AUTH, and READY
         # makes it the link.
@@ -717,7 +717,7 @@ class OneShotHerd(HerdCase):
 class OneShotHandshake(HandPeer):
     """close_after_reply spares the handshake's HELLO only: the line
     after it is AUTH, or the connection is a one-shot client's again."""
-    extra = HerdCase.extra + "close_after_reply yes\n"
+    extra = HandPeer.extra + "close_after_reply yes\n"
 
     def test_link_by_hand(self):
         c = self.link_as("Beta")
