@@ -712,5 +712,56 @@ class StalledHandshake(TLSCase):
         a.wait_log(r"TLS handshake failed: not done within line_timeout")
 
 
+@unittest.skipUnless(OPENSSL, "no openssl command")
+class PlacesStillVerified(TLSCase):
+    """The member's own TLS does not touch libcurl's: a Places server
+    whose certificate nobody signed is refused, with TLS links and a
+    member certificate configured."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    start = False
+
+    def test_self_signed_places_server_refused(self):
+        import http.server
+        import ssl
+        d = self.herd.dir
+        make_pki(d)
+        hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                hits.append(self.path)
+                body = b'{"places": []}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(d, "stranger.crt"),
+                            os.path.join(d, "stranger.key"))
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        with open(self.herd.conf, "a") as f:
+            f.write("tls_cert_file member1.crt\ntls_key_file member1.key\n"
+                    "places_provider google\nplaces_url "
+                    "https://127.0.0.1:%d/v1/places:searchNearby\n" %
+                    srv.server_address[1])
+        a = self.herd["Alpha"].start(env={"HERD_PLACES_KEY": "k" * 20})
+        a.ask(b"IAMAT kiwi +34.068930-118.445127 5\n")
+        reply = a.ask(b"WHATSAT kiwi 10 5\n")
+        self.assertTrue(reply.startswith(b"AT Alpha "), reply)
+        self.assertNotIn(b'"status": "OK"', reply)
+        self.assertRegex(reply, rb"(?i)certificate|SSL")
+        self.assertEqual(hits, [])
+
+
 if __name__ == "__main__":
     main()
