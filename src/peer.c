@@ -31,9 +31,16 @@
  * removed peer's struct stays, closed, until the member stops, since a
  * commit or an acknowledgement under way may still name it.
  *
+ * With peer_tls yes (the default) a link is a TLS 1.3 connection keyed
+ * by the herd's PSK (tls.c), and the handshake below runs inside it with
+ * each proof bound to that TLS session; any byte changed, dropped or
+ * inserted on the path fails TLS's record check, and the link goes down
+ * and is dialled again like any broken link.  With peer_tls no links are
+ * plain, for a herd on one trusted host only.
+ *
  * Link states (memcached's conn_states):
  *   PEER_DOWN        no link; the redial timer runs
- *   PEER_CONNECTING  our dial: TCP connect under way
+ *   PEER_CONNECTING  our dial: TCP connect (and TLS handshake) under way
  *   PEER_HELLO       our dial: HELLO sent, waiting for CHALLENGE
  *   PEER_AUTH        our dial: AUTH sent, waiting for READY
  *   PEER_UP          the link carries updates (whoever dialled)
@@ -54,6 +61,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include "forget.h"
@@ -68,6 +76,7 @@
 #include "server.h"
 #include "sockwrite.h"
 #include "store.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 /* Stop reading the database for a link whose output holds this much ... */
@@ -316,11 +325,18 @@ peer_dial(struct peer *p)
 {
 	struct bufferevent	*bev;
 	const struct topo_member *m = p->m;
+	SSL			*ssl;
 
-	bev = bufferevent_socket_new(p->peers->srv->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
+	if ((ssl = tls_dial_ssl(p->peers->srv->tls)) != NULL)
+		bev = bufferevent_openssl_socket_new(p->peers->srv->base, -1,
+		    ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	else
+		bev = bufferevent_socket_new(p->peers->srv->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		fatalx("bufferevent_socket_new failed");
+	if (ssl != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	peer_new_bev(p, bev);
 	peer_set_state(p, PEER_CONNECTING);
 	log_info("peer %s: dialling %s (attempt %u)", peer_name(p), m->address,
@@ -347,11 +363,17 @@ peer_send(struct peer *p, const char *fmt, ...)
 static void
 peer_connected(struct peer *p)
 {
-	evutil_socket_t	fd = bufferevent_getfd(p->bev);
-	int		one = 1;
+	evutil_socket_t	 fd = bufferevent_getfd(p->bev);
+	SSL		*ssl;
+	int		 one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	memset(&p->hs, 0, sizeof p->hs);
+	if ((ssl = tls_ssl(p->bev)) != NULL &&
+	    tls_binding(ssl, p->hs.binding) != 0) {
+		peer_down(p, "cannot export the TLS session's binding");
+		return;
+	}
 	p->hs.dialer = my_name(p);
 	p->hs.listener = peer_name(p);
 	if (peerproto_nonce(p->hs.dialer_nonce) != 0)
@@ -373,6 +395,15 @@ peer_challenge(struct peer *p, struct proto_field *f, int n)
 	char	want[PEERPROTO_HEX_SIZE], mine[PEERPROTO_HEX_SIZE];
 	char	proof[PEERPROTO_HEX_SIZE];
 
+	if (n >= 1 && proto_field_is(&f[0], "?")) {
+		/* Its reason is in its log; the usual one is said here. */
+		log_warnx("peer %s: handshake refused by %s (%s; its log "
+		    "says why)", peer_name(p), peer_name(p),
+		    tls_ssl(p->bev) == NULL ? "a plain HELLO: does it have "
+		    "peer_tls yes?" : "is its herd key ours?");
+		peer_down(p, "handshake refused");
+		return;
+	}
 	if (n != 4 || !proto_field_is(&f[0], "CHALLENGE") ||
 	    !peerproto_is_hex(&f[1], PEERPROTO_HEX_SIZE - 1) ||
 	    !peerproto_is_hex(&f[2], PEERPROTO_DBID_LEN) ||
@@ -837,12 +868,19 @@ static void
 peer_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct peer	*p = arg;
+	char		 why[256];
 
 	if (what & BEV_EVENT_CONNECTED) {
 		peer_connected(p);
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if ((what & BEV_EVENT_EOF) && p->state == PEER_CONNECTING &&
+	    tls_ssl(bev) != NULL) {
+		log_warnx("peer %s: TLS handshake failed: closed by the peer "
+		    "(does it have peer_tls no? its log says why)",
+		    peer_name(p));
+		peer_down(p, "closed during the TLS handshake");
+	} else if (what & BEV_EVENT_EOF)
 		peer_down(p, "closed by the peer");
 	else if ((what & BEV_EVENT_TIMEOUT) && p->state == PEER_CONNECTING)
 		peer_down(p, "connect timed out after peer_timeout");
@@ -850,7 +888,16 @@ peer_event_cb(struct bufferevent *bev, short what, void *arg)
 		peer_down(p, (what & BEV_EVENT_READING) ?
 		    "nothing heard for peer_timeout" :
 		    "the peer stopped reading for peer_timeout");
-	else if (what & BEV_EVENT_ERROR)
+	else if ((what & BEV_EVENT_ERROR) && tls_ssl(bev) != NULL) {
+		tls_error(bev, why, sizeof why);
+		if (p->state == PEER_CONNECTING)
+			log_warnx("peer %s: TLS handshake failed: %s (a "
+			    "member with another herd key, or peer_tls no, "
+			    "refuses it)", peer_name(p), why);
+		else
+			log_warnx("peer %s: %s", peer_name(p), why);
+		peer_down(p, "%s", why);
+	} else if (what & BEV_EVENT_ERROR)
 		peer_down(p, "%s", evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));
 }
@@ -1075,8 +1122,9 @@ peers_start(struct server *srv, char **cause)
 		fatalx("event_new failed");
 	evtimer_add(ps->tick, &tv);
 	if (ps->n != 0)
-		log_info("%zu peer links; herd key from %s", ps->n,
-		    t->herd_key_file);
+		log_info("%zu peer links, %s; herd key from %s", ps->n,
+		    t->peer_tls ? "over TLS 1.3 (peer_tls yes)" :
+		    "plain (peer_tls no)", t->herd_key_file);
 	return (ps);
 }
 

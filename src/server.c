@@ -25,6 +25,7 @@
 #include "retention.h"
 #include "server.h"
 #include "store.h"
+#include "tls.h"
 #include "tstamp.h"
 #include "xmalloc.h"
 
@@ -144,9 +145,11 @@ server_stop(struct server *srv)
 }
 
 /*
- * SIGHUP: read the topology file again and hand it to each module that
- * applies some of its settings live; the others keep what they read at
- * the start (the supervisor restarts a member when one of those changed).
+ * SIGHUP: read the TLS certificate, key and CA files again, for the
+ * connections to come (those open keep theirs, nothing is dropped); then
+ * read the topology file again and hand it to each module that applies
+ * some of its settings live; the others keep what they read at the
+ * start (the supervisor restarts a member when one of those changed).
  * A file with a mistake changes nothing.
  */
 static void
@@ -156,6 +159,16 @@ server_reload(struct server *srv)
 	const struct topo_member	*me;
 	char				*cause = NULL;
 
+	if (tls_serves_clients(srv->tls)) {
+		if (tls_reload(srv->tls, &cause) != 0) {
+			log_warnx("SIGHUP: certificates not reloaded, the old "
+			    "ones stay: %s", cause);
+			free(cause);
+			cause = NULL;
+		} else
+			log_info("SIGHUP: TLS certificate reloaded from %s",
+			    srv->topo->tls_cert_file);
+	}
 	if ((t = topology_load(srv->topo->path, &cause)) == NULL) {
 		log_warnx("reload: %s; the member keeps its settings", cause);
 		free(cause);
@@ -369,6 +382,16 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 		status = EXIT_CONFIG;
 		goto out;
 	}
+	{
+		const unsigned char	*key;
+		size_t			 keylen;
+
+		key = peers_key(srv.peers, &keylen);
+		if ((srv.tls = tls_new(t, key, keylen, &cause)) == NULL) {
+			status = EXIT_CONFIG;
+			goto out;
+		}
+	}
 	if (server_listen(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
@@ -409,6 +432,7 @@ out:
 	peers_free(srv.peers);
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	tls_free(srv.tls);
 	log_set_gather(NULL);
 	if (server_log_write_ev != NULL) {
 		event_free(server_log_write_ev);

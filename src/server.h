@@ -16,6 +16,7 @@ struct peers;
 struct places;
 struct retention;
 struct store;
+struct tls;
 
 struct server {
 	struct event_base		*base;
@@ -25,6 +26,7 @@ struct server {
 	struct places			*places;	/* NULL: no provider */
 	struct peers			*peers;
 	struct retention		*retention;	/* location_ttl */
+	struct tls			*tls;
 	char				*line;		/* max_line + 2: the line
 							   being run */
 

@@ -66,6 +66,8 @@ static int	dir_url(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_fsync(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_client_tls(struct topo_parser *, const struct directive *,
+		    char **, int);
 static int	dir_time(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_size(struct topo_parser *, const struct directive *,
@@ -97,6 +99,11 @@ static const struct directive directives[] = {
 	{ "places_db", 1, dir_path, F(places_db), 0, 0 },
 	{ "places_url", 1, dir_url, F(places_url), 0, 0 },
 	{ "fsync", 1, dir_fsync, 0, 0, 0 },
+	{ "peer_tls", 1, dir_bool, F(peer_tls), 0, 0 },
+	{ "tls_cert_file", 1, dir_path, F(tls_cert_file), 0, 0 },
+	{ "tls_key_file", 1, dir_path, F(tls_key_file), 0, 0 },
+	{ "tls_client_ca_file", 1, dir_path, F(tls_client_ca_file), 0, 0 },
+	{ "client_tls", 1, dir_client_tls, 0, 0, 0 },
 	{ "max_line", 1, dir_size, F(max_line), 256, 16 * 1024 * 1024 },
 	{ "max_clients", 1, dir_count, F(max_clients), 1, 1000000 },
 	{ "client_idle_timeout", 1, dir_time, F(client_idle_timeout), 0.001, 365 * DAY },
@@ -462,6 +469,21 @@ dir_fsync(struct topo_parser *p, const struct directive *d, char **argv,
 	return (0);
 }
 
+/* Named as the choice it is: may a client still come without TLS? */
+static int
+dir_client_tls(struct topo_parser *p, const struct directive *d,
+    char **argv, int argc)
+{
+	if (strcmp(argv[0], "optional") == 0)
+		p->t->client_tls = CLIENT_TLS_OPTIONAL;
+	else if (strcmp(argv[0], "required") == 0)
+		p->t->client_tls = CLIENT_TLS_REQUIRED;
+	else
+		return (topo_error(p, "unknown client_tls '%s' (want optional "
+		    "or required)", argv[0]));
+	return (0);
+}
+
 /* D+(.D+)? as a double, or -1. */
 static int
 parse_decimal(const char *s, double *out)
@@ -709,6 +731,8 @@ static void
 topo_defaults(struct topology *t)
 {
 	t->fsync = FSYNC_ALWAYS;
+	t->peer_tls = 1;
+	t->client_tls = CLIENT_TLS_OPTIONAL;
 	t->max_line = 8192;
 	t->max_clients = 10000;
 	t->client_idle_timeout = 300;
@@ -745,6 +769,15 @@ topo_finish(struct topo_parser *p)
 	if (t->restart_delay_min > t->restart_delay_max)
 		return (topo_error(p, "restart_delay_min is above "
 		    "restart_delay_max"));
+	if ((t->tls_cert_file == NULL) != (t->tls_key_file == NULL))
+		return (topo_error(p, "tls_cert_file and tls_key_file go "
+		    "together"));
+	if (t->tls_client_ca_file != NULL && t->tls_cert_file == NULL)
+		return (topo_error(p, "tls_client_ca_file needs tls_cert_file "
+		    "and tls_key_file"));
+	if (t->client_tls == CLIENT_TLS_REQUIRED && t->tls_cert_file == NULL)
+		return (topo_error(p, "client_tls required needs tls_cert_file "
+		    "and tls_key_file"));
 	/* A database alone says which provider is meant. */
 	if (t->places_db != NULL && t->places_provider == PLACES_NONE)
 		t->places_provider = PLACES_LOCAL;
@@ -900,6 +933,9 @@ topology_free(struct topology *t)
 	free(t->places_db);
 	free(t->places_url);
 	free(t->places_key_file);
+	free(t->tls_cert_file);
+	free(t->tls_key_file);
+	free(t->tls_client_ca_file);
 	free(t->control_group);
 	free(t);
 }

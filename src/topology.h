@@ -36,6 +36,12 @@ struct topo_addr {
 	socklen_t		 salen;
 };
 
+/* Whether plain clients are served besides TLS ones (Redis's tls-port). */
+enum client_tls {
+	CLIENT_TLS_OPTIONAL,
+	CLIENT_TLS_REQUIRED,
+};
+
 struct topo_member {
 	char			*name;
 	char			*address;	/* as written: 127.0.0.1:11645 */
@@ -76,6 +82,12 @@ struct topology {
 	char			*places_key_file; /* NULL when not set */
 
 	enum fsync_mode		 fsync;
+
+	int			 peer_tls;	/* links over TLS 1.3 */
+	char			*tls_cert_file;	/* NULL: no TLS clients */
+	char			*tls_key_file;
+	char			*tls_client_ca_file; /* NULL: no client certs */
+	enum client_tls		 client_tls;
 
 	size_t			 max_line;
 	unsigned		 max_clients;

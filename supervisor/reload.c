@@ -9,6 +9,9 @@
  * links and the addresses of the members it links to, and every herd-wide
  * directive except those only the supervisor reads (restart delays, stop
  * timeout, log rotation), which apply at once without a restart.
+ * A running member whose lines did not change gets SIGHUP too, on which it
+ * reads its TLS certificate, key and CA files again: a renewed
+ * certificate alone restarts nothing and drops no connection.
  * What a member reads is settings.c's to say.
  *
  * This file holds the topology the herd runs; it asks the member layer
@@ -449,6 +452,14 @@ reload(char **changes, char **cause)
 				    "started");
 			}
 			free(why);
+		} else if (m->state == MEMBER_RUNNING && m->pid > 0) {
+			/*
+			 * Its settings are the same, but the files they name
+			 * may not be: a running member reads its TLS
+			 * certificate again on SIGHUP, keeping every
+			 * connection.
+			 */
+			member_signal(m, SIGHUP);
 		}
 		free(m->live);
 		m->live = live;

@@ -5,6 +5,7 @@ does comes from the file NAME.mode beside herd.conf (read at each start,
 so a test can change it between restarts):
 
     serve [CODE]    say ready on HERD_READY_FD, exit CODE (0) on SIGTERM
+                    (SIGHUP, which a member reloads on, changes nothing)
     ignore-term     say ready, then ignore SIGTERM
     flood N         write N numbered lines fast (stdout and stderr), then
                     serve
@@ -86,6 +87,8 @@ def main():
             err.write(piece)
             err.flush()
             time.sleep(0.2)
+    # As a member does, SIGHUP reloads (here: nothing) and never stops it.
+    signal.signal(signal.SIGHUP, lambda *a: None)
     if mode[0] == "ignore-term":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     else:

@@ -332,10 +332,13 @@ class TieBreak(HerdCase):
 
 class HandPeer(HerdCase):
     """Alpha is a real member; its peers are played by the test, which
-    speaks the peer protocol by hand with the herd key."""
+    speaks the peer protocol by hand with the herd key.  Links are plain
+    here (peer_tls no), so that Python can speak them; test_tls.py has
+    the same handshake inside TLS."""
     names = ("Alpha", "Beta")
     links = (("Alpha", "Beta"),)
     start = False
+    extra = HerdCase.extra + "peer_tls no\n"
 
     def setUp(self):
         super().setUp()
@@ -345,13 +348,13 @@ class HandPeer(HerdCase):
             self.key = f.read()
 
     def mac(self, key, role, hs):
-        msg = "herd/1 %s\n%s\n%s\n%s\n%s\n%s\n%s\n" % (
+        msg = "herd/2 %s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n" % (
             role, hs["dialer"], hs["listener"], hs["dn"], hs["ln"],
-            hs["ddb"], hs["ldb"])
+            hs["ddb"], hs["ldb"], hs.get("binding", "-"))
         return hmac.new(key, msg.encode(), hashlib.sha256).hexdigest()
 
     def hello(self, c, nonce="ab" * 32, db="cd" * 16, name="Beta"):
-        c.send(b"HELLO herd/1 %s Alpha %s %s\n" % (name.encode(),
+        c.send(b"HELLO herd/2 %s Alpha %s %s\n" % (name.encode(),
                                                     nonce.encode(),
                                                     db.encode()))
         line = c.read_line()
@@ -456,21 +459,21 @@ class Security(HandPeer):
     def test_refused_hellos(self):
         m = self.herd["Alpha"]
         n, db = "ab" * 32, "cd" * 16
-        for line in (b"HELLO herd/1 Gamma Alpha %s %s" % (n.encode(),
+        for line in (b"HELLO herd/2 Gamma Alpha %s %s" % (n.encode(),
                                                           db.encode()),
-                     b"HELLO herd/1 Beta Delta %s %s" % (n.encode(),
+                     b"HELLO herd/2 Beta Delta %s %s" % (n.encode(),
                                                          db.encode()),
-                     b"HELLO herd/2 Beta Alpha %s %s" % (n.encode(),
+                     b"HELLO herd/3 Beta Alpha %s %s" % (n.encode(),
                                                          db.encode()),
-                     b"HELLO herd/1 Beta Alpha short %s" % db.encode(),
+                     b"HELLO herd/2 Beta Alpha short %s" % db.encode(),
                      b"AUTH " + b"00" * 32):
             with self.subTest(line=line):
                 self.assertEqual(m.ask(line + b"\n"), b"? " + line + b"\n")
         # HELLO must open the connection.
         self.assertEqual(
-            m.ask(b"YOLO\nHELLO herd/1 Beta Alpha %s %s\n" %
+            m.ask(b"YOLO\nHELLO herd/2 Beta Alpha %s %s\n" %
                   (n.encode(), db.encode())),
-            b"? YOLO\n? HELLO herd/1 Beta Alpha %s %s\n" %
+            b"? YOLO\n? HELLO herd/2 Beta Alpha %s %s\n" %
             (n.encode(), db.encode()))
         self.assertEqual(self.rows(), "")
 
@@ -587,11 +590,11 @@ class DialRace(HandPeer):
         d = Conn.__new__(Conn)
         d.sock, d.buf = dial, b""
         hello = d.read_line().split()
-        self.assertEqual(hello[:4], [b"HELLO", b"herd/1", b"Beta", b"Alpha"])
+        self.assertEqual(hello[:4], [b"HELLO", b"herd/2", b"Beta", b"Alpha"])
         # While the dial stalls here, a HELLO as Alpha that never proves
         # itself: Beta answers it, and must keep its own dial.
         c = beta.connect()
-        c.send(b"HELLO herd/1 Alpha Beta %s %s\n" % (b"ab" * 32, b"cd" * 16))
+        c.send(b"HELLO herd/2 Alpha Beta %s %s\n" % (b"ab" * 32, b"cd" * 16))
         self.assertTrue(c.read_line().startswith(b"CHALLENGE "))
         # The dial goes on: Alpha's CHALLENGE gets Beta's AUTH, and READY
         # makes it the link.
@@ -738,7 +741,7 @@ class OneShotHerd(HerdCase):
 class OneShotHandshake(HandPeer):
     """close_after_reply spares the handshake's HELLO only: the line
     after it is AUTH, or the connection is a one-shot client's again."""
-    extra = HerdCase.extra + "close_after_reply yes\n"
+    extra = HandPeer.extra + "close_after_reply yes\n"
 
     def test_link_by_hand(self):
         c = self.link_as("Beta")

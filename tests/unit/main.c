@@ -31,6 +31,8 @@ main(void)
 	suite_proto();
 	suite_retain();
 	suite_settings();
+	suite_sniff();
+	suite_sockwrite();
 	suite_store();
 	suite_store_vfs();
 	suite_topology();

@@ -23,6 +23,8 @@ void	suite_placesjson(void);
 void	suite_proto(void);
 void	suite_retain(void);
 void	suite_settings(void);
+void	suite_sniff(void);
+void	suite_sockwrite(void);
 void	suite_store(void);
 void	suite_store_vfs(void);
 void	suite_topology(void);
