@@ -373,7 +373,7 @@ class HandPeer(HerdCase):
         once, and Alpha's name sorts first), so that one is sent again."""
         for _ in range(50):
             c = self.herd["Alpha"].connect()
-            c.send(b"HELLO herd/1 %s Alpha %s %s\n" % (
+            c.send(b"HELLO herd/2 %s Alpha %s %s\n" % (
                 name.encode(), b"ab" * 32, b"cd" * 16))
             line = c.read_line()
             if not line.startswith(b"? HELLO"):
@@ -1011,7 +1011,7 @@ class ErasePeer(HandPeer):
     played by the test."""
     names = ("Alpha", "Beta", "Gamma")
     links = (("Alpha", "Beta"), ("Alpha", "Gamma"))
-    extra = HerdCase.extra + "location_ttl 1h\n"
+    extra = HandPeer.extra + "location_ttl 1h\n"
 
     def quiet(self, c):
         """Nothing but keepalives arrives on c for a moment."""
