@@ -562,6 +562,16 @@ is_blank(const char *line, size_t len)
 	return (1);
 }
 
+/*
+ * Is c a member half way through the peer handshake, its HELLO answered
+ * with a CHALLENGE and its AUTH the next line?
+ */
+static int
+client_in_handshake(struct client *c)
+{
+	return (c->hs != NULL && c->lines == 1);
+}
+
 /* Hand one complete line (terminator removed) to the command table. */
 static void
 client_line(struct client *c, const char *line, size_t len)
@@ -570,9 +580,13 @@ client_line(struct client *c, const char *line, size_t len)
 	log_info_bytes(c->name, "<", line, len);
 	cmd_dispatch(c->srv, c, line, len);
 
-	/* One-shot clients: answer the first command, then close. */
+	/*
+	 * One-shot clients: answer the first command, then close.  A member
+	 * whose HELLO was taken is no such client: its AUTH must follow.
+	 * (Once AUTH is taken, the connection is no client's any more.)
+	 */
 	if (c->srv->topo->close_after_reply && c->state == CLIENT_OPEN &&
-	    !is_blank(line, len)) {
+	    !is_blank(line, len) && !client_in_handshake(c)) {
 		bufferevent_disable(c->bev, EV_READ);
 		client_set_state(c, CLIENT_DRAINING);
 		client_flush(c);

@@ -5,6 +5,12 @@
  * minus the client's time) but sent only when the store says the update
  * is committed (with fsync always, on disk).  An IAMAT that is not newer
  * than the stored record changes nothing and still gets its own AT line.
+ *
+ * A client time more than max_client_skew ahead of this member's clock
+ * makes the IAMAT invalid: as only a newer client time replaces a
+ * location, one far in the future would pin that client id for good, and
+ * no genuine IAMAT for it would be stored again anywhere.  (Updates from
+ * peers are not checked: their origin did it, against its own clock.)
  */
 #include "config.h"
 
@@ -19,6 +25,7 @@
 #include "reply.h"
 #include "server.h"
 #include "store.h"
+#include "topology.h"
 #include "tstamp.h"
 #include "xmalloc.h"
 
@@ -55,6 +62,11 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 
 	if (proto_parse_iamat(ctx->f, ctx->n, &in, &why) != 0) {
 		cmd_invalid(ctx, why);
+		return;
+	}
+	if (ctx->srv->topo->max_client_skew > 0 && tstamp_ahead(&in.time,
+	    &ctx->received, ctx->srv->topo->max_client_skew)) {
+		cmd_invalid(ctx, "client time more than max_client_skew ahead");
 		return;
 	}
 	tstamp_diff(&ctx->received, &in.time, diff, sizeof diff);

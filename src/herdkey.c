@@ -2,13 +2,21 @@
  * herdkey.c: read the herd key file, creating it when it is missing.
  *
  * Every member of a herd proves on each peer link that it holds the same
- * key.  The key file may hold any bytes.  When it does not exist, the
- * first program that needs it makes one with 32 random bytes, mode 0600.
- * Several members start at once, so creation must be atomic: the key is
- * written and synced under a temporary name made with O_EXCL, then linked
- * to the real name, which fails if another program got there first; the
- * loser reads the winner's key.  A reader therefore never sees a file
- * that exists but is not yet written.
+ * key.  The key file may hold any bytes, but at least 32 of them: the
+ * handshake shows anyone an HMAC under the key over a nonce of their
+ * choice, so a short key (a word, a password) falls to an offline
+ * dictionary.  As ssh does with private keys, a file that others could
+ * read or write, or that another user owns, is refused: such a key is no
+ * secret, or can be swapped under the member.  Every refusal says how to
+ * make a good key, with "herdctl genkey FILE".
+ *
+ * When the key file does not exist, the first program that needs it makes
+ * one with 32 random bytes, mode 0600 (herdctl genkey makes one the same
+ * way).  Several members start at once, so creation must be atomic: the
+ * key is written and synced under a temporary name made with O_EXCL, then
+ * linked to the real name, which fails if another program got there
+ * first; the loser reads the winner's key.  A reader therefore never sees
+ * a file that exists but is not yet written.
  */
 #include "config.h"
 
@@ -43,9 +51,13 @@ write_all(int fd, const unsigned char *p, size_t len)
 	return (0);
 }
 
-/* Make a new key at path; 0 when made, 1 when another program made it first, -1 and *cause on error. */
-static int
-herdkey_create(const char *path, char **cause)
+/*
+ * Make a new key file at path: HERDKEY_NEW_SIZE random bytes, mode 0600,
+ * synced to disk with its name.  Returns 0 when made, 1 when path already
+ * exists (it is left alone), or -1 and *cause.
+ */
+int
+herdkey_new(const char *path, char **cause)
 {
 	unsigned char	 key[HERDKEY_NEW_SIZE];
 	char		*tmp;
@@ -58,7 +70,9 @@ herdkey_create(const char *path, char **cause)
 	xasprintf(&tmp, "%s.%ld.tmp", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno));
+		/* Its folder is what is missing or closed to us. */
+		xasprintf(cause, "%s: cannot make a key there: %s", path,
+		    strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, key, sizeof key) != 0 || fsync(fd) != 0) {
@@ -83,6 +97,55 @@ out:
 	return (r);
 }
 
+/*
+ * Is a key file of status st and len bytes good for a member running as
+ * uid?  Returns 0, or -1 and *cause: what is wrong, and how to make a
+ * good one.
+ */
+int
+herdkey_check(const char *path, const struct stat *st, uid_t uid,
+    size_t len, char **cause)
+{
+	unsigned	mode = st->st_mode & 07777;
+
+	/* A secret anyone can read is none; one others can write is theirs. */
+	if (st->st_mode & S_IROTH) {
+		xasprintf(cause, "%s: readable by everyone (mode %04o); "
+		    "chmod o-r it, and make a new key with \"herdctl genkey "
+		    "FILE\" if it may have leaked", path, mode);
+		return (-1);
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		xasprintf(cause, "%s: writable by group or others (mode "
+		    "%04o), who could replace the herd key; chmod go-w it, or "
+		    "make a new key with \"herdctl genkey FILE\"", path, mode);
+		return (-1);
+	}
+	if (st->st_uid != uid) {
+		xasprintf(cause, "%s: owned by uid %lu, not by this member's "
+		    "user (uid %lu); chown it, or make a key as that user with "
+		    "\"herdctl genkey FILE\"", path, (unsigned long)st->st_uid,
+		    (unsigned long)uid);
+		return (-1);
+	}
+	if (len < HERDKEY_MIN_SIZE || len > HERDKEY_MAX_SIZE) {
+		xasprintf(cause, "%s: a herd key must hold %d to %d bytes, "
+		    "not %s%zu; make a good one with \"herdctl genkey FILE\" "
+		    "(%d random bytes) and give every member a copy", path,
+		    HERDKEY_MIN_SIZE, HERDKEY_MAX_SIZE,
+		    len > HERDKEY_MAX_SIZE ? "over " : "",
+		    len > HERDKEY_MAX_SIZE ? (size_t)HERDKEY_MAX_SIZE : len,
+		    HERDKEY_NEW_SIZE);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Read and check the key file at path.  Returns 0 with the key; -1 with
+ * errno when it cannot be opened (ENOENT: there is none); -2 and *cause
+ * when it cannot be read or is no good key.
+ */
 static int
 herdkey_read(const char *path, unsigned char **key, size_t *len,
     char **cause)
@@ -95,11 +158,8 @@ herdkey_read(const char *path, unsigned char **key, size_t *len,
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (-1);
-	/* As ssh does with private keys: a secret anyone can read is none. */
-	if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH)) {
-		xasprintf(cause, "%s: readable by everyone (mode %04o); "
-		    "chmod o-r it, and make a new key if it may have leaked",
-		    path, (unsigned)(st.st_mode & 07777));
+	if (fstat(fd, &st) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
 		close(fd);
 		return (-2);
 	}
@@ -116,9 +176,7 @@ herdkey_read(const char *path, unsigned char **key, size_t *len,
 		n += (size_t)r;
 	}
 	close(fd);
-	if (n == 0 || n > HERDKEY_MAX_SIZE) {
-		xasprintf(cause, "%s: a herd key must hold 1 to %d bytes",
-		    path, HERDKEY_MAX_SIZE);
+	if (herdkey_check(path, &st, geteuid(), n, cause) != 0) {
 		explicit_bzero(buf, sizeof buf);
 		return (-2);
 	}
@@ -148,7 +206,7 @@ herdkey_load(const char *path, unsigned char **key, size_t *len,
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		return (-1);
 	}
-	if (herdkey_create(path, cause) == -1)
+	if (herdkey_new(path, cause) == -1)
 		return (-1);
 	if (herdkey_read(path, key, len, cause) != 0) {
 		if (*cause == NULL)

@@ -93,6 +93,7 @@ static const struct directive directives[] = {
 	{ "max_clients_per_address", 1, dir_count, F(max_clients_per_address), 0, 1000000 },
 	{ "max_client_output", 1, dir_size, F(max_client_output), 64 * 1024, 1024.0 * 1024 * 1024 },
 	{ "close_after_reply", 1, dir_bool, F(close_after_reply), 0, 0 },
+	{ "max_client_skew", 1, dir_time, F(max_client_skew), 0, 365 * DAY },
 	{ "places_connect_timeout", 1, dir_time, F(places_connect_timeout), 0.001, DAY },
 	{ "places_timeout", 1, dir_time, F(places_timeout), 0.001, DAY },
 	{ "peer_retry_min", 1, dir_time, F(peer_retry_min), 0.001, DAY },
@@ -584,6 +585,7 @@ topo_defaults(struct topology *t)
 	t->client_idle_timeout = 300;
 	t->line_timeout = 30;
 	t->max_client_output = 1024 * 1024;
+	t->max_client_skew = DAY;
 	t->places_connect_timeout = 2;
 	t->places_timeout = 5;
 	t->peer_retry_min = 0.1;

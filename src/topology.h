@@ -75,6 +75,7 @@ struct topology {
 	unsigned		 max_clients_per_address; /* 0: no cap */
 	size_t			 max_client_output;
 	int			 close_after_reply;
+	double			 max_client_skew; /* 0: no cap */
 	double			 places_connect_timeout;
 	double			 places_timeout;
 	double			 peer_retry_min;

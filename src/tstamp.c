@@ -112,6 +112,29 @@ tstamp_diff(const struct tstamp *a, const struct tstamp *b, char *buf,
 	buf[n] = '\0';
 }
 
+/*
+ * Is t more than max seconds (not negative) after now?  Exact to the
+ * nanosecond, whatever t's size: a client time of 18 digits is no problem.
+ */
+int
+tstamp_ahead(const struct tstamp *t, const struct tstamp *now, double max)
+{
+	int64_t	sec = t->sec - now->sec, msec;
+	int32_t	nsec = t->nsec - now->nsec, mnsec;
+
+	if (nsec < 0) {
+		sec--;
+		nsec += 1000000000;
+	}
+	msec = (int64_t)max;
+	mnsec = (int32_t)((max - (double)msec) * 1e9 + 0.5);
+	if (mnsec > 999999999) {
+		msec++;
+		mnsec = 0;
+	}
+	return (sec > msec || (sec == msec && nsec > mnsec));
+}
+
 /* Seconds since start, a CLOCK_MONOTONIC reading: for timeouts and logs. */
 double
 tstamp_since(const struct timespec *start)

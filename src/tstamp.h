@@ -21,6 +21,7 @@ struct tstamp {
 int	tstamp_parse(const char *, size_t, struct tstamp *);
 void	tstamp_now(struct tstamp *);
 double	tstamp_since(const struct timespec *);
+int	tstamp_ahead(const struct tstamp *, const struct tstamp *, double);
 void	tstamp_diff(const struct tstamp *, const struct tstamp *, char *,
 	    size_t);
 

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "herdkey.h"
 #include "log.h"
 #include "progpath.h"
 #include "topology.h"
@@ -82,6 +83,10 @@ static int	ctl_restart(struct ctl *, int, char **);
 static int	ctl_status(struct ctl *, int, char **);
 static int	ctl_logs(struct ctl *, int, char **);
 static int	ctl_reload(struct ctl *, int, char **);
+static int	ctl_genkey(struct ctl *, int, char **);
+
+/* A command that needs no herd.conf and no supervisor. */
+#define CTL_NOCONF	0x1
 
 static const struct ctl_cmd {
 	const char	*name;
@@ -89,13 +94,15 @@ static const struct ctl_cmd {
 	int		 minargs;
 	int		 maxargs;	/* -1: any */
 	int		 (*fn)(struct ctl *, int, char **);
+	int		 flags;
 } ctl_cmds[] = {
-	{ "start", "start [member ...]", 0, -1, ctl_start },
-	{ "stop", "stop [member ...]", 0, -1, ctl_stop },
-	{ "restart", "restart [member ...]", 0, -1, ctl_restart },
-	{ "status", "status [member ...]", 0, -1, ctl_status },
-	{ "logs", "logs [-f] [-n lines] member|supervisor", 1, 4, ctl_logs },
-	{ "reload", "reload", 0, 0, ctl_reload },
+	{ "start", "start [member ...]", 0, -1, ctl_start, 0 },
+	{ "stop", "stop [member ...]", 0, -1, ctl_stop, 0 },
+	{ "restart", "restart [member ...]", 0, -1, ctl_restart, 0 },
+	{ "status", "status [member ...]", 0, -1, ctl_status, 0 },
+	{ "logs", "logs [-f] [-n lines] member|supervisor", 1, 4, ctl_logs, 0 },
+	{ "reload", "reload", 0, 0, ctl_reload, 0 },
+	{ "genkey", "genkey FILE", 1, 1, ctl_genkey, CTL_NOCONF },
 };
 
 static __attribute__((noreturn)) void
@@ -805,6 +812,30 @@ ctl_scan(struct ctl *c)
 		c->run_dir = run_dir;
 }
 
+/*
+ * genkey FILE: make a herd key, as a member makes one when it finds none
+ * (herdkey.c): 32 random bytes, mode 0600, synced, never over an existing
+ * file, whatever it holds: replacing a key cuts a member off its herd.
+ */
+static int
+ctl_genkey(struct ctl *c, int argc, char **argv)
+{
+	char	*cause = NULL;
+
+	switch (herdkey_new(argv[0], &cause)) {
+	case 0:
+		return (0);
+	case 1:
+		return (ctl_error("%s: already exists; genkey never replaces a "
+		    "key (every member must hold the same one): remove it "
+		    "first if you mean to", argv[0]));
+	default:
+		ctl_error("%s", cause);
+		free(cause);
+		return (1);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -856,6 +887,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: herdctl %s\n", cmd->usage);
 		return (EXIT_USAGE);
 	}
+	if (cmd->flags & CTL_NOCONF)
+		return (cmd->fn(&c, argc - 1, argv + 1));
 
 	if (c.conf == NULL)
 		c.conf = progpath_conf();

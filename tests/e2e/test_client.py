@@ -411,6 +411,67 @@ class OneShot(HerdTestCase):
         self.assertNotIn(b"YOLO", reply)
 
 
+class ClientTime(HerdTestCase):
+    """An IAMAT whose client time is more than max_client_skew (a day by
+    default) ahead of the member's clock is invalid: stored, it would pin
+    its client id for good, as only a newer time replaces a location."""
+
+    def test_far_future_refused(self):
+        m = self.herd["Alpha"]
+        pin = b"IAMAT pinned +10+10 999999999999999999"
+        self.assertEqual(m.ask(pin + b"\n"), b"? " + pin + b"\n")
+        m.wait_log(r"invalid command: client time more than "
+                   r"max_client_skew ahead")
+        self.assertEqual(m.sqlite("select count(*) from locations"), "0\n")
+        self.assertEqual(m.ask(b"WHATSAT pinned 10 0\n"),
+                         b"? WHATSAT pinned 10 0\n")
+        # The genuine IAMAT that follows is stored and answered.
+        now = b"%d.5" % time.time()
+        reply = m.ask(b"IAMAT pinned +20+20 " + now + b"\n")
+        self.assertTrue(reply.endswith(b" pinned +20+20 " + now + b"\n"),
+                        reply)
+        self.assertEqual(m.sqlite("select location, client_time from "
+                                  "locations"), "+20+20|%s\n" % now.decode())
+
+    def test_a_day_ahead(self):
+        """A minute inside the day is kept, a minute past it is not; a
+        client time in the past is never too far."""
+        m = self.herd["Alpha"]
+        now = time.time()
+        inside = b"IAMAT early +1+1 %.9f" % (now + 86400 - 60)
+        past = b"IAMAT late +1+1 %.9f" % (now + 86400 + 60)
+        self.assertRegex(m.ask(inside + b"\n"), AT_RE)
+        self.assertEqual(m.ask(past + b"\n"), b"? " + past + b"\n")
+        self.assertRegex(m.ask(b"IAMAT old +1+1 0\n"), AT_RE)
+        self.assertEqual(m.sqlite("select client_id from locations "
+                                  "order by client_id"), "early\nold\n")
+
+
+class ClientTimeCap(HerdTestCase):
+    """max_client_skew sets the cap in seconds, fractions allowed."""
+    extra = "max_client_skew 30.5\n"
+
+    def test_cap(self):
+        m = self.herd["Alpha"]
+        now = time.time()
+        near = b"IAMAT near +1+1 %.3f" % (now + 10)
+        far = b"IAMAT far +1+1 %.3f" % (now + 120)
+        self.assertRegex(m.ask(near + b"\n"), AT_RE)
+        self.assertEqual(m.ask(far + b"\n"), b"? " + far + b"\n")
+
+
+class ClientTimeUncapped(HerdTestCase):
+    """max_client_skew 0 turns the check off: any client time is taken."""
+    extra = "max_client_skew 0\n"
+
+    def test_far_future_accepted(self):
+        m = self.herd["Alpha"]
+        reply = m.ask(b"IAMAT far +10+10 999999999999999999\n")
+        self.assertRegex(reply, AT_RE)
+        self.assertEqual(m.sqlite("select client_time from locations"),
+                         "999999999999999999\n")
+
+
 class Stall(HerdTestCase):
     """Idleness is the client's: a member that stalls (stopped here) does
     not drop the clients that kept talking to it meanwhile.  (The slow

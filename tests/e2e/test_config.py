@@ -1,10 +1,12 @@
 """Bad configuration stops herd-server with file:line and status 78."""
 
 import os
+import pwd
 import socket
+import stat
 import subprocess
 
-from herdtest import EXIT_CONFIG, SERVER, HerdTestCase, main
+from herdtest import EXIT_CONFIG, HERDCTL, SERVER, HerdTestCase, main
 
 
 def run(*args):
@@ -32,6 +34,12 @@ class Config(HerdTestCase):
              ":2: link to unknown member 'Z'"),
             ("member A 127.0.0.1:1\nlink A A\n",
              ":2: member 'A' linked to itself"),
+            ("member A 127.0.0.1:1\nmax_client_skew -1\n",
+             ":2: max_client_skew: bad time '-1' (seconds, fractions "
+             "allowed)"),
+            ("member A 127.0.0.1:1\nmax_client_skew 5x\n",
+             ":2: max_client_skew: bad time '5x' (seconds, fractions "
+             "allowed)"),
         ]
         for text, message in cases:
             with self.subTest(text=text):
@@ -91,6 +99,106 @@ class Config(HerdTestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn("cannot listen on 127.0.0.1:%d" %
                       self.herd.ports["Alpha"], out.stderr)
+
+
+class HerdKey(HerdTestCase):
+    """The herd key file: a member with links refuses a key that is short,
+    writable by others or another user's, with status 78 and how to make
+    a good one; herdctl genkey makes one."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    extra = "herd_key_file keys/herd.key\n"
+    start = False
+
+    def setUp(self):
+        super().setUp()
+        self.keys = os.path.join(self.herd.dir, "keys")
+        os.mkdir(self.keys, 0o700)
+        self.key = os.path.join(self.keys, "herd.key")
+
+    def write_key(self, data, mode):
+        with open(self.key, "wb") as f:
+            f.write(data)
+        os.chmod(self.key, mode)
+
+    def refused(self, why):
+        out = run("-c", self.herd.conf, "Alpha")
+        self.assertEqual(out.returncode, EXIT_CONFIG, out.stderr)
+        self.assertIn(self.key + ": " + why, out.stderr)
+        self.assertIn('"herdctl genkey FILE"', out.stderr)
+
+    def test_short_key(self):
+        for data in (b"", b"secret\n", b"k" * 31):
+            with self.subTest(data=data):
+                self.write_key(data, 0o600)
+                self.refused("a herd key must hold 32 to 4096 bytes, "
+                             "not %d;" % len(data))
+
+    def test_writable_key(self):
+        for mode in (0o602, 0o622, 0o660):
+            with self.subTest(mode=oct(mode)):
+                self.write_key(os.urandom(32), mode)
+                self.refused("writable by group or others (mode %04o)" %
+                             mode)
+
+    def test_key_of_another_user(self):
+        if os.geteuid() != 0:
+            self.skipTest("giving the key to another user takes root "
+                          "(CI runs as root)")
+        try:
+            nobody = pwd.getpwnam("nobody").pw_uid
+        except KeyError:
+            nobody = 65534
+        self.write_key(os.urandom(32), 0o600)
+        os.chown(self.key, nobody, -1)
+        self.refused("owned by uid %d, not by this member's user (uid 0)" %
+                     nobody)
+
+    def test_good_key_from_genkey(self):
+        """genkey's key: 32 bytes, mode 0600, new each time, never
+        written over; a member takes it and links with it."""
+        out = subprocess.run([HERDCTL, "genkey", self.key],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual((out.returncode, out.stdout, out.stderr),
+                         (0, "", ""))
+        st = os.stat(self.key)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+        self.assertEqual(st.st_size, 32)
+        with open(self.key, "rb") as f:
+            key = f.read()
+        other = os.path.join(self.keys, "other.key")
+        subprocess.run([HERDCTL, "genkey", other], check=True, timeout=10)
+        with open(other, "rb") as f:
+            self.assertNotEqual(f.read(), key)
+
+        # An existing file, even a bad key, is never replaced.
+        with open(other, "wb") as f:
+            f.write(b"short")
+        for path, data in ((self.key, key), (other, b"short")):
+            out = subprocess.run([HERDCTL, "genkey", path],
+                                 capture_output=True, text=True, timeout=10)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn("herdctl: %s: already exists; genkey never "
+                          "replaces a key" % path, out.stderr)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), data)
+
+        out = subprocess.run([HERDCTL, "genkey",
+                              os.path.join(self.keys, "no", "k")],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("cannot make a key there: No such file", out.stderr)
+        self.assertEqual(sorted(os.listdir(self.keys)),
+                         ["herd.key", "other.key"])
+
+        # The members run with genkey's key and link.
+        os.unlink(self.key)
+        subprocess.run([HERDCTL, "genkey", self.key], check=True, timeout=10)
+        for m in ("Alpha", "Beta"):
+            self.herd[m].start()
+        self.herd["Alpha"].ask(b"IAMAT k +1+1 1\n")
+        self.herd["Beta"].wait_log("link up", 30)
+        self.assertIn("herd key from " + self.key, self.herd["Alpha"].log())
 
 
 if __name__ == "__main__":

@@ -517,6 +517,83 @@ class BigGraph(HerdCase):
                      "%s's applied count" % n)
 
 
+class OneShotHerd(HerdCase):
+    """close_after_reply is for clients: with it set, the links still come
+    up (a peer's HELLO is not a client's command) and updates flood, two
+    hops here, while a one-shot client gets its reply and the close."""
+    names = ("Alpha", "Beta", "Gamma")
+    links = (("Alpha", "Beta"), ("Beta", "Gamma"))
+    extra = HerdCase.extra + "close_after_reply yes\n"
+
+    def one_shot(self, name, data):
+        """Send data without closing; return all the member sends before
+        it closes."""
+        c = self.herd[name].connect()
+        c.send(data)
+        return c.read_all()
+
+    def test_links_and_floods(self):
+        self.wait_links(timeout=30)
+        reply = self.one_shot("Alpha", b"IAMAT kiwi +34-118 1520023934.5\n"
+                                       b"IAMAT second +1+1 5\n")
+        self.assertRegex(reply, rb"^AT Alpha \S+ kiwi \+34-118 "
+                                rb"1520023934.5\n$")
+        rows = self.wait_converged(want=1, timeout=30)
+        self.assertIn("kiwi|Alpha|", rows)
+        at = self.one_shot("Gamma", b"WHATSAT kiwi 10 0\n")
+        self.assertEqual(at.split(b"\n")[0] + b"\n", reply)
+        # The links stayed up through it all: each came up once.
+        for n in self.names:
+            self.assertEqual(self.herd[n].log().count("link up"),
+                             len([l for l in self.links if n in l]), n)
+
+
+class OneShotHandshake(HandPeer):
+    """close_after_reply spares the handshake's HELLO only: the line
+    after it is AUTH, or the connection is a one-shot client's again."""
+    extra = HerdCase.extra + "close_after_reply yes\n"
+
+    def test_link_by_hand(self):
+        c = self.link_as("Beta")
+        c.send(b"UPD 1 viahand Beta +1.000000000 +1+1 5\n")
+        self.assertEqual(c.read_line(), b"ACK 1\n")
+        self.assertEqual(self.rows(), "viahand|Beta|+1.000000000|+1+1|5\n")
+
+    def test_hello_then_a_command_closes(self):
+        c = self.herd["Alpha"].connect()
+        self.hello(c)
+        c.send(b"IAMAT a +1+1 5\nIAMAT b +1+1 6\n")
+        self.assertRegex(c.read_all(), rb"^AT Alpha \S+ a \+1\+1 5\n$")
+        self.assertEqual(self.herd["Alpha"].sqlite(
+            "select client_id from locations"), "a\n")
+
+
+class PeerClientTime(HerdCase):
+    """max_client_skew is checked where the IAMAT arrives, not again at
+    the members it floods to: Beta, whose cap is a minute (as if its clock
+    were behind), stores what Alpha took an hour ahead."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    start = False
+
+    def test_origin_decides(self):
+        tight = os.path.join(self.herd.dir, "tight.conf")
+        with open(self.herd.conf) as f:
+            text = f.read()
+        with open(tight, "w") as f:
+            f.write(text + "max_client_skew 60\n")
+        self.herd["Alpha"].start()
+        self.herd["Beta"].start(conf=tight)
+        self.wait_links()
+        ahead = b"IAMAT early +1+1 %.3f" % (time.time() + 3600)
+        self.assertEqual(self.herd["Beta"].ask(ahead + b"\n"),
+                         b"? " + ahead + b"\n")
+        reply = self.herd["Alpha"].ask(ahead + b"\n")
+        self.assertRegex(reply, rb"^AT Alpha ")
+        self.wait_converged(want=1, timeout=30)
+        self.assertEqual(self.whatsat_at("Beta", b"early"), reply)
+
+
 class SlowPeer(HerdCase):
     """A peer that stops reading costs the sender no memory, and catches
     up when it reads again."""

@@ -164,6 +164,30 @@ class Supervisor(SupervisorTestCase):
         self.herd.ctl("start", "Beta", check=0)
         self.assertEqual(self.herd.status()[0], 0)
 
+    def test_short_key_fatal_until_genkey(self):
+        """An operator's word as the herd key: every member (all have
+        links) stops FATAL, its log says how to make a key, and one made
+        with herdctl genkey brings the herd up."""
+        key = os.path.join(self.herd.dir, "var", "herd.key")
+        os.makedirs(os.path.dirname(key), exist_ok=True)
+        with open(key, "w") as f:
+            f.write("secret\n")
+        os.chmod(key, 0o600)
+        out = self.herd.ctl("start")
+        self.assertEqual(out.returncode, 1)
+        rc, members = self.herd.status()
+        self.assertEqual(rc, 3)
+        self.assertEqual({n: m["state"] for n, m in members.items()},
+                         dict.fromkeys(self.names, "FATAL"))
+        log = self.herd.ctl("logs", "Alpha", check=0).stdout
+        self.assertIn(key + ": a herd key must hold 32 to 4096 bytes, not "
+                      "7; make a good one with \"herdctl genkey FILE\"",
+                      log)
+        os.unlink(key)
+        self.herd.ctl("genkey", key, check=0)
+        self.herd.ctl("start", check=0)
+        self.assertEqual(self.herd.status()[0], 0)
+
     def test_supervisor_killed_leaves_no_member(self):
         self.herd.ctl("start", check=0)
         pids = [int(m["pid"]) for m in self.herd.status()[1].values()]

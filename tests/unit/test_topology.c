@@ -111,8 +111,10 @@ test_maxima(void)
 	    "stop_timeout 86400\n"
 	    "log_max_size 1024M\n"
 	    "log_keep 1000\n"
-	    "close_after_reply yes\n", &cause);
+	    "close_after_reply yes\n"
+	    "max_client_skew 31536000\n", &cause);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_DOUBLE_EQUAL(t->max_client_skew, 31536000, 0);
 	CU_ASSERT_EQUAL(t->max_line, 16 * 1024 * 1024);
 	CU_ASSERT_EQUAL(t->max_clients_per_address, 1000000);
 	CU_ASSERT_DOUBLE_EQUAL(t->line_timeout, 31536000, 0);
@@ -126,6 +128,34 @@ test_maxima(void)
 	    "/etc/herd/herd.conf:3: line_timeout 31536001 out of range (0.001 to 3.1536e+07)");
 	check_error(MEMBERS "close_after_reply maybe\n",
 	    "/etc/herd/herd.conf:3: close_after_reply: want yes or no, not 'maybe'");
+}
+
+/* max_client_skew: seconds as the other times, 0 turns the cap off. */
+static void
+test_skew(void)
+{
+	struct topology	*t;
+	char		*cause = NULL;
+
+	t = parse(MEMBERS "max_client_skew 0\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_DOUBLE_EQUAL(t->max_client_skew, 0, 0);
+	topology_free(t);
+	t = parse(MEMBERS "max_client_skew 3600.5\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_DOUBLE_EQUAL(t->max_client_skew, 3600.5, 0);
+	topology_free(t);
+
+	check_error(MEMBERS "max_client_skew -1\n",
+	    "/etc/herd/herd.conf:3: max_client_skew: bad time '-1' (seconds, fractions allowed)");
+	check_error(MEMBERS "max_client_skew 5x\n",
+	    "/etc/herd/herd.conf:3: max_client_skew: bad time '5x' (seconds, fractions allowed)");
+	check_error(MEMBERS "max_client_skew 1d\n",
+	    "/etc/herd/herd.conf:3: max_client_skew: bad time '1d' (seconds, fractions allowed)");
+	check_error(MEMBERS "max_client_skew\n",
+	    "/etc/herd/herd.conf:3: max_client_skew takes 1 argument, not 0");
+	check_error(MEMBERS "max_client_skew 31536001\n",
+	    "/etc/herd/herd.conf:3: max_client_skew 31536001 out of range (0 to 3.1536e+07)");
 }
 
 static void
@@ -149,6 +179,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(t->log_max_size, 10 * 1024 * 1024);
 	CU_ASSERT_EQUAL(t->log_keep, 5);
 	CU_ASSERT_EQUAL(t->fsync, FSYNC_ALWAYS);
+	CU_ASSERT_DOUBLE_EQUAL(t->max_client_skew, 86400, 0);
 	topology_free(t);
 }
 
@@ -325,6 +356,7 @@ suite_topology(void)
 	    { "fsync", test_fsync },
 	    { "local", test_local },
 	    { "maxima", test_maxima },
+	    { "skew", test_skew },
 	    { "supervisor", test_supervisor },
 	    { "errors", test_errors },
 	    { "load_missing", test_load_missing });

@@ -91,10 +91,43 @@ test_diff(void)
 	check_cut();
 }
 
+/* Is client time t more than max seconds ahead of now? */
+static int
+ahead(const char *t, const char *now, double max)
+{
+	struct tstamp	ta = ts(t), tn = ts(now);
+
+	return (tstamp_ahead(&ta, &tn, max));
+}
+
+static void
+test_ahead(void)
+{
+	/* A day of skew, to the nanosecond either way. */
+	CU_ASSERT_FALSE(ahead("1086400", "1000000", 86400));
+	CU_ASSERT_TRUE(ahead("1086400.000000001", "1000000", 86400));
+	CU_ASSERT_FALSE(ahead("1086400.5", "1000000.5", 86400));
+	CU_ASSERT_TRUE(ahead("1086400.5", "1000000.499999999", 86400));
+	CU_ASSERT_FALSE(ahead("1086400.4", "1000000.5", 86400));
+	/* Behind or equal is never ahead. */
+	CU_ASSERT_FALSE(ahead("0", "1520023934.918963997", 86400));
+	CU_ASSERT_FALSE(ahead("5", "5", 0.001));
+	/* Fractions of a second of skew. */
+	CU_ASSERT_FALSE(ahead("10.25", "10", 0.25));
+	CU_ASSERT_TRUE(ahead("10.250000001", "10", 0.25));
+	CU_ASSERT_TRUE(ahead("11.000000001", "10", 1));
+	CU_ASSERT_FALSE(ahead("10.999999999", "9.999999999", 1));
+	/* The pinning time of the report, and the largest client time. */
+	CU_ASSERT_TRUE(ahead("999999999999999999", "1520023934.9", 86400));
+	CU_ASSERT_TRUE(ahead("999999999999999999.999999999", "0",
+	    365 * 86400.0));
+}
+
 void
 suite_tstamp(void)
 {
 	UNIT_SUITE("tstamp",
 	    { "parse", test_parse },
-	    { "diff", test_diff });
+	    { "diff", test_diff },
+	    { "ahead", test_ahead });
 }
