@@ -103,20 +103,6 @@ struct store {
 static void	store_commit_cb_(evutil_socket_t, short, void *);
 static void	store_finish(struct store *, struct store_batch *);
 
-/*
- * The page size of a new database.  A commit writes each page it touches
- * whole into the WAL, and a batch of updates for scattered clients touches
- * about one index page each.
- */
-#define STORE_PAGE_SIZE	"1024"
-
-/*
- * A commit that leaves the WAL this long copies its pages into the
- * database and syncs it (a checkpoint): what SQLite's default of 1000
- * pages comes to with its 4 KiB pages, whatever the database's page size.
- */
-#define STORE_CHECKPOINT_BYTES	(4 * 1024 * 1024)
-
 /* Most the WAL file keeps once checkpointed: the autocheckpoint's size. */
 #define STORE_WAL_LIMIT	"4194304"
 static void	store_done_cb(evutil_socket_t, short, void *);
@@ -306,29 +292,6 @@ out:
 	return (r);
 }
 
-/* Checkpoint every STORE_CHECKPOINT_BYTES of WAL, in this database's pages. */
-static int
-store_set_checkpoint(struct store *s, char **cause)
-{
-	sqlite3_stmt	*st;
-	char		*sql;
-	int		 size, r;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st,
-	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
-	    (size = sqlite3_column_int(st, 0)) <= 0) {
-		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
-		sqlite3_finalize(st);
-		return (-1);
-	}
-	sqlite3_finalize(st);
-	xasprintf(&sql, "PRAGMA wal_autocheckpoint = %d",
-	    STORE_CHECKPOINT_BYTES / size);
-	r = store_exec(s, sql, cause);
-	free(sql);
-	return (r);
-}
-
 /*
  * Open the database at path for writing (creating it if needed), check
  * and migrate its schema, and set it up for WAL and the commits fsync
@@ -358,10 +321,6 @@ store_open_writer(struct store *s, enum fsync_mode fsync, char **cause)
 	 * journal mode writes to the file.
 	 */
 	if (store_check_version(s, &version, cause) != 0)
-		return (-1);
-	/* A new database's pages (one that has pages keeps their size). */
-	if (version == 0 && store_exec(s, "PRAGMA page_size = " STORE_PAGE_SIZE,
-	    cause) != 0)
 		return (-1);
 	/*
 	 * WAL for concurrent readers.  FULL syncs the WAL at each commit, so
@@ -410,8 +369,6 @@ store_open_writer(struct store *s, enum fsync_mode fsync, char **cause)
 	    cause) != 0)
 		return (-1);
 	if (store_migrate(s, version, cause) != 0)
-		return (-1);
-	if (store_set_checkpoint(s, cause) != 0)
 		return (-1);
 
 	/*

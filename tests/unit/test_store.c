@@ -3,8 +3,7 @@
  *
  * A real store on a real event loop, in a temporary folder: an update from
  * a peer is visible at once (it was committed at its origin), a client's own
- * IAMAT only once committed, and the newer record always wins; and the page
- * size of a new database.
+ * IAMAT only once committed, and the newer record always wins.
  */
 #include "config.h"
 
@@ -115,58 +114,6 @@ where(struct fixture *f, const char *id)
 	return (buf);
 }
 
-/* PRAGMA page_size of the database at path, read apart from the store. */
-static int
-page_size(const char *path)
-{
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	int		 size = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st,
-	    NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			size = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return (size);
-}
-
-/*
- * A new database has pages of 1 KiB (a commit writes the pages it touches
- * whole); one made with other pages keeps them, and works.
- */
-static void
-test_page_size(void)
-{
-	struct fixture	 f;
-	char		 path[128], *cause = NULL;
-	sqlite3		*db;
-
-	if (fixture_open(&f) != 0)
-		return;
-	put(&f, "kiwi", "Alpha", "+1+1", "5", NULL);
-	commit(&f);
-	snprintf(path, sizeof path, "%s/m.db", f.dir);
-	CU_ASSERT_EQUAL(page_size(path), 1024);
-	store_close(f.s);
-
-	snprintf(path, sizeof path, "%s/old.db", f.dir);
-	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
-	CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA page_size = 4096; "
-	    "CREATE TABLE t (x); DROP TABLE t", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	f.s = store_open(f.base, path, NULL, 1, FSYNC_ALWAYS, &cause);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f.s);
-	put(&f, "kiwi", "Alpha", "+1+1", "5", NULL);
-	commit(&f);
-	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "+1+1");
-	CU_ASSERT_EQUAL(page_size(path), 4096);
-	fixture_close(&f);
-}
-
 static void
 test_peer_update_seen_before_commit(void)
 {
@@ -252,6 +199,5 @@ suite_store(void)
 	    { "peer update seen before commit",
 	      test_peer_update_seen_before_commit },
 	    { "newer record wins", test_newer_record_wins },
-	    { "failed batch forgotten", test_failed_batch_forgotten },
-	    { "page size", test_page_size });
+	    { "failed batch forgotten", test_failed_batch_forgotten });
 }
