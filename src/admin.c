@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -37,7 +38,9 @@
 
 #include "admin.h"
 #include "compat.h"
+#include "forget.h"
 #include "log.h"
+#include "report.h"
 #include "server.h"
 #include "unixsock.h"
 #include "xmalloc.h"
@@ -57,6 +60,10 @@ static const struct admin_verb {
 	admin_fn	*fn;
 } admin_verbs[] = {
 	{ "ping", 0, 0, admin_ping },
+	{ "forget", 1, -1, forget_request },
+	{ "forgotten", 1, -1, forget_query },
+	{ "metrics", 0, 0, report_admin_metrics },
+	{ "links", 0, 0, report_admin_links },
 };
 
 /* One connection; it is its own request, since it runs one at a time. */
@@ -79,6 +86,28 @@ struct server *
 admin_server(struct admin_req *r)
 {
 	return (r->srv);
+}
+
+/*
+ * Who is asking, for the log: "uid U pid P" from the connection's
+ * credentials (SO_PEERCRED), or "an unknown peer" once it went away or
+ * where the system cannot tell.
+ */
+void
+admin_who(struct admin_req *r, char *buf, size_t size)
+{
+#ifdef SO_PEERCRED
+	struct ucred	cred;
+	socklen_t	len = sizeof cred;
+
+	if (r->bev != NULL && getsockopt(bufferevent_getfd(r->bev),
+	    SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		snprintf(buf, size, "uid %u pid %ld", (unsigned)cred.uid,
+		    (long)cred.pid);
+		return;
+	}
+#endif
+	snprintf(buf, size, "an unknown peer");
 }
 
 static void

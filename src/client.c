@@ -6,8 +6,16 @@
  * member of the herd (peer.c's handshake) leaves this file: its socket is
  * handed to the peer code and the client is freed.
  *
+ * One port serves plain clients, TLS clients and peer links: until its
+ * first bytes come, a connection has no bufferevent, only an event on
+ * its descriptor; they are peeked at (sniff.c), and the bufferevent made
+ * is a plain socket one for a text line, a TLS one (tls.c) for a
+ * ClientHello.  Above that, nothing here knows which it is: output goes
+ * out through sockwrite.c, never to the descriptor.
+ *
  * States (memcached's conn_states, tmux's client flags):
- *   CLIENT_OPEN      reading commands
+ *   CLIENT_SNIFF     no byte yet: plain or TLS?
+ *   CLIENT_OPEN      reading commands (after the TLS handshake, if TLS)
  *   CLIENT_DRAINING  EOF read; finishing the replies still owed
  *   CLIENT_CLOSING   a reply asked to close: writing what is before it
  *   CLIENT_LINGER    replies written and FIN sent, but the client may
@@ -38,6 +46,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include "client.h"
@@ -45,10 +54,13 @@
 #include "compat.h"
 #include "line.h"
 #include "log.h"
+#include "logredact.h"
 #include "proto.h"
 #include "reply.h"
 #include "server.h"
+#include "sniff.h"
 #include "sockwrite.h"
+#include "tls.h"
 #include "tstamp.h"
 #include "xmalloc.h"
 
@@ -59,8 +71,11 @@
  */
 #define CLIENT_MAX_REPLIES	1024
 #define CLIENT_MAX_WORKING	32
+/* Plaintext read at most from the records waiting on a TLS client. */
+#define CLIENT_TLS_READ_MORE	(64 * 1024)
 
 enum client_state {
+	CLIENT_SNIFF,
 	CLIENT_OPEN,
 	CLIENT_DRAINING,
 	CLIENT_CLOSING,
@@ -69,6 +84,7 @@ enum client_state {
 };
 
 static const char *client_states[] = {
+	[CLIENT_SNIFF] = "first bytes",
 	[CLIENT_OPEN] = "open",
 	[CLIENT_DRAINING] = "draining",
 	[CLIENT_CLOSING] = "closing",
@@ -81,7 +97,14 @@ struct client {
 	char			 name[96];	/* "client 7 127.0.0.1:40000" */
 	char			 close_why[64];	/* CLIENT_CLOSING, LINGER */
 	enum client_state	 state;
-	struct bufferevent	*bev;
+	struct bufferevent	*bev;		/* NULL while CLIENT_SNIFF */
+	evutil_socket_t		 fd;
+	struct event		*sniff_ev;	/* CLIENT_SNIFF: read or retry */
+	struct timespec		 start;		/* accepted */
+	int			 tls;		/* a TLS connection */
+	int			 handshaking;	/* its handshake under way */
+	int			 peer_only;	/* plain, client_tls required:
+						   a link's handshake only */
 	struct event		*free_ev;
 	int			 eof;		/* EOF seen on input */
 	int			 paused;	/* reading stopped: backpressure */
@@ -124,6 +147,10 @@ static void	client_read_cb(struct bufferevent *, void *);
 static void	client_write_cb(struct bufferevent *, void *);
 static void	client_event_cb(struct bufferevent *, short, void *);
 static void	client_free_cb(evutil_socket_t, short, void *);
+static void	client_sniff_cb(evutil_socket_t, short, void *);
+static void	client_start_plain(struct client *);
+static void	client_start_tls(struct client *);
+static void	client_set_timeouts(struct client *, double);
 static void	client_flush(void *);
 static void	client_flush_cb(evutil_socket_t, short, void *);
 static void	client_write(struct client *);
@@ -148,6 +175,13 @@ struct replies *
 client_replies(struct client *c)
 {
 	return (c->replies);
+}
+
+/* c's TLS session, or NULL for a plain connection. */
+SSL *
+client_ssl(struct client *c)
+{
+	return (c->bev == NULL ? NULL : tls_ssl(c->bev));
 }
 
 /* Lines read so far, the one being run included. */
@@ -261,30 +295,192 @@ client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	c = xcalloc(1, sizeof *c);
 	c->per_addr = a;
 	c->srv = srv;
+	c->fd = fd;
 	snprintf(c->name, sizeof c->name, "client %llu %s", next_id++, peer);
-	c->state = CLIENT_OPEN;
+	c->state = CLIENT_SNIFF;
+	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	c->replies = replies_new(c->name, client_flush, c);
-	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		fatalx("bufferevent_socket_new failed");
 	if ((c->free_ev = event_new(srv->base, -1, 0, client_free_cb,
 	    c)) == NULL)
 		fatalx("event_new failed");
-	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
-	    client_event_cb, c);
+	if ((c->sniff_ev = event_new(srv->base, fd, EV_READ, client_sniff_cb,
+	    c)) == NULL)
+		fatalx("event_new failed");
 	tv.tv_sec = (time_t)idle;
 	tv.tv_usec = (suseconds_t)((idle - (double)tv.tv_sec) * 1e6);
+	event_add(c->sniff_ev, &tv);
+
+	TAILQ_INSERT_TAIL(&clients, c, entry);
+	nclients++;
+	log_info("%s: connected", c->name);
+}
+
+/* While the first bytes are incomplete, look again this often. */
+#define CLIENT_SNIFF_RETRY	10000	/* microseconds */
+
+/*
+ * The first bytes of c have come, or its time is up: is it a text line
+ * or a TLS ClientHello?  The bytes are peeked, not read, so that the
+ * bufferevent made for them reads them again.  A silent connection is
+ * closed after client_idle_timeout, as an idle client is.
+ */
+static void
+client_sniff_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct client		*c = arg;
+	struct server		*srv = c->srv;
+	struct timeval		 tv = { 0, CLIENT_SNIFF_RETRY };
+	unsigned char		 buf[SNIFF_BYTES];
+	enum sniff_kind		 k;
+	ssize_t			 n;
+	char			 why[128];
+
+	/* fd is -1 when the retry timer woke us: use the client's. */
+	n = recv(c->fd, buf, sizeof buf, MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		n = 0;		/* woken by the timer: nothing yet */
+	else if (n == 0) {
+		client_drop(c, "closed before sending anything");
+		return;
+	} else if (n == -1) {
+		snprintf(why, sizeof why, "read error: %s", strerror(errno));
+		client_drop(c, why);
+		return;
+	}
+	k = sniff(buf, (size_t)n);
+	if (k == SNIFF_MORE) {
+		if (n == 0 && tstamp_since(&c->start) >=
+		    srv->topo->client_idle_timeout) {
+			client_drop(c, "idle timeout");
+			return;
+		}
+		if (n != 0 && tstamp_since(&c->start) >=
+		    srv->topo->line_timeout) {
+			client_drop(c, "first bytes not complete within "
+			    "line_timeout");
+			return;
+		}
+		/*
+		 * A few bytes of a ClientHello: polling the descriptor again
+		 * would wake at once for the bytes already there, so look
+		 * again after a moment.
+		 */
+		event_free(c->sniff_ev);
+		if (n == 0)
+			c->sniff_ev = event_new(srv->base, c->fd, EV_READ,
+			    client_sniff_cb, c);
+		else
+			c->sniff_ev = evtimer_new(srv->base, client_sniff_cb,
+			    c);
+		if (c->sniff_ev == NULL)
+			fatalx("event_new failed");
+		if (n != 0)
+			event_add(c->sniff_ev, &tv);
+		else {
+			double	left = srv->topo->client_idle_timeout -
+			    tstamp_since(&c->start);
+
+			tv.tv_sec = (time_t)left;
+			tv.tv_usec = (suseconds_t)((left -
+			    (double)tv.tv_sec) * 1e6);
+			event_add(c->sniff_ev, &tv);
+		}
+		return;
+	}
+	event_free(c->sniff_ev);
+	c->sniff_ev = NULL;
+	switch (k) {
+	case SNIFF_TEXT:
+		client_start_plain(c);
+		break;
+	case SNIFF_TLS:
+		client_start_tls(c);
+		break;
+	default:
+		client_drop(c, "its first bytes are a TLS record but no "
+		    "ClientHello");
+		break;
+	}
+}
+
+/* Read and write timeouts of c, in seconds. */
+static void
+client_set_timeouts(struct client *c, double secs)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
+/* Give c its bufferevent and start reading. */
+static void
+client_start(struct client *c, struct bufferevent *bev)
+{
+	c->bev = bev;
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+	    client_event_cb, c);
+	client_set_timeouts(c, c->srv->topo->client_idle_timeout);
 	/*
 	 * Writing is armed only when the socket does not take a reply (a
 	 * new bufferevent has it enabled).
 	 */
 	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);
+	client_set_state(c, CLIENT_OPEN);
+}
 
-	TAILQ_INSERT_TAIL(&clients, c, entry);
-	nclients++;
-	log_info("%s: connected", c->name);
+/*
+ * A text line comes first.  With client_tls required, a plain client is
+ * refused; but a plain link (peer_tls no) may still come this way, so
+ * such a connection may only do a link's handshake.
+ */
+static void
+client_start_plain(struct client *c)
+{
+	const struct topology	*t = c->srv->topo;
+	struct bufferevent	*bev;
+
+	if (t->client_tls == CLIENT_TLS_REQUIRED) {
+		if (t->peer_tls) {
+			client_drop(c, "plain client refused: client_tls "
+			    "required");
+			return;
+		}
+		c->peer_only = 1;
+	}
+	bev = bufferevent_socket_new(c->srv->base, c->fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("bufferevent_socket_new failed");
+	client_start(c, bev);
+}
+
+/* A ClientHello comes first: a TLS client or a link, if TLS is served. */
+static void
+client_start_tls(struct client *c)
+{
+	struct bufferevent	*bev;
+	SSL			*ssl;
+
+	if ((ssl = tls_accept_ssl(c->srv->tls)) == NULL) {
+		client_drop(c, c->srv->topo->peer_tls ? "TLS refused: this "
+		    "member has no links and no tls_cert_file" : "TLS refused: "
+		    "this member has peer_tls no and no tls_cert_file");
+		return;
+	}
+	bev = bufferevent_openssl_socket_new(c->srv->base, c->fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("bufferevent_openssl_socket_new failed");
+	/* A client that closes without close_notify has still said EOF. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c->tls = 1;
+	c->handshaking = 1;
+	client_start(c, bev);
+	/* A handshake, like a line, must be done within line_timeout. */
+	client_set_timeouts(c, c->srv->topo->line_timeout);
 }
 
 static void
@@ -331,7 +527,14 @@ client_drop(struct client *c, const char *why)
 		log_debug("%s: linger over (%s)", c->name, why);
 	else
 		log_info("%s: disconnected (%s)", c->name, why);
-	bufferevent_free(c->bev);
+	if (c->sniff_ev != NULL) {
+		event_free(c->sniff_ev);
+		c->sniff_ev = NULL;
+	}
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	else
+		evutil_closesocket(c->fd);
 	c->bev = NULL;
 	client_unlink(c);
 }
@@ -403,6 +606,10 @@ client_drain_all(void)
 	struct client	*c, *c1;
 
 	TAILQ_FOREACH_SAFE(c, &clients, entry, c1) {
+		if (c->state == CLIENT_SNIFF) {
+			client_drop(c, "member shutting down");
+			continue;
+		}
 		if (c->state != CLIENT_OPEN)
 			continue;
 		bufferevent_disable(c->bev, EV_READ);
@@ -438,7 +645,7 @@ client_finish(struct client *c, const char *why)
 	}
 	log_info("%s: disconnected (%s)", c->name, why);
 	client_set_state(c, CLIENT_LINGER);
-	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	sockwrite_shutdown(c->bev);
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
 	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);
@@ -577,7 +784,11 @@ static void
 client_line(struct client *c, const char *line, size_t len)
 {
 	c->lines++;
-	log_info_bytes(c->name, "<", line, len);
+	logredact_log(c->name, "<", line, len);
+	if (c->peer_only && !cmd_is_handshake(line, len)) {
+		client_drop(c, "plain client refused: client_tls required");
+		return;
+	}
 	cmd_dispatch(c->srv, c, line, len);
 
 	/*
@@ -684,6 +895,14 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	client_read(c);
+	/*
+	 * TLS: the records already waiting are read now, as a plain socket
+	 * would give them all at once, so that a pipelining client has
+	 * its commands in this loop turn's commit.
+	 */
+	if (c->tls && c->state == CLIENT_OPEN && !c->paused &&
+	    tls_read_more(bev, CLIENT_TLS_READ_MORE) > 0)
+		client_read(c);
 }
 
 /*
@@ -757,6 +976,31 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		    "linger time over");
 		return;
 	}
+	if (what & BEV_EVENT_CONNECTED) {
+		c->handshaking = 0;
+		client_set_timeouts(c, c->srv->topo->client_idle_timeout);
+		tls_describe(tls_ssl(bev), why, sizeof why);
+		log_info("%s: TLS established (%s)", c->name, why);
+		if (tls_needs_cert(c->srv->tls, tls_ssl(bev))) {
+			log_warnx("%s: TLS client without a certificate "
+			    "refused: tls_client_ca_file requires one",
+			    c->name);
+			client_drop(c, "no client certificate");
+		}
+		return;
+	}
+	if (c->handshaking && (what & BEV_EVENT_TIMEOUT)) {
+		log_warnx("%s: TLS handshake failed: not done within "
+		    "line_timeout", c->name);
+		client_drop(c, "TLS handshake failed");
+		return;
+	}
+	if (c->handshaking && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
+		tls_error(bev, why, sizeof why);
+		log_warnx("%s: TLS handshake failed: %s", c->name, why);
+		client_drop(c, "TLS handshake failed");
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		c->eof = 1;
 		client_read(c);
@@ -770,9 +1014,13 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		snprintf(why, sizeof why, "%s error: %s",
-		    (what & BEV_EVENT_READING) ? "read" : "write",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		if (c->tls)
+			tls_error(bev, why, sizeof why);
+		else
+			snprintf(why, sizeof why, "%s error: %s",
+			    (what & BEV_EVENT_READING) ? "read" : "write",
+			    evutil_socket_error_to_string(
+			    EVUTIL_SOCKET_ERROR()));
 		client_drop(c, why);
 	}
 }

@@ -12,6 +12,7 @@ struct bufferevent;
 struct server;
 struct client;
 struct replies;
+struct ssl_st;
 
 struct event_base;
 
@@ -25,6 +26,7 @@ void		 client_drop(struct client *, const char *);
 const char	*client_name(const struct client *);
 struct replies	*client_replies(struct client *);
 unsigned long long client_lines(const struct client *);
+struct ssl_st	*client_ssl(struct client *);
 void		*client_handshake(struct client *);
 void		 client_set_handshake(struct client *, void *,
 		     void (*)(void *));

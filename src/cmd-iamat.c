@@ -21,6 +21,7 @@
 #include "cmd.h"
 #include "location.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "reply.h"
 #include "server.h"
@@ -69,6 +70,7 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 		cmd_invalid(ctx, "client time more than max_client_skew ahead");
 		return;
 	}
+	metrics.commands[METRICS_IAMAT]++;
 	tstamp_diff(&ctx->received, &in.time, diff, sizeof diff);
 
 	f[0] = in.client_id;

@@ -9,8 +9,11 @@
  *	AUTH <dialer-proof>
  *	READY
  *
- * Each proof is an HMAC with the herd key over both nonces, both names and
- * both database identities (peerproto.c).  HELLO must be the first line of
+ * Each proof is an HMAC with the herd key over both nonces, both names,
+ * both database identities and the TLS session's binding (peerproto.c).
+ * With peer_tls yes a HELLO is taken only inside a TLS session that the
+ * herd's PSK opened (tls.c); with peer_tls no, only on a plain
+ * connection: a member whose other side disagrees refuses, and says why.  HELLO must be the first line of
  * the connection and AUTH the second.  Whatever is refused (an unknown or
  * unlinked member, a wrong proof, a replayed AUTH, which cannot match our
  * fresh nonce) is answered "? " and the line, like any invalid command,
@@ -29,6 +32,7 @@
 #include "reply.h"
 #include "server.h"
 #include "store.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 static void	cmd_hello_exec(struct cmd_ctx *);
@@ -47,7 +51,9 @@ static void
 cmd_peer_refuse(struct cmd_ctx *ctx, const char *why)
 {
 	log_warnx("%s: peer handshake refused: %s", client_name(ctx->c), why);
-	cmd_invalid(ctx, why);
+	/* Not a client's invalid command (a peer dialling as we do, say). */
+	cmd_invalid_reply(reply_new(client_replies(ctx->c)), ctx->line,
+	    ctx->len, why);
 }
 
 static void
@@ -58,6 +64,7 @@ cmd_hello_exec(struct cmd_ctx *ctx)
 	struct peer		*p;
 	struct reply		*r;
 	struct proto_field	*f = ctx->f;
+	SSL			*ssl;
 	const char		*why;
 	char			 proof[PEERPROTO_HEX_SIZE];
 
@@ -73,6 +80,22 @@ cmd_hello_exec(struct cmd_ctx *ctx)
 		cmd_peer_refuse(ctx, "HELLO must be the first line");
 		return;
 	}
+	ssl = client_ssl(ctx->c);
+	if (srv->topo->peer_tls && ssl == NULL) {
+		cmd_peer_refuse(ctx, "a plain HELLO, but this member has "
+		    "peer_tls yes: links come over TLS");
+		return;
+	}
+	if (srv->topo->peer_tls && !tls_is_link(ssl)) {
+		cmd_peer_refuse(ctx, "a HELLO in a client's TLS session, not "
+		    "one opened with the herd key");
+		return;
+	}
+	if (!srv->topo->peer_tls && ssl != NULL) {
+		cmd_peer_refuse(ctx, "a HELLO over TLS, but this member has "
+		    "peer_tls no");
+		return;
+	}
 	if ((p = peers_find(srv->peers, &f[2])) == NULL) {
 		cmd_peer_refuse(ctx, "not a member linked to this one");
 		return;
@@ -83,6 +106,11 @@ cmd_hello_exec(struct cmd_ctx *ctx)
 	}
 
 	h = xcalloc(1, sizeof *h);
+	if (ssl != NULL && tls_binding(ssl, h->hs.binding) != 0) {
+		free(h);
+		cmd_peer_refuse(ctx, "cannot export the TLS session's binding");
+		return;
+	}
 	h->peer = p;
 	h->hs.dialer = peer_name(p);	/* the name f[2] matched */
 	h->hs.listener = srv->me->name;

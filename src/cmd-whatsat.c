@@ -12,15 +12,18 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 #include "cmd.h"
 #include "location.h"
 #include "log.h"
+#include "metrics.h"
 #include "places.h"
 #include "placesjson.h"
 #include "proto.h"
 #include "reply.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -43,6 +46,8 @@ struct whatsat {
 	char		*client_id;
 	double		 radius_km;
 	unsigned	 bound;
+	struct timespec	 start;		/* CLOCK_MONOTONIC, for the metrics */
+	struct places_search *search;	/* the Places request, if one runs */
 };
 
 /*
@@ -63,19 +68,33 @@ cmd_whatsat_reply(void *arg, json_t *o)
 	reply_done(r);
 }
 
-/* The reply's connection went first: its search is not wanted. */
-static void
-cmd_whatsat_cancel(void *arg)
-{
-	places_cancel(arg);
-}
-
 static void
 cmd_whatsat_free(struct whatsat *w)
 {
 	free(w->line);
 	free(w->client_id);
 	free(w);
+}
+
+/* The provider's answer (places_search's callback): time it, send it. */
+static void
+cmd_whatsat_answer(void *arg, json_t *o)
+{
+	struct whatsat	*w = arg;
+
+	metrics_since(&metrics.whatsat[places_id(w->srv->places)], &w->start);
+	cmd_whatsat_reply(w->r, o);
+	cmd_whatsat_free(w);
+}
+
+/* The reply's connection went first: its search is not wanted. */
+static void
+cmd_whatsat_cancel(void *arg)
+{
+	struct whatsat	*w = arg;
+
+	places_cancel(w->search);
+	cmd_whatsat_free(w);
 }
 
 /* The store has committed what was pending: look the client up. */
@@ -105,34 +124,44 @@ cmd_whatsat_synced(void *arg, int ok)
 		cmd_whatsat_free(w);
 		return;
 	}
+	if (found == 1 && retention_expired(w->srv->retention, &l)) {
+		/* Not swept yet, but past location_ttl: gone for clients. */
+		location_clear(&l);
+		found = 0;
+	}
 	if (found == 0) {
+		metrics.commands[METRICS_INVALID]++;
 		cmd_invalid_reply(r, w->line, w->len, "unknown client");
 		cmd_whatsat_free(w);
 		return;
 	}
 
+	metrics.commands[METRICS_WHATSAT]++;	/* a "? " counts as invalid */
 	at = location_at_line(&l);
 	reply_printf(r, "%s\n", at);
 	free(at);
 
-	if (w->bound == 0)
-		cmd_whatsat_reply(r, placesjson_empty());
-	else if (w->srv->places == NULL)
-		cmd_whatsat_reply(r, placesjson_error("REQUEST_DENIED",
+	if (w->bound == 0 || w->srv->places == NULL) {
+		cmd_whatsat_reply(r, w->bound == 0 ? placesjson_empty() :
+		    placesjson_error("REQUEST_DENIED",
 		    "no Places provider configured"));
-	else {
+		metrics_since(&metrics.whatsat[PLACES_NONE], &w->start);
+		cmd_whatsat_free(w);
+	} else {
 		q.client_id = l.client_id;
 		q.location = l.location;
 		q.latitude = l.latitude;
 		q.longitude = l.longitude;
 		q.radius_km = w->radius_km;
 		q.bound = w->bound;
-		s = places_search(w->srv->places, &q, cmd_whatsat_reply, r);
-		if (s != NULL)
-			reply_set_cancel(r, cmd_whatsat_cancel, s);
+		/* w goes with the answer, or with the cancel. */
+		s = places_search(w->srv->places, &q, cmd_whatsat_answer, w);
+		if (s != NULL) {
+			w->search = s;
+			reply_set_cancel(r, cmd_whatsat_cancel, w);
+		}
 	}
 	location_clear(&l);
-	cmd_whatsat_free(w);
 }
 
 static void
@@ -147,6 +176,7 @@ cmd_whatsat_exec(struct cmd_ctx *ctx)
 		return;
 	}
 	w = xcalloc(1, sizeof *w);
+	clock_gettime(CLOCK_MONOTONIC, &w->start);
 	w->srv = ctx->srv;
 	w->r = reply_new(client_replies(ctx->c));
 	w->line = xmalloc(ctx->len + 1);

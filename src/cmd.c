@@ -13,6 +13,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "reply.h"
 
@@ -40,7 +41,20 @@ cmd_invalid_reply(struct reply *r, const char *line, size_t len,
 void
 cmd_invalid(struct cmd_ctx *ctx, const char *why)
 {
+	metrics.commands[METRICS_INVALID]++;
 	cmd_invalid_reply(reply_new(client_replies(ctx->c)), ctx->line, ctx->len, why);
+}
+
+/* Is line (terminator removed) a step of a link's handshake? */
+int
+cmd_is_handshake(const char *line, size_t len)
+{
+	struct proto_field	f[PROTO_MAX_FIELDS];
+	int			n;
+
+	n = proto_split(line, len, f, PROTO_MAX_FIELDS);
+	return (n > 0 && (proto_field_is(&f[0], cmd_hello_entry.name) ||
+	    proto_field_is(&f[0], cmd_auth_entry.name)));
 }
 
 /*

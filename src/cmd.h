@@ -35,6 +35,7 @@ extern const struct cmd_entry cmd_auth_entry;
 
 void	cmd_dispatch(struct server *, struct client *, const char *, size_t);
 void	cmd_invalid(struct cmd_ctx *, const char *);
+int	cmd_is_handshake(const char *, size_t);
 void	cmd_invalid_reply(struct reply *, const char *, size_t,
 	    const char *);
 

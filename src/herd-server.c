@@ -55,6 +55,7 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			flags |= SERVER_VERBOSE;
 			break;
 		default:
 			usage();
@@ -79,6 +80,8 @@ main(int argc, char **argv)
 		topology_free(t);
 		return (EXIT_CONFIG);
 	}
+	if (!verbose)
+		log_set_level(t->log_level);
 	status = server_run(t, me, flags);
 	topology_free(t);
 	return (status);

@@ -15,6 +15,12 @@
  *   lines, so that no program needs libsystemd.
  *
  * Started by hand, neither variable is set and nothing happens.
+ *
+ * systemd's watchdog (WatchdogSec= in a unit) sets WATCHDOG_USEC, and
+ * WATCHDOG_PID when it means one process only; notify_watchdog() reads
+ * them, and the caller sends "WATCHDOG=1" from its event loop at half that
+ * interval, so that a loop that hangs stops the notifications and systemd
+ * kills and restarts the process.
  */
 #include "config.h"
 
@@ -74,6 +80,36 @@ notify_systemd(const char *state)
 	close(fd);
 	errno = saved;
 	return (n == -1 ? -1 : 0);
+}
+
+/*
+ * The watchdog interval systemd asks of this process, in microseconds, or
+ * 0 when it asks none (no WATCHDOG_USEC, or WATCHDOG_PID names another
+ * process, or no NOTIFY_SOCKET to send to).
+ */
+unsigned long long
+notify_watchdog(void)
+{
+	const char		*s, *p;
+	char			*end;
+	unsigned long long	 usec;
+	long			 pid;
+
+	if ((s = getenv("WATCHDOG_USEC")) == NULL || getenv("NOTIFY_SOCKET") ==
+	    NULL)
+		return (0);
+	errno = 0;
+	usec = strtoull(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || usec == 0)
+		return (0);
+	if ((p = getenv("WATCHDOG_PID")) != NULL) {
+		errno = 0;
+		pid = strtol(p, &end, 10);
+		if (*p == '\0' || *end != '\0' || errno != 0 ||
+		    pid != (long)getpid())
+			return (0);
+	}
+	return (usec);
 }
 
 /*

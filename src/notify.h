@@ -14,7 +14,8 @@
 /* The line a member writes there once it listens. */
 #define NOTIFY_READY_LINE	"READY\n"
 
-int	notify_systemd(const char *);
+int			notify_systemd(const char *);
+unsigned long long	notify_watchdog(void);
 void	notify_ready(void);
 
 #endif

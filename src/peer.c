@@ -25,9 +25,22 @@
  * exactly what the other side has not acknowledged.  A peer that stops
  * reading costs one output buffer, and is cut off after peer_timeout.
  *
+ * Links follow the topology file live: on SIGHUP, peers_reload dials a
+ * link added for this member, drops one removed (its row leaves the peers
+ * table) and redials one whose other end moved, without a restart.  A
+ * removed peer's struct stays, closed, until the member stops, since a
+ * commit or an acknowledgement under way may still name it.
+ *
+ * With peer_tls yes (the default) a link is a TLS 1.3 connection keyed
+ * by the herd's PSK (tls.c), and the handshake below runs inside it with
+ * each proof bound to that TLS session; any byte changed, dropped or
+ * inserted on the path fails TLS's record check, and the link goes down
+ * and is dialled again like any broken link.  With peer_tls no links are
+ * plain, for a herd on one trusted host only.
+ *
  * Link states (memcached's conn_states):
  *   PEER_DOWN        no link; the redial timer runs
- *   PEER_CONNECTING  our dial: TCP connect under way
+ *   PEER_CONNECTING  our dial: TCP connect (and TLS handshake) under way
  *   PEER_HELLO       our dial: HELLO sent, waiting for CHALLENGE
  *   PEER_AUTH        our dial: AUTH sent, waiting for READY
  *   PEER_UP          the link carries updates (whoever dialled)
@@ -48,18 +61,22 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
+#include "forget.h"
 #include "herdkey.h"
 #include "line.h"
 #include "location.h"
 #include "log.h"
+#include "logredact.h"
 #include "peer.h"
 #include "peerproto.h"
 #include "proto.h"
 #include "server.h"
 #include "sockwrite.h"
 #include "store.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 /* Stop reading the database for a link whose output holds this much ... */
@@ -102,7 +119,9 @@ static const char *peer_states[] = {
 
 struct peer {
 	struct peers			*peers;
-	const struct topo_member	*m;
+	const struct topo_member	*m;	/* &member, our copy */
+	struct topo_member		 member;
+	int				 removed; /* gone from the topology */
 	enum peer_state			 state;
 	struct bufferevent		*bev;	/* our dial, or the link */
 	struct event			*retry;
@@ -143,8 +162,10 @@ struct peers {
 	struct server		*srv;
 	unsigned char		*key;
 	size_t			 keylen;
-	struct peer		*list;
+	struct peer		**list;
 	size_t			 n;
+	struct peer		**gone;		/* removed by a reload */
+	size_t			 ngone;
 	struct peer		**group;	/* peer_fill's, n of them */
 	size_t			 ngroup;
 	struct event		*tick;
@@ -319,11 +340,18 @@ peer_dial(struct peer *p)
 {
 	struct bufferevent	*bev;
 	const struct topo_member *m = p->m;
+	SSL			*ssl;
 
-	bev = bufferevent_socket_new(p->peers->srv->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
+	if ((ssl = tls_dial_ssl(p->peers->srv->tls)) != NULL)
+		bev = bufferevent_openssl_socket_new(p->peers->srv->base, -1,
+		    ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	else
+		bev = bufferevent_socket_new(p->peers->srv->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		fatalx("bufferevent_socket_new failed");
+	if (ssl != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	peer_new_bev(p, bev);
 	peer_set_state(p, PEER_CONNECTING);
 	log_info("peer %s: dialling %s (attempt %u)", peer_name(p), m->address,
@@ -350,11 +378,17 @@ peer_send(struct peer *p, const char *fmt, ...)
 static void
 peer_connected(struct peer *p)
 {
-	evutil_socket_t	fd = bufferevent_getfd(p->bev);
-	int		one = 1;
+	evutil_socket_t	 fd = bufferevent_getfd(p->bev);
+	SSL		*ssl;
+	int		 one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	memset(&p->hs, 0, sizeof p->hs);
+	if ((ssl = tls_ssl(p->bev)) != NULL &&
+	    tls_binding(ssl, p->hs.binding) != 0) {
+		peer_down(p, "cannot export the TLS session's binding");
+		return;
+	}
 	p->hs.dialer = my_name(p);
 	p->hs.listener = peer_name(p);
 	if (peerproto_nonce(p->hs.dialer_nonce) != 0)
@@ -376,6 +410,15 @@ peer_challenge(struct peer *p, struct proto_field *f, int n)
 	char	want[PEERPROTO_HEX_SIZE], mine[PEERPROTO_HEX_SIZE];
 	char	proof[PEERPROTO_HEX_SIZE];
 
+	if (n >= 1 && proto_field_is(&f[0], "?")) {
+		/* Its reason is in its log; the usual one is said here. */
+		log_warnx("peer %s: handshake refused by %s (%s; its log "
+		    "says why)", peer_name(p), peer_name(p),
+		    tls_ssl(p->bev) == NULL ? "a plain HELLO: does it have "
+		    "peer_tls yes?" : "is its herd key ours?");
+		peer_down(p, "handshake refused");
+		return;
+	}
 	if (n != 4 || !proto_field_is(&f[0], "CHALLENGE") ||
 	    !peerproto_is_hex(&f[1], PEERPROTO_HEX_SIZE - 1) ||
 	    !peerproto_is_hex(&f[2], PEERPROTO_DBID_LEN) ||
@@ -444,7 +487,7 @@ peer_up(struct peer *p, struct bufferevent *bev, int dialled,
 	p->ack_sent = 0;
 	p->attempts = 0;
 	peer_set_state(p, PEER_UP);
-	log_info("peer %s: link up (%s), sending from change %" PRIu64
+	log_notice("peer %s: link up (%s), sending from change %" PRIu64
 	    " to %" PRIu64, peer_name(p), dialled ? "dialled" : "accepted",
 	    p->sent, store_committed(s));
 	peer_set_row_state(p);
@@ -454,37 +497,66 @@ peer_up(struct peer *p, struct bufferevent *bev, int dialled,
 }
 
 /*
- * Row seq of the database, for every link of the scan (each is at the row
- * before it).  The line is made once for all of them; a link does not send
- * an update back to the peer it came from, nor to its origin.  (When the
- * peer's database is new, everything up to resend goes all the same.)
+ * Line of change seq of the database (len bytes), for every link of the
+ * scan (each is at the change before it).  The line is made once for all
+ * of them; a link does not send a change back to the peer it came from,
+ * nor to its origin.  (When the peer's database is new, everything up to
+ * resend goes all the same.)
  */
 static void
-peer_send_row(void *arg, uint64_t seq, const char *via,
-    const struct location *l)
+peer_send_line(struct peers *ps, uint64_t seq, const char *via,
+    const char *origin, const char *line, size_t len)
 {
-	struct peers	*ps = arg;
 	struct peer	*p;
-	char		 buf[1024], *line = buf;
-	size_t		 i, len;
+	size_t		 i;
 
-	len = peerproto_upd_line(buf, sizeof buf, seq, l);
-	if (len >= sizeof buf) {
-		line = xmalloc(len + 1);
-		peerproto_upd_line(line, len + 1, seq, l);
-	}
 	for (i = 0; i < ps->ngroup; i++) {
 		p = ps->group[i];
 		p->sent = seq;
 		if (seq > p->resend && ((via != NULL && strcmp(via,
-		    peer_name(p)) == 0) || strcmp(l->server_id,
-		    peer_name(p)) == 0))
+		    peer_name(p)) == 0) || strcmp(origin, peer_name(p)) == 0))
 			continue;
 		if (evbuffer_add(bufferevent_get_output(p->bev), line,
 		    len) != 0)
 			fatalx("evbuffer_add failed");
 		p->wrote = 1;
 	}
+}
+
+/* A location of the scan: an UPD line. */
+static void
+peer_send_row(void *arg, uint64_t seq, const char *via,
+    const struct location *l)
+{
+	char		 buf[1024], *line = buf;
+	size_t		 len;
+
+	len = peerproto_upd_line(buf, sizeof buf, seq, l);
+	if (len >= sizeof buf) {
+		line = xmalloc(len + 1);
+		peerproto_upd_line(line, len + 1, seq, l);
+	}
+	peer_send_line(arg, seq, via, l->server_id, line, len);
+	if (line != buf)
+		free(line);
+}
+
+/* An erasure of the scan: an ERASE line. */
+static void
+peer_send_erasure(void *arg, uint64_t seq, const char *via,
+    const char *client_id, const char *origin, const char *erased_at)
+{
+	char		 buf[512], *line = buf;
+	size_t		 len;
+
+	len = peerproto_erase_line(buf, sizeof buf, seq, client_id, origin,
+	    erased_at);
+	if (len >= sizeof buf) {
+		line = xmalloc(len + 1);
+		peerproto_erase_line(line, len + 1, seq, client_id, origin,
+		    erased_at);
+	}
+	peer_send_line(arg, seq, via, origin, line, len);
 	if (line != buf)
 		free(line);
 }
@@ -518,7 +590,7 @@ peer_fill(struct peers *ps, struct peer *only)
 		ps->ngroup = 0;
 		lo = UINT64_MAX;
 		for (i = 0; i < ps->n; i++) {
-			p = &ps->list[i];
+			p = ps->list[i];
 			if ((only != NULL && p != only) || !peer_wants_rows(p))
 				continue;
 			if (p->sent < lo) {
@@ -530,7 +602,8 @@ peer_fill(struct peers *ps, struct peer *only)
 		}
 		if (ps->ngroup == 0)
 			return;
-		n = store_scan(s, lo, PEER_BATCH, peer_send_row, ps, &cause);
+		n = store_scan(s, lo, PEER_BATCH, peer_send_row,
+		    peer_send_erasure, ps, &cause);
 		if (n == -1) {
 			for (i = 0; i < ps->ngroup; i++) {
 				p = ps->group[i];
@@ -645,10 +718,23 @@ peer_bad_update(struct peer *p, struct proto_field *f, int n,
 {
 	char	*esc;
 
-	esc = log_escape(f[0].p, (size_t)(f[n - 1].p + f[n - 1].len - f[0].p));
+	if (logredact_shown())
+		esc = log_escape(f[0].p, (size_t)(f[n - 1].p +
+		    f[n - 1].len - f[0].p));
+	else
+		esc = xstrdup("(line not logged)");
 	log_warnx("peer %s: bad update %s (%s): %s", peer_name(p), done, why,
 	    esc);
 	free(esc);
+}
+
+/* One more change from p waits for the filling batch's commit. */
+static void
+peer_count_waiting(struct peer *p)
+{
+	/* Counted until its batch commits, for the link's flow control. */
+	peer_open_ack(p)->n++;
+	p->waiting++;
 }
 
 /* Put an update read from p into the filling batch. */
@@ -661,9 +747,47 @@ peer_store_update(struct peer *p, const struct peerproto_upd *u)
 	store_put(peer_store(p), &l, peer_name(p));	/* takes l's strings */
 	p->row.received++;
 	p->dirty = 1;
-	/* Counted until its batch commits, for the link's flow control. */
-	peer_open_ack(p)->n++;
-	p->waiting++;
+	peer_count_waiting(p);
+}
+
+/* An update that expired or was erased: neither stored nor passed on. */
+static void
+peer_held(struct peer *p, const struct peerproto_upd *u, const char *why)
+{
+	char	*id;
+
+	id = xstrndup(u->client_id.p, u->client_id.len);
+	log_debug("peer %s: update of %s held back (%s)", peer_name(p), id,
+	    why);
+	free(id);
+}
+
+/*
+ * ERASE from an up link: numbered like an UPD and acknowledged the same
+ * way; stored if later than the erasure held, then sent on from the
+ * database like any change.
+ */
+static void
+peer_erase(struct peer *p, struct proto_field *f, int n)
+{
+	struct peerproto_erase	 e;
+	uint64_t		 seq;
+	const char		*why;
+
+	if (n < 2 || peerproto_parse_seq(&f[1], &seq) != 0 ||
+	    seq <= p->recv) {
+		log_warnx("peer %s: erasure without a new number ignored",
+		    peer_name(p));
+		return;
+	}
+	if (peerproto_parse_erase(f, n, &e, &why) != 0)
+		peer_bad_update(p, f, n, "skipped", why);
+	else {
+		forget_received(p->peers->srv, &e, peer_name(p));
+		peer_count_waiting(p);
+	}
+	p->recv = seq;
+	peer_want_ack(p);
 }
 
 /*
@@ -690,6 +814,12 @@ peer_update(struct peer *p, struct proto_field *f, int n)
 		peer_want_ack(p);
 		return;
 	}
+	if (!forget_admits(p->peers->srv, &u, &why)) {
+		peer_held(p, &u, why);
+		p->recv = seq;
+		peer_want_ack(p);
+		return;
+	}
 	if (proto_field_is(&u.origin, peer_name(p)))
 		peers_pass_on(p, &u);
 	peer_store_update(p, &u);
@@ -711,6 +841,10 @@ peer_forwarded(struct peer *p, struct proto_field *f, int n)
 
 	if (peerproto_parse_fwd(f, n, &u, &why) != 0) {
 		peer_bad_update(p, f, n, "ignored", why);
+		return;
+	}
+	if (!forget_admits(p->peers->srv, &u, &why)) {
+		peer_held(p, &u, why);
 		return;
 	}
 	peer_store_update(p, &u);
@@ -774,6 +908,8 @@ peer_line(struct peer *p, const char *line, size_t len)
 			peer_forwarded(p, f, n);
 		else if (proto_field_is(&f[0], "ACK"))
 			peer_ack(p, f, n);
+		else if (proto_field_is(&f[0], "ERASE"))
+			peer_erase(p, f, n);
 		else if (!proto_field_is(&f[0], "PING")) {
 			esc = log_escape(line, len);
 			log_warnx("peer %s: unknown message ignored: %s",
@@ -818,12 +954,19 @@ static void
 peer_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct peer	*p = arg;
+	char		 why[256];
 
 	if (what & BEV_EVENT_CONNECTED) {
 		peer_connected(p);
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if ((what & BEV_EVENT_EOF) && p->state == PEER_CONNECTING &&
+	    tls_ssl(bev) != NULL) {
+		log_warnx("peer %s: TLS handshake failed: closed by the peer "
+		    "(does it have peer_tls no? its log says why)",
+		    peer_name(p));
+		peer_down(p, "closed during the TLS handshake");
+	} else if (what & BEV_EVENT_EOF)
 		peer_down(p, "closed by the peer");
 	else if ((what & BEV_EVENT_TIMEOUT) && p->state == PEER_CONNECTING)
 		peer_down(p, "connect timed out after peer_timeout");
@@ -831,7 +974,16 @@ peer_event_cb(struct bufferevent *bev, short what, void *arg)
 		peer_down(p, (what & BEV_EVENT_READING) ?
 		    "nothing heard for peer_timeout" :
 		    "the peer stopped reading for peer_timeout");
-	else if (what & BEV_EVENT_ERROR)
+	else if ((what & BEV_EVENT_ERROR) && tls_ssl(bev) != NULL) {
+		tls_error(bev, why, sizeof why);
+		if (p->state == PEER_CONNECTING)
+			log_warnx("peer %s: TLS handshake failed: %s (a "
+			    "member with another herd key, or peer_tls no, "
+			    "refuses it)", peer_name(p), why);
+		else
+			log_warnx("peer %s: %s", peer_name(p), why);
+		peer_down(p, "%s", why);
+	} else if (what & BEV_EVENT_ERROR)
 		peer_down(p, "%s", evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));
 }
@@ -849,7 +1001,7 @@ peers_tick_cb(evutil_socket_t fd, short events, void *arg)
 	size_t		 i;
 
 	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
+		p = ps->list[i];
 		if (p->state == PEER_UP && !p->wrote)
 			peer_send(p, "PING\n");
 		p->wrote = 0;
@@ -883,7 +1035,7 @@ peers_pass_on(struct peer *from, const struct peerproto_upd *u)
 	/* The record as it came, client id to client time. */
 	len = (size_t)(u->client_time.p + u->client_time.len - rec);
 	for (i = 0; i < ps->n; i++) {
-		q = &ps->list[i];
+		q = ps->list[i];
 		if (q == from || q->state != PEER_UP ||
 		    proto_field_is(&u->origin, peer_name(q)))
 			continue;
@@ -927,16 +1079,93 @@ peers_committed(void *arg, int ok)
 	size_t		 i;
 
 	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
+		p = ps->list[i];
 		/* Rows sent from a failed transaction's view may be gone. */
 		if (p->state == PEER_UP && !ok)
 			p->sent = p->acked;
 	}
 	peer_fill(ps, NULL);
 	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
+		p = ps->list[i];
 		if (p->state == PEER_UP)
 			sockwrite_now(p->bev);
+	}
+}
+
+/* A copy of topology member tm, owned by the peer. */
+static void
+peer_set_member(struct peer *p, const struct topo_member *tm)
+{
+	free(p->member.name);
+	free(p->member.address);
+	p->member = *tm;
+	p->member.name = xstrdup(tm->name);
+	p->member.address = xstrdup(tm->address);
+	p->m = &p->member;
+}
+
+/*
+ * Load the herd key, once there is a link to prove it on.  Returns 0, or
+ * -1 and *cause.
+ */
+static int
+peers_load_key(struct peers *ps, const struct topology *t, char **cause)
+{
+	if (ps->key != NULL)
+		return (0);
+	return (herdkey_load(t->herd_key_file, &ps->key, &ps->keylen, cause));
+}
+
+/*
+ * A new link to topology member tm: read its row and dial it.  Returns
+ * the peer, or NULL and *cause when the database cannot be read.
+ */
+static struct peer *
+peers_add(struct peers *ps, const struct topo_member *tm, char **cause)
+{
+	struct server	*srv = ps->srv;
+	struct peer	*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->peers = ps;
+	peer_set_member(p, tm);
+	p->row.name = p->m->name;
+	p->row.address = p->m->address;
+	if (store_peer_get(srv->store, &p->row, cause) == -1) {
+		free(p->member.name);
+		free(p->member.address);
+		free(p);
+		return (NULL);
+	}
+	p->acked = p->row.acked;
+	if ((p->retry = evtimer_new(srv->base, peer_retry_cb, p)) == NULL)
+		fatalx("evtimer_new failed");
+	ps->list = xreallocarray(ps->list, ps->n + 1, sizeof *ps->list);
+	ps->list[ps->n++] = p;
+	ps->group = xreallocarray(ps->group, ps->n, sizeof *ps->group);
+	peer_set_row_state(p);
+	peer_schedule(p, 0);
+	return (p);
+}
+
+/*
+ * The members of t that member me is linked with: fills linked (one flag
+ * a member of t).
+ */
+static void
+peers_linked(const struct topology *t, const char *me, int *linked)
+{
+	size_t	i, a, b;
+
+	for (i = 0; i < t->nmembers; i++)
+		linked[i] = 0;
+	for (i = 0; i < t->nlinks; i++) {
+		a = t->links[i].a;
+		b = t->links[i].b;
+		if (strcmp(t->members[a].name, me) == 0)
+			linked[b] = 1;
+		else if (strcmp(t->members[b].name, me) == 0)
+			linked[a] = 1;
 	}
 }
 
@@ -950,52 +1179,26 @@ peers_start(struct server *srv, char **cause)
 {
 	const struct topology	*t = srv->topo;
 	struct peers		*ps;
-	struct peer		*p;
 	struct timeval		 tv;
-	size_t			 i, other;
+	size_t			 i;
+	int			*linked;
 	double			 tick;
 
 	ps = xcalloc(1, sizeof *ps);
 	ps->srv = srv;
-	for (i = 0; i < t->nlinks; i++) {
-		if (&t->members[t->links[i].a] == srv->me)
-			other = t->links[i].b;
-		else if (&t->members[t->links[i].b] == srv->me)
-			other = t->links[i].a;
-		else
+	linked = xcalloc(t->nmembers, sizeof *linked);
+	peers_linked(t, srv->me->name, linked);
+	for (i = 0; i < t->nmembers; i++) {
+		if (!linked[i])
 			continue;
-		ps->list = xreallocarray(ps->list, ps->n + 1, sizeof *ps->list);
-		p = &ps->list[ps->n++];
-		memset(p, 0, sizeof *p);
-		p->m = &t->members[other];
-	}
-	if (ps->n == 0)
-		return (ps);
-	ps->group = xcalloc(ps->n, sizeof *ps->group);
-
-	if (herdkey_load(t->herd_key_file, &ps->key, &ps->keylen,
-	    cause) != 0) {
-		free(ps->group);
-		free(ps->list);
-		free(ps);
-		return (NULL);
-	}
-	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
-		p->peers = ps;
-		p->row.name = p->m->name;
-		p->row.address = p->m->address;
-		if (store_peer_get(srv->store, &p->row, cause) == -1) {
+		if (peers_load_key(ps, t, cause) != 0 ||
+		    peers_add(ps, &t->members[i], cause) == NULL) {
+			free(linked);
 			peers_free(ps);
 			return (NULL);
 		}
-		p->acked = p->row.acked;
-		if ((p->retry = evtimer_new(srv->base, peer_retry_cb,
-		    p)) == NULL)
-			fatalx("evtimer_new failed");
-		peer_set_row_state(p);
-		peer_schedule(p, 0);
 	}
+	free(linked);
 	store_set_hooks(srv->store, peers_committed, peers_applied, ps);
 
 	tick = t->peer_timeout / 3 < 1 ? t->peer_timeout / 3 : 1;
@@ -1004,8 +1207,82 @@ peers_start(struct server *srv, char **cause)
 	    ps)) == NULL)
 		fatalx("event_new failed");
 	evtimer_add(ps->tick, &tv);
-	log_info("%zu peer links; herd key from %s", ps->n, t->herd_key_file);
+	if (ps->n != 0)
+		log_info("%zu peer links, %s; herd key from %s", ps->n,
+		    t->peer_tls ? "over TLS 1.3 (peer_tls yes)" :
+		    "plain (peer_tls no)", t->herd_key_file);
 	return (ps);
+}
+
+/*
+ * Take the links of topology t (read again on SIGHUP): dial those added,
+ * drop those removed, and redial those whose other end has a new address.
+ * Logs what it did; a failure to add one link is logged and leaves it out.
+ */
+void
+peers_reload(struct peers *ps, const struct topology *t)
+{
+	struct peer	*p;
+	char		*cause = NULL;
+	size_t		 i, j;
+	int		*linked;
+
+	if (ps == NULL || ps->stopped)
+		return;
+	linked = xcalloc(t->nmembers, sizeof *linked);
+	peers_linked(t, ps->srv->me->name, linked);
+	for (i = 0; i < ps->n;) {
+		p = ps->list[i];
+		for (j = 0; j < t->nmembers; j++) {
+			if (linked[j] && strcmp(t->members[j].name,
+			    peer_name(p)) == 0)
+				break;
+		}
+		if (j == t->nmembers) {
+			log_notice("peer %s: link removed from %s", peer_name(p),
+			    t->path);
+			evtimer_del(p->retry);
+			peer_close(p);
+			peer_set_state(p, PEER_DOWN);
+			p->removed = 1;
+			p->dirty = 0;
+			store_peer_del(ps->srv->store, peer_name(p));
+			ps->list[i] = ps->list[--ps->n];
+			ps->gone = xreallocarray(ps->gone, ps->ngone + 1,
+			    sizeof *ps->gone);
+			ps->gone[ps->ngone++] = p;
+			continue;
+		}
+		linked[j] = 0;		/* kept */
+		if (strcmp(t->members[j].address, p->m->address) != 0) {
+			log_notice("peer %s: moved from %s to %s: redialling",
+			    peer_name(p), p->m->address, t->members[j].address);
+			peer_set_member(p, &t->members[j]);
+			p->row.name = p->m->name;
+			p->row.address = p->m->address;
+			peer_close(p);
+			peer_set_state(p, PEER_DOWN);
+			peer_set_row_state(p);
+			p->attempts = 0;
+			peer_schedule(p, 0);
+		}
+		i++;
+	}
+	for (j = 0; j < t->nmembers; j++) {
+		if (!linked[j])
+			continue;
+		if (peers_load_key(ps, t, &cause) != 0 ||
+		    (p = peers_add(ps, &t->members[j], &cause)) == NULL) {
+			log_errorx("peer %s: cannot add the link: %s",
+			    t->members[j].name, cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		log_notice("peer %s: link added from %s", peer_name(p),
+		    t->path);
+	}
+	free(linked);
 }
 
 /*
@@ -1025,7 +1302,7 @@ peers_stop(struct peers *ps)
 	if (ps->tick != NULL)
 		event_del(ps->tick);
 	for (i = 0; i < ps->n; i++) {
-		p = &ps->list[i];
+		p = ps->list[i];
 		if (p->retry != NULL)
 			evtimer_del(p->retry);
 		peer_close(p);
@@ -1036,6 +1313,17 @@ peers_stop(struct peers *ps)
 	}
 }
 
+static void
+peer_free(struct peer *p)
+{
+	if (p->retry != NULL)
+		event_free(p->retry);
+	peer_close(p);
+	free(p->member.name);
+	free(p->member.address);
+	free(p);
+}
+
 void
 peers_free(struct peers *ps)
 {
@@ -1043,11 +1331,11 @@ peers_free(struct peers *ps)
 
 	if (ps == NULL)
 		return;
-	for (i = 0; i < ps->n; i++) {
-		if (ps->list[i].retry != NULL)
-			event_free(ps->list[i].retry);
-		peer_close(&ps->list[i]);
-	}
+	for (i = 0; i < ps->n; i++)
+		peer_free(ps->list[i]);
+	for (i = 0; i < ps->ngone; i++)
+		peer_free(ps->gone[i]);
+	free(ps->gone);
 	if (ps->tick != NULL)
 		event_free(ps->tick);
 	if (ps->key != NULL)
@@ -1067,8 +1355,8 @@ peers_find(struct peers *ps, const struct proto_field *name)
 	if (ps == NULL)
 		return (NULL);
 	for (i = 0; i < ps->n; i++) {
-		if (proto_field_is(name, ps->list[i].m->name))
-			return (&ps->list[i]);
+		if (proto_field_is(name, ps->list[i]->m->name))
+			return (ps->list[i]);
 	}
 	return (NULL);
 }
@@ -1086,11 +1374,17 @@ peers_key(const struct peers *ps, size_t *len)
  * of the member whose name sorts first wins, on both sides, whichever
  * step each side has reached.  Our own dial is dropped only for a dial
  * that has proved itself, so that a stranger's HELLO cannot keep a link
- * down.  Returns 0 to go on with p's dial, -1 and *why to refuse it.
+ * down.  A peer whose link a reload removed is refused (a dial that
+ * found it before the reload may still hold it).  Returns 0 to go on
+ * with p's dial, -1 and *why to refuse it.
  */
 int
 peer_accept_dial(struct peer *p, int proven, const char **why)
 {
+	if (p->removed) {
+		*why = "the link was removed from the topology";
+		return (-1);
+	}
 	if (p->state != PEER_CONNECTING && p->state != PEER_HELLO &&
 	    p->state != PEER_AUTH)
 		return (0);
@@ -1117,4 +1411,25 @@ peer_attach(struct peer *p, struct bufferevent *bev, const char *peer_db)
 	 * deferred callback, not under the command that is still running.
 	 */
 	bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* How many links this member has (ps may be NULL: none yet). */
+size_t
+peers_count(const struct peers *ps)
+{
+	return (ps == NULL ? 0 : ps->n);
+}
+
+/* Where link i (below peers_count) stands. */
+void
+peers_info(const struct peers *ps, size_t i, struct peer_info *pi)
+{
+	const struct peer	*p = ps->list[i];
+
+	pi->name = peer_name(p);
+	pi->state = p->state == PEER_UP ? "up" : p->state == PEER_DOWN ?
+	    "down" : "dialling";
+	pi->since = p->row.since;
+	pi->acked = p->acked;
+	pi->resend = p->resend;
 }

@@ -9,6 +9,14 @@
  * A recorded handshake is useless later, since the other side's nonce is
  * new each time.
  *
+ * Links run inside TLS 1.3 (tls.c) with an external PSK that both sides
+ * derive from the herd key with HKDF-SHA256 under a fixed label
+ * (peerproto_psk): the raw key file never keys anything but the HKDF.
+ * Each proof also covers the TLS session's exporter value (the binding),
+ * so a proof made inside one TLS session is worth nothing in another:
+ * whoever relays a handshake between two sessions cannot make its proofs
+ * match at both ends.
+ *
  * An update carries the origin member and its time-diff, so that every
  * member stores the same row and answers WHATSAT with the same AT line.
  */
@@ -24,16 +32,19 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 
 #include "iso6709.h"
 #include "location.h"
 #include "log.h"
 #include "peerproto.h"
 #include "proto.h"
+#include "retain.h"
 #include "tstamp.h"
 
-static void
-hex(const unsigned char *in, size_t len, char *out)
+/* len bytes as lower-case hex into out (2 * len + 1 bytes). */
+void
+peerproto_hex(const unsigned char *in, size_t len, char *out)
 {
 	static const char	digits[] = "0123456789abcdef";
 	size_t			i;
@@ -53,14 +64,15 @@ peerproto_nonce(char *out)
 
 	if (getrandom(n, sizeof n, 0) != (ssize_t)sizeof n)
 		return (-1);
-	hex(n, sizeof n, out);
+	peerproto_hex(n, sizeof n, out);
 	return (0);
 }
 
 /*
  * The proof of role over handshake hs, as hex into out
  * (PEERPROTO_HEX_SIZE bytes).  The message names every field, each on
- * its own line, so that no two handshakes share one.
+ * its own line, so that no two handshakes share one; the last is the TLS
+ * session's binding ("-" when the link is plain).
  */
 void
 peerproto_mac(const unsigned char *key, size_t keylen,
@@ -71,16 +83,43 @@ peerproto_mac(const unsigned char *key, size_t keylen,
 	char		 msg[1024];
 	int		 len;
 
-	len = snprintf(msg, sizeof msg, "%s %s\n%s\n%s\n%s\n%s\n%s\n%s\n",
-	    PEERPROTO_VERSION, role == PEERPROTO_DIALER ? "dialer" :
-	    "listener", hs->dialer, hs->listener, hs->dialer_nonce,
-	    hs->listener_nonce, hs->dialer_db, hs->listener_db);
+	len = snprintf(msg, sizeof msg,
+	    "%s %s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", PEERPROTO_VERSION,
+	    role == PEERPROTO_DIALER ? "dialer" : "listener", hs->dialer,
+	    hs->listener, hs->dialer_nonce, hs->listener_nonce, hs->dialer_db,
+	    hs->listener_db, hs->binding[0] == '\0' ? "-" : hs->binding);
 	if (len < 0 || (size_t)len >= sizeof msg)
 		fatalx("handshake message too long");	/* names are capped */
 	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
 	    (size_t)len, mac, &maclen);
-	hex(mac, maclen > PEERPROTO_NONCE_SIZE ? PEERPROTO_NONCE_SIZE : maclen,
-	    out);
+	peerproto_hex(mac, maclen > PEERPROTO_NONCE_SIZE ?
+	    PEERPROTO_NONCE_SIZE : maclen, out);
+}
+
+/*
+ * The links' TLS PSK (PEERPROTO_PSK_SIZE bytes into out) from the herd
+ * key: HKDF-SHA256 with no salt and a fixed label as info (RFC 5869).
+ * Returns 0, or -1 when libcrypto fails.
+ */
+int
+peerproto_psk(const unsigned char *key, size_t keylen, unsigned char *out)
+{
+	static const char	 label[] = "herd peer TLS 1.3 PSK v2";
+	EVP_PKEY_CTX		*pctx;
+	size_t			 outlen = PEERPROTO_PSK_SIZE;
+	int			 ok;
+
+	if ((pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL)) == NULL)
+		return (-1);
+	ok = EVP_PKEY_derive_init(pctx) > 0 &&
+	    EVP_PKEY_CTX_set_hkdf_md(pctx, EVP_sha256()) > 0 &&
+	    EVP_PKEY_CTX_set1_hkdf_key(pctx, key, (int)keylen) > 0 &&
+	    EVP_PKEY_CTX_add1_hkdf_info(pctx, (const unsigned char *)label,
+	    (int)(sizeof label - 1)) > 0 &&
+	    EVP_PKEY_derive(pctx, out, &outlen) > 0 &&
+	    outlen == PEERPROTO_PSK_SIZE;
+	EVP_PKEY_CTX_free(pctx);
+	return (ok ? 0 : -1);
 }
 
 /* Compare two proofs in constant time. */
@@ -283,4 +322,56 @@ peerproto_upd_line(char *buf, size_t size, uint64_t seq,
 		buf[len + 1] = '\0';
 	}
 	return (len + 1);
+}
+
+/*
+ * ERASE <seq> <client-id> <origin> <erased-at>: an erasure, numbered in
+ * the sender's change sequence like an UPD.  The client id is checked as
+ * an IAMAT's, the origin as a member name, and the time must be UTC text
+ * as retain_utc writes it, so that text order stays time order in every
+ * member's database.  Returns 0, or -1 with *why set.
+ */
+int
+peerproto_parse_erase(const struct proto_field *f, int n,
+    struct peerproto_erase *e, const char **why)
+{
+	if (n != 5) {
+		*why = "ERASE takes 4 arguments";
+		return (-1);
+	}
+	if (peerproto_parse_seq(&f[1], &e->seq) != 0) {
+		*why = "bad sequence number";
+		return (-1);
+	}
+	if (!retain_client_id_valid(f[2].p, f[2].len)) {
+		*why = "bad client id";
+		return (-1);
+	}
+	if (!peerproto_is_name(&f[3])) {
+		*why = "bad origin member name";
+		return (-1);
+	}
+	if (!retain_utc_valid(f[4].p, f[4].len)) {
+		*why = "bad erasure time";
+		return (-1);
+	}
+	e->client_id = f[2];
+	e->origin = f[3];
+	e->erased_at = f[4];
+	return (0);
+}
+
+/*
+ * The ERASE line of change seq, newline included, written as snprintf
+ * would: returns the length of the whole line.
+ */
+size_t
+peerproto_erase_line(char *buf, size_t size, uint64_t seq,
+    const char *client_id, const char *origin, const char *erased_at)
+{
+	int	n;
+
+	n = snprintf(buf, size, "ERASE %" PRIu64 " %s %s %s\n", seq,
+	    client_id, origin, erased_at);
+	return (n < 0 ? 0 : (size_t)n);
 }

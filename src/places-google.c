@@ -34,6 +34,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "logredact.h"
 #include "places.h"
 #include "places-provider.h"
 #include "placesjson.h"
@@ -174,7 +175,7 @@ google_cancel(void *arg)
 	struct places_req	*req = arg;
 
 	log_info("places: %s: cancelled after %.0f ms, client gone",
-	    req->client_id, 1e3 * tstamp_since(&req->start));
+	    logredact_id(req->client_id), 1e3 * tstamp_since(&req->start));
 	places_req_free(req);
 }
 
@@ -234,11 +235,13 @@ places_finish(struct places_req *req, CURLcode rc)
 	status = json_string_value(json_object_get(o, "status"));
 	if (error != NULL)
 		log_warnx("places: %s: %s, HTTP %ld, %s: %s in %.0f ms",
-		    req->client_id, req->log_url, code, status, error,
+		    logredact_id(req->client_id), logredact_shown() ?
+		    req->log_url : "(url not logged)", code, status, error,
 		    1e3 * tstamp_since(&req->start));
 	else
 		log_info("places: %s: %s, HTTP %ld, %s, %zu results in %.0f ms",
-		    req->client_id, req->log_url, code, status,
+		    logredact_id(req->client_id), logredact_shown() ?
+		    req->log_url : "(url not logged)", code, status,
 		    json_array_size(json_object_get(o, "results")),
 		    1e3 * tstamp_since(&req->start));
 	places_answer(req, o);
@@ -563,8 +566,9 @@ google_search(void *arg, const struct places_query *q,
 
 	TAILQ_INSERT_TAIL(&p->reqs, req, entry);
 	p->nreqs++;
-	log_debug("places: %s: %s (%u in flight)", req->client_id,
-	    req->log_url, p->nreqs);
+	log_debug("places: %s: %s (%u in flight)",
+	    logredact_id(req->client_id), logredact_shown() ? req->log_url :
+	    "(url not logged)", p->nreqs);
 	if (curl_multi_add_handle(p->multi, req->easy) != CURLM_OK) {
 		places_answer(req, placesjson_error("UNKNOWN_ERROR",
 		    "cannot start the Places request"));

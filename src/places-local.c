@@ -50,6 +50,7 @@
 
 #include "geo.h"
 #include "log.h"
+#include "logredact.h"
 #include "places.h"
 #include "places-provider.h"
 #include "placesdb.h"
@@ -657,7 +658,8 @@ local_cancel(void *req)
 	struct local		*l = j->l;
 	int			 gone = 1;
 
-	log_info("places: %s: cancelled, client gone", j->client_id);
+	log_info("places: %s: cancelled, client gone",
+	    logredact_id(j->client_id));
 	pthread_mutex_lock(&l->lock);
 	switch (j->state) {
 	case LOCAL_QUEUED:

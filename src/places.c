@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "places.h"
 #include "places-provider.h"
 #include "xmalloc.h"
@@ -103,6 +104,13 @@ places_new(struct event_base *base, const struct topology *t, char **cause)
 	return (p);
 }
 
+/* Which provider p is, for the metrics. */
+enum places_provider
+places_id(const struct places *p)
+{
+	return (p->prov->id);
+}
+
 /* Stop the provider; whatever it still runs is answered first. */
 void
 places_free(struct places *p)
@@ -150,6 +158,8 @@ places_done(struct places_search *s, json_t *o)
 	places_cb	 cb = s->cb;
 	void		*arg = s->arg;
 
+	metrics_places(s->p->prov->id, json_string_value(json_object_get(o,
+	    "status")));
 	free(s);
 	cb(arg, o);
 }

@@ -33,5 +33,6 @@ void		 places_free(struct places *);
 struct places_search *places_search(struct places *,
 		     const struct places_query *, places_cb, void *);
 void		 places_cancel(struct places_search *);
+enum places_provider places_id(const struct places *);
 
 #endif

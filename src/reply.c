@@ -26,6 +26,7 @@
 #include <event2/buffer.h>
 
 #include "log.h"
+#include "logredact.h"
 #include "reply.h"
 #include "xmalloc.h"
 
@@ -121,7 +122,8 @@ replies_log(struct replies *q, struct evbuffer *buf)
 {
 	size_t	 len = evbuffer_get_length(buf);
 
-	log_info_bytes(q->name, ">", evbuffer_pullup(buf, len), len);
+	if (log_enabled(LOG_LEVEL_INFO))
+		logredact_log(q->name, ">", evbuffer_pullup(buf, len), len);
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -16,11 +17,15 @@
 #include "admin.h"
 #include "client.h"
 #include "log.h"
+#include "logredact.h"
+#include "report.h"
 #include "peer.h"
 #include "notify.h"
 #include "places.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
+#include "tls.h"
 #include "tstamp.h"
 #include "xmalloc.h"
 
@@ -70,6 +75,8 @@ server_accept_retry_cb(evutil_socket_t fd, short events, void *arg)
  * active in this turn have run.
  */
 static struct event	*server_log_ev;
+/* stderr, non-blocking: lines the pipe did not take wait for this. */
+static struct event	*server_log_write_ev;
 
 static void
 server_log_wake(void)
@@ -80,7 +87,8 @@ server_log_wake(void)
 static void
 server_log_cb(evutil_socket_t fd, short events, void *arg)
 {
-	log_flush();
+	if (log_flush() == 1 && server_log_write_ev != NULL)
+		event_add(server_log_write_ev, NULL);
 }
 
 /* How long a stopping member waits for its last replies to be written. */
@@ -127,6 +135,7 @@ server_stop(struct server *srv)
 		return;		/* a second signal changes nothing */
 	server_unlisten(srv);
 	peers_stop(srv->peers);
+	retention_stop(srv->retention);
 	client_drain_all();
 	clock_gettime(CLOCK_MONOTONIC, &srv->stop_start);
 	if ((srv->stop_ev = evtimer_new(srv->base, server_stop_cb,
@@ -136,9 +145,11 @@ server_stop(struct server *srv)
 }
 
 /*
- * SIGHUP: read the topology file again and hand it to each module that
- * applies some of its settings live; the others keep what they read at
- * the start (the supervisor restarts a member when one of those changed).
+ * SIGHUP: read the TLS certificate, key and CA files again, for the
+ * connections to come (those open keep theirs, nothing is dropped); then
+ * read the topology file again and hand it to each module that applies
+ * some of its settings live; the others keep what they read at the
+ * start (the supervisor restarts a member when one of those changed).
  * A file with a mistake changes nothing.
  */
 static void
@@ -148,6 +159,16 @@ server_reload(struct server *srv)
 	const struct topo_member	*me;
 	char				*cause = NULL;
 
+	if (tls_serves_clients(srv->tls)) {
+		if (tls_reload(srv->tls, &cause) != 0) {
+			log_warnx("SIGHUP: certificates not reloaded, the old "
+			    "ones stay: %s", cause);
+			free(cause);
+			cause = NULL;
+		} else
+			log_info("SIGHUP: TLS certificate reloaded from %s",
+			    srv->topo->tls_cert_file);
+	}
 	if ((t = topology_load(srv->topo->path, &cause)) == NULL) {
 		log_warnx("reload: %s; the member keeps its settings", cause);
 		free(cause);
@@ -160,8 +181,47 @@ server_reload(struct server *srv)
 		return;
 	}
 	/* Each module that applies settings live takes its own copy here. */
-	log_info("reloaded %s", t->path);
+	retention_apply(srv->retention, t);
+	peers_reload(srv->peers, t);
+	if (!(srv->flags & SERVER_VERBOSE))
+		log_set_level(t->log_level);
+	logredact_set(t->log_client_data);
+	log_notice("reloaded %s (log_level %s, log_client_data %s)", t->path,
+	    log_level_name(t->log_level), t->log_client_data ? "yes" : "no");
 	topology_free(t);
+}
+
+/*
+ * systemd's watchdog: tell it that the loop turns, at half the interval
+ * it asked for.  A loop that hangs sends nothing, and systemd restarts
+ * the member.
+ */
+static void
+server_watchdog_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct server	*srv = arg;
+
+	if (notify_systemd("WATCHDOG=1") == -1)
+		log_warnx_limited(&srv->watchdog_log, "NOTIFY_SOCKET: %s",
+		    strerror(errno));
+	evtimer_add(srv->watchdog, &srv->watchdog_tv);
+}
+
+static void
+server_watchdog_start(struct server *srv)
+{
+	unsigned long long	usec;
+
+	if ((usec = notify_watchdog()) == 0)
+		return;
+	usec /= 2;
+	srv->watchdog_tv.tv_sec = (time_t)(usec / 1000000);
+	srv->watchdog_tv.tv_usec = (suseconds_t)(usec % 1000000);
+	if ((srv->watchdog = evtimer_new(srv->base, server_watchdog_cb,
+	    srv)) == NULL)
+		fatalx("evtimer_new failed");
+	server_watchdog_cb(-1, 0, srv);
+	log_info("systemd watchdog: WATCHDOG=1 every %.3f s", usec / 1e6);
 }
 
 static void
@@ -172,7 +232,7 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		log_info("%s received, shutting down", strsignal(sig));
+		log_notice("%s received, shutting down", strsignal(sig));
 		server_stop(srv);
 		break;
 	case SIGHUP:
@@ -211,6 +271,7 @@ static void
 server_unlisten(struct server *srv)
 {
 	admin_close();
+	report_close();
 	if (srv->accept_retry != NULL) {
 		event_free(srv->accept_retry);
 		srv->accept_retry = NULL;
@@ -258,12 +319,13 @@ int
 server_run(const struct topology *t, const struct topo_member *me, int flags)
 {
 	struct server	 srv;
-	char		*cause = NULL, *path, *mark;
+	char		*cause = NULL, *path, *mark, *copy;
 	int		 status = 0;
 
 	memset(&srv, 0, sizeof srv);
 	srv.topo = t;
 	srv.me = me;
+	srv.flags = flags;
 	srv.line = xmalloc(t->max_line + 2);
 
 	signal(SIGPIPE, SIG_IGN);
@@ -273,6 +335,14 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	    NULL)) == NULL)
 		fatalx("event_new failed");
 	log_set_gather(server_log_wake);
+	logredact_init();
+	logredact_set(t->log_client_data);
+	if (log_set_nonblocking()) {
+		server_log_write_ev = event_new(srv.base, STDERR_FILENO,
+		    EV_WRITE, server_log_cb, NULL);
+		if (server_log_write_ev == NULL)
+			fatalx("event_new failed");
+	}
 	client_init(srv.base);
 
 	if (topology_make_dirs(t, &cause) != 0) {
@@ -281,9 +351,21 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 	}
 	store_init();
 	xasprintf(&path, "%s/%s.db", t->data_dir, me->name);
-	xasprintf(&mark, "%s/%s.db-id", t->run_dir, me->name);
+	/*
+	 * The empty-database guard's record lives with the data, since
+	 * run_dir is emptied at each boot (it is /run/herd under systemd).
+	 * A copy in run_dir still covers a data_dir removed whole while the
+	 * machine runs; a record found only there (left by an older
+	 * herd-server, or by such a removal) comes back to data_dir first.
+	 */
+	xasprintf(&mark, "%s/%s.db-id", t->data_dir, me->name);
+	xasprintf(&copy, "%s/%s.db-id", t->run_dir, me->name);
+	store_copy_mark(copy, mark, 0);
 	srv.store = store_open(srv.base, path, mark, flags & SERVER_NEW_DB,
 	    t->fsync, &cause);
+	if (srv.store != NULL)
+		store_copy_mark(mark, copy, 1);
+	free(copy);
 	free(mark);
 	free(path);
 	if (srv.store == NULL) {
@@ -295,26 +377,38 @@ server_run(const struct topology *t, const struct topo_member *me, int flags)
 		status = EXIT_CONFIG;
 		goto out;
 	}
+	srv.retention = retention_start(&srv);
 	if ((srv.peers = peers_start(&srv, &cause)) == NULL) {
 		status = EXIT_CONFIG;
 		goto out;
+	}
+	{
+		const unsigned char	*key;
+		size_t			 keylen;
+
+		key = peers_key(srv.peers, &keylen);
+		if ((srv.tls = tls_new(t, key, keylen, &cause)) == NULL) {
+			status = EXIT_CONFIG;
+			goto out;
+		}
 	}
 	if (server_listen(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
 	}
-	if (admin_open(&srv, &cause) != 0) {
+	if (admin_open(&srv, &cause) != 0 || report_open(&srv, &cause) != 0) {
 		status = 1;
 		goto out;
 	}
 	server_signals(&srv);
 
-	log_info("member %s listening on %s (database %s/%s.db, schema "
+	log_notice("member %s listening on %s (database %s/%s.db, schema "
 	    "version %d, max_clients %u, max_line %zu)", me->name, me->address,
 	    t->data_dir, me->name, store_schema_version(), t->max_clients,
 	    t->max_line);
 	/* Only now may a supervisor or systemd call this member running. */
 	notify_ready();
+	server_watchdog_start(&srv);
 
 	event_base_dispatch(srv.base);
 
@@ -324,21 +418,30 @@ out:
 		free(cause);
 	}
 	server_unsignals(&srv);
+	if (srv.watchdog != NULL)
+		event_free(srv.watchdog);
 	if (srv.stop_ev != NULL)
 		event_free(srv.stop_ev);
 	server_unlisten(&srv);
 	peers_stop(srv.peers);
+	retention_stop(srv.retention);
 	client_close_all();
 	places_free(srv.places);
 	store_close(srv.store);
+	retention_free(srv.retention);
 	peers_free(srv.peers);
 	/* Run the deferred frees that closing clients scheduled. */
 	event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	tls_free(srv.tls);
 	log_set_gather(NULL);
+	if (server_log_write_ev != NULL) {
+		event_free(server_log_write_ev);
+		server_log_write_ev = NULL;
+	}
 	event_free(server_log_ev);
 	event_base_free(srv.base);
 	free(srv.line);
 	if (status == 0)
-		log_info("member %s stopped", me->name);
+		log_notice("member %s stopped", me->name);
 	return (status);
 }

@@ -1,5 +1,5 @@
 /*
- * sockwrite.h: write a socket bufferevent's output now.
+ * sockwrite.h: push a connection's output now, plain or TLS.
  */
 #ifndef HERD_SOCKWRITE_H
 #define HERD_SOCKWRITE_H
@@ -7,5 +7,6 @@
 #include <event2/bufferevent.h>
 
 void	sockwrite_now(struct bufferevent *);
+void	sockwrite_shutdown(struct bufferevent *);
 
 #endif

@@ -19,6 +19,28 @@
 enum store_op_kind {
 	STORE_OP_LOCATION,
 	STORE_OP_PEER,
+	STORE_OP_FORGET,
+	STORE_OP_EXPIRE,
+	STORE_OP_PEER_DEL,	/* p.name's row goes */
+};
+
+/* An erasure as the writer stores it (STORE_OP_FORGET). */
+struct store_forget_op {
+	char			*client_id;
+	char			*origin;
+	char			*erased_at;	/* UTC text, retain.h */
+	int			 removed;	/* result: a location went */
+};
+
+/* A sweep of what is kept too long (STORE_OP_EXPIRE). */
+struct store_expire_op {
+	char			*locations;	/* received before: NULL none */
+	char			*forgotten;	/* erased before: NULL none */
+	unsigned		 limit;		/* rows of each at most */
+	unsigned		 expired;	/* result: locations deleted */
+	unsigned		 dropped;	/* result: erasures dropped */
+	store_expire_cb		 cb;
+	void			*arg;
 };
 
 /* One write, as the loop hands it to the writer: every string is a copy. */
@@ -27,9 +49,13 @@ struct store_op {
 	struct location		 l;		/* STORE_OP_LOCATION */
 	char			*via;
 	struct store_peer	 p;		/* STORE_OP_PEER */
+	struct store_forget_op	 f;		/* STORE_OP_FORGET */
+	struct store_expire_op	 x;		/* STORE_OP_EXPIRE */
 	int			 applied;	/* result: the row was written */
+	int			 held;		/* result: erased, not stored */
 	TAILQ_ENTRY(store_op)	 entry;
-	LIST_ENTRY(store_op)	 seen_entry;	/* loop only: store's seen */
+	LIST_ENTRY(store_op)	 seen_entry;	/* loop only: store's seen
+						   (peers' updates, erasures) */
 	int			 seen;
 };
 TAILQ_HEAD(store_ops, store_op);
@@ -50,11 +76,13 @@ TAILQ_HEAD(store_waiters, store_waiter);
 struct store_batch {
 	struct store_ops	 ops;
 	unsigned		 nops;
+	unsigned		 nupdates;	/* of nops: locations */
 	struct store_waiters	 waiters;
 	int			 ok;		/* result */
 	int			 replaced;	/* result: the file is not ours */
 	uint64_t		 seq;		/* result: last number used */
 	char			*error;		/* result, when not ok */
+	double			 seconds;	/* result: its commit took */
 };
 
 /* The writer thread and its own connection to the database. */
@@ -63,6 +91,12 @@ struct store_writer {
 	sqlite3			*db;
 	sqlite3_stmt		*put;
 	sqlite3_stmt		*peer_put;
+	sqlite3_stmt		*held;		/* is an update erased? */
+	sqlite3_stmt		*forget_put;
+	sqlite3_stmt		*forget_del;
+	sqlite3_stmt		*expire_loc;
+	sqlite3_stmt		*expire_fgt;
+	sqlite3_stmt		*last_seq;
 	uint64_t		 seq;		/* last number committed */
 	dev_t			 dev;		/* of the file at path */
 	ino_t			 ino;
@@ -89,6 +123,7 @@ struct store_writer {
 	int			 sync_failing;	/* the last sync failed */
 };
 
+int		 store_writer_functions(sqlite3 *);
 struct store_writer *store_writer_start(sqlite3 *, const char *, uint64_t,
 		    int, dev_t, ino_t, enum fsync_mode, char **);
 void		 store_writer_submit(struct store_writer *,

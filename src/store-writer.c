@@ -19,9 +19,12 @@
  * The loop hands over one batch at a time and is told through a pipe
  * when it is done.  A batch is one transaction: each update is compared
  * with the stored record in the herd's order of updates and written only
- * if newer, taking the next number of the change sequence.  If anything
- * fails the whole batch is rolled back and reported failed, so that no
- * update is acknowledged that was not kept.
+ * if newer, and not held back by an erasure of its client, taking the
+ * next number of the change sequence; an erasure is stored if later than
+ * the one held and removes what it covers; a sweep deletes a bounded
+ * number of expired rows by index.  If anything fails the whole batch is
+ * rolled back and reported failed, so that no update is acknowledged that
+ * was not kept.
  */
 #include "config.h"
 
@@ -33,6 +36,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,6 +44,7 @@
 
 #include "location.h"
 #include "log.h"
+#include "retain.h"
 #include "store-int.h"
 #include "xmalloc.h"
 
@@ -48,6 +53,83 @@
 
 static void	*store_writer_main(void *);
 static void	 store_writer_newer(sqlite3_context *, int, sqlite3_value **);
+static void	 store_writer_received(sqlite3_context *, int,
+		    sqlite3_value **);
+
+/*
+ * The functions of ours that SQL on db calls: herd_newer (the herd's
+ * order of updates) and herd_received (an update's receive time as UTC
+ * text, which the schema's migration to version 3 needs too).
+ */
+int
+store_writer_functions(sqlite3 *db)
+{
+	if (sqlite3_create_function_v2(db, "herd_newer", 6, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL, store_writer_newer,
+	    NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(db, "herd_received", 2, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+	    store_writer_received, NULL, NULL, NULL) != SQLITE_OK)
+		return (-1);
+	return (0);
+}
+
+/*
+ * The statements of erasure and retention.  An erasure is kept only if
+ * it is later than the one held for its client (so an erasure that comes
+ * back around a cycle of links stops), and then removes the location if
+ * its origin received it no later than the erasure.  A sweep deletes at
+ * most limit rows of each table, oldest first, by index.
+ */
+static int
+store_writer_prepare_forget(struct store_writer *w)
+{
+	static const struct {
+		size_t		 off;
+		const char	*sql;
+	} stmts[] = {
+		{ offsetof(struct store_writer, held), "SELECT 1 FROM "
+		    "forgotten WHERE client_id = ? AND erased_at >= ?" },
+		{ offsetof(struct store_writer, forget_put), "INSERT INTO "
+		    "forgotten (client_id, erased_at, origin, seq, via) VALUES "
+		    "(?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET "
+		    "erased_at = excluded.erased_at, origin = excluded.origin, "
+		    "seq = excluded.seq, via = excluded.via WHERE "
+		    "excluded.erased_at > erased_at" },
+		{ offsetof(struct store_writer, forget_del), "DELETE FROM "
+		    "locations WHERE client_id = ? AND received <= ?" },
+		{ offsetof(struct store_writer, expire_loc), "DELETE FROM "
+		    "locations WHERE rowid IN (SELECT rowid FROM locations "
+		    "WHERE received < ? ORDER BY received LIMIT ?)" },
+		{ offsetof(struct store_writer, expire_fgt), "DELETE FROM "
+		    "forgotten WHERE rowid IN (SELECT rowid FROM forgotten "
+		    "WHERE erased_at < ? ORDER BY erased_at LIMIT ?)" },
+		{ offsetof(struct store_writer, last_seq), "UPDATE member SET "
+		    "last_seq = ? WHERE last_seq < ?" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+		if (sqlite3_prepare_v3(w->db, stmts[i].sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, (sqlite3_stmt **)((char *)w +
+		    stmts[i].off), NULL) != SQLITE_OK)
+			return (-1);
+	}
+	return (0);
+}
+
+static void
+store_writer_finalize(struct store_writer *w)
+{
+	sqlite3_finalize(w->put);
+	sqlite3_finalize(w->peer_put);
+	sqlite3_finalize(w->held);
+	sqlite3_finalize(w->forget_put);
+	sqlite3_finalize(w->forget_del);
+	sqlite3_finalize(w->expire_loc);
+	sqlite3_finalize(w->expire_fgt);
+	sqlite3_finalize(w->last_seq);
+}
 
 /*
  * Start the writer on db (already open and migrated, now its own), whose
@@ -81,17 +163,16 @@ store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
 	 * callable from SQL, so the row is found once, not read first and
 	 * then found again to be written.
 	 */
-	if (sqlite3_create_function_v2(db, "herd_newer", 6, SQLITE_UTF8 |
-	    SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL, store_writer_newer,
-	    NULL, NULL, NULL) != SQLITE_OK ||
+	if (store_writer_functions(db) != 0 ||
 	    sqlite3_prepare_v3(db, "INSERT INTO locations (client_id, "
 	    "server_id, time_diff, location, latitude, longitude, client_time, "
-	    "seq, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
-	    "(client_id) DO UPDATE SET server_id = excluded.server_id, "
-	    "time_diff = excluded.time_diff, location = excluded.location, "
-	    "latitude = excluded.latitude, longitude = excluded.longitude, "
-	    "client_time = excluded.client_time, seq = excluded.seq, "
-	    "via = excluded.via WHERE herd_newer(excluded.client_time, "
+	    "seq, via, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON "
+	    "CONFLICT (client_id) DO UPDATE SET server_id = "
+	    "excluded.server_id, time_diff = excluded.time_diff, location = "
+	    "excluded.location, latitude = excluded.latitude, longitude = "
+	    "excluded.longitude, client_time = excluded.client_time, seq = "
+	    "excluded.seq, via = excluded.via, received = excluded.received "
+	    "WHERE herd_newer(excluded.client_time, "
 	    "excluded.server_id, excluded.location, client_time, server_id, "
 	    "location)", -1, SQLITE_PREPARE_PERSISTENT, &w->put,
 	    NULL) != SQLITE_OK ||
@@ -102,7 +183,8 @@ store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
 	    "state = excluded.state, since = excluded.since, acked = "
 	    "excluded.acked, peer_db = excluded.peer_db, received = "
 	    "excluded.received, applied = excluded.applied", -1,
-	    SQLITE_PREPARE_PERSISTENT, &w->peer_put, NULL) != SQLITE_OK) {
+	    SQLITE_PREPARE_PERSISTENT, &w->peer_put, NULL) != SQLITE_OK ||
+	    store_writer_prepare_forget(w) != 0) {
 		xasprintf(cause, "%s: %s", path, sqlite3_errmsg(db));
 		goto fail;
 	}
@@ -123,8 +205,7 @@ store_writer_start(sqlite3 *db, const char *path, uint64_t seq, int notify,
 	return (w);
 
 fail:
-	sqlite3_finalize(w->put);
-	sqlite3_finalize(w->peer_put);
+	store_writer_finalize(w);
 	free(w->wal);
 	free(w->path);
 	free(w);
@@ -197,8 +278,7 @@ store_writer_stop(struct store_writer *w)
 	}
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
-	sqlite3_finalize(w->put);
-	sqlite3_finalize(w->peer_put);
+	store_writer_finalize(w);
 	if (sqlite3_close(w->db) != SQLITE_OK)
 		log_warnx("%s: close: %s", w->path, sqlite3_errmsg(w->db));
 	free(w->wal);
@@ -242,12 +322,135 @@ store_writer_newer(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_int(ctx, location_newer(&a, &b));
 }
 
+/* herd_received(client time, time-diff): the UTC text of retain.h. */
+static void
+store_writer_received(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char	*ct, *td;
+	char		 buf[RETAIN_UTC_SIZE];
+
+	ct = (const char *)sqlite3_value_text(argv[0]);
+	td = (const char *)sqlite3_value_text(argv[1]);
+	retain_received_utc(ct ? ct : "", ct ? strlen(ct) : 0, td ? td : "",
+	    td ? strlen(td) : 0, buf);
+	sqlite3_result_text(ctx, buf, RETAIN_UTC_LEN, SQLITE_TRANSIENT);
+}
+
+/* Run st, which returns no row, and reset it; -1 on an error. */
+static int
+store_writer_step(struct store_writer *w, struct store_batch *b,
+    sqlite3_stmt *st, const char *what)
+{
+	int	r;
+
+	r = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return (store_writer_fail(w, b, what));
+	return (r == SQLITE_ROW);
+}
+
+/*
+ * Is the update of client_id received at received (UTC text) held back by
+ * an erasure of that client no earlier?  1 yes, 0 no, -1 on an error.
+ */
+static int
+store_writer_held(struct store_writer *w, struct store_batch *b,
+    const char *client_id, const char *received)
+{
+	sqlite3_bind_text(w->held, 1, client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->held, 2, received, -1, SQLITE_STATIC);
+	return (store_writer_step(w, b, w->held, "forgotten"));
+}
+
+/*
+ * Store an erasure if it is later than the one held, taking the next
+ * change number, and remove the location it covers.
+ */
+static int
+store_writer_forget(struct store_writer *w, struct store_batch *b,
+    struct store_op *op, uint64_t *seq)
+{
+	struct store_forget_op	*f = &op->f;
+
+	sqlite3_bind_text(w->forget_put, 1, f->client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->forget_put, 2, f->erased_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->forget_put, 3, f->origin, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(w->forget_put, 4, (sqlite3_int64)(*seq + 1));
+	if (op->via != NULL)
+		sqlite3_bind_text(w->forget_put, 5, op->via, -1,
+		    SQLITE_STATIC);
+	if (store_writer_step(w, b, w->forget_put, "forget") == -1)
+		return (-1);
+	if (sqlite3_changes(w->db) == 0)
+		return (0);		/* as late an erasure is held */
+	(*seq)++;
+	op->applied = 1;
+	sqlite3_bind_text(w->forget_del, 1, f->client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->forget_del, 2, f->erased_at, -1, SQLITE_STATIC);
+	if (store_writer_step(w, b, w->forget_del, "forget") == -1)
+		return (-1);
+	f->removed = sqlite3_changes(w->db) != 0;
+	return (0);
+}
+
+/*
+ * A sweep: delete the locations received before x->locations and the
+ * erasures made before x->forgotten, at most x->limit of each.
+ */
+static int
+store_writer_expire(struct store_writer *w, struct store_batch *b,
+    struct store_expire_op *x)
+{
+	if (x->locations != NULL) {
+		sqlite3_bind_text(w->expire_loc, 1, x->locations, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(w->expire_loc, 2, (int)x->limit);
+		if (store_writer_step(w, b, w->expire_loc, "expire") == -1)
+			return (-1);
+		x->expired = (unsigned)sqlite3_changes(w->db);
+	}
+	if (x->forgotten != NULL) {
+		sqlite3_bind_text(w->expire_fgt, 1, x->forgotten, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(w->expire_fgt, 2, (int)x->limit);
+		if (store_writer_step(w, b, w->expire_fgt, "expire") == -1)
+			return (-1);
+		x->dropped = (unsigned)sqlite3_changes(w->db);
+	}
+	return (0);
+}
+
+/*
+ * Record the last change number in the member table, so that a restart
+ * does not number new changes again when the rows that held the last
+ * numbers were deleted.
+ */
+static int
+store_writer_last_seq(struct store_writer *w, struct store_batch *b,
+    uint64_t seq)
+{
+	sqlite3_bind_int64(w->last_seq, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(w->last_seq, 2, (sqlite3_int64)seq);
+	return (store_writer_step(w, b, w->last_seq, "member") == -1 ? -1 :
+	    0);
+}
+
 static int
 store_writer_location(struct store_writer *w, struct store_batch *b,
     struct store_op *op, uint64_t *seq)
 {
 	const struct location	*l = &op->l;
+	char			 received[RETAIN_UTC_SIZE];
 	int			 r;
+
+	retain_received_utc(l->client_time, strlen(l->client_time),
+	    l->time_diff, strlen(l->time_diff), received);
+	if ((r = store_writer_held(w, b, l->client_id, received)) != 0) {
+		op->held = r == 1;
+		return (r == 1 ? 0 : -1);
+	}
 
 	sqlite3_bind_text(w->put, 1, l->client_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(w->put, 2, l->server_id, -1, SQLITE_STATIC);
@@ -259,6 +462,7 @@ store_writer_location(struct store_writer *w, struct store_batch *b,
 	sqlite3_bind_int64(w->put, 8, (sqlite3_int64)(*seq + 1));
 	if (op->via != NULL)
 		sqlite3_bind_text(w->put, 9, op->via, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->put, 10, received, RETAIN_UTC_LEN, SQLITE_STATIC);
 	r = sqlite3_step(w->put);
 	sqlite3_reset(w->put);
 	sqlite3_clear_bindings(w->put);
@@ -295,6 +499,25 @@ store_writer_peer(struct store_writer *w, struct store_batch *b,
 	return (0);
 }
 
+/* A link removed from the topology: its row goes (rare: no kept statement). */
+static int
+store_writer_peer_del(struct store_writer *w, struct store_batch *b,
+    const char *name)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if (sqlite3_prepare_v2(w->db, "DELETE FROM peers WHERE name = ?", -1,
+	    &st, NULL) != SQLITE_OK)
+		return (store_writer_fail(w, b, "peers"));
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return (store_writer_fail(w, b, "peers"));
+	return (0);
+}
+
 /* Is the file at our path still the one we opened? */
 static int
 store_writer_same_file(struct store_writer *w)
@@ -312,7 +535,7 @@ store_writer_run(struct store_writer *w, struct store_batch *b)
 {
 	struct store_op	*op;
 	uint64_t	 seq = w->seq;
-	int		 r = 0;
+	int		 r = 0, deleted = 0;
 
 	b->ok = 1;
 	if (b->nops == 0) {
@@ -327,13 +550,30 @@ store_writer_run(struct store_writer *w, struct store_batch *b)
 		return;
 	}
 	TAILQ_FOREACH(op, &b->ops, entry) {
-		if (op->kind == STORE_OP_LOCATION)
+		switch (op->kind) {
+		case STORE_OP_LOCATION:
 			r = store_writer_location(w, b, op, &seq);
-		else
+			break;
+		case STORE_OP_PEER_DEL:
+			r = store_writer_peer_del(w, b, op->p.name);
+			break;
+		case STORE_OP_PEER:
 			r = store_writer_peer(w, b, &op->p);
+			break;
+		case STORE_OP_FORGET:
+			r = store_writer_forget(w, b, op, &seq);
+			deleted |= op->f.removed;
+			break;
+		case STORE_OP_EXPIRE:
+			r = store_writer_expire(w, b, &op->x);
+			deleted |= op->x.expired != 0 || op->x.dropped != 0;
+			break;
+		}
 		if (r != 0)
 			break;
 	}
+	if (r == 0 && deleted)
+		r = store_writer_last_seq(w, b, seq);
 	if (r == 0 && sqlite3_exec(w->db, "COMMIT", NULL, NULL,
 	    NULL) != SQLITE_OK)
 		r = store_writer_fail(w, b, "commit");
@@ -352,8 +592,11 @@ store_writer_run(struct store_writer *w, struct store_batch *b)
 	}
 	if (r != 0) {
 		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
-		TAILQ_FOREACH(op, &b->ops, entry)
-			op->applied = 0;
+		TAILQ_FOREACH(op, &b->ops, entry) {
+			op->applied = op->held = 0;
+			op->f.removed = 0;
+			op->x.expired = op->x.dropped = 0;
+		}
 		b->ok = 0;
 	} else
 		w->seq = seq;
@@ -471,6 +714,7 @@ store_writer_main(void *arg)
 {
 	struct store_writer	*w = arg;
 	struct store_batch	*b;
+	struct timespec		 t0, t1;
 	char			 c = 1;
 
 	store_writer_settle();
@@ -497,9 +741,13 @@ store_writer_main(void *arg)
 		w->todo = NULL;
 		pthread_mutex_unlock(&w->lock);
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		store_writer_run(w, b);
 		if (b->ok && b->nops != 0)
 			store_writer_committed(w);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		b->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
 		pthread_mutex_lock(&w->lock);
 		w->done = b;

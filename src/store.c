@@ -32,7 +32,12 @@
  * syncs, and refusing clients would not bring them to the disk.
  *
  * Every write takes the next number of a change sequence, which peer
- * links read rows by (store_scan), up to the last commit.
+ * links read rows by (store_scan), up to the last commit.  Erasures
+ * (store_forget, table forgotten) are changes too, in the same sequence,
+ * so that links send and catch them up like updates; sweeps of what is
+ * kept too long (store_expire) delete rows in the writer's transaction.
+ * Deleted rows take their numbers with them, so the last number used is
+ * also kept in the member table: a restart never numbers changes again.
  */
 #include "config.h"
 
@@ -52,8 +57,12 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
+#include "compat.h"
 #include "log.h"
+#include "logredact.h"
+#include "metrics.h"
 #include "proto.h"
+#include "retain.h"
 #include "schema.h"
 #include "store-int.h"
 #include "store-vfs.h"
@@ -69,7 +78,9 @@ struct store {
 	sqlite3_stmt		*get;
 	sqlite3_stmt		*scan;
 	sqlite3_stmt		*peer_get;
+	sqlite3_stmt		*forgotten;
 	char			 db_id[64];
+	struct log_limit	 commit_log;	/* failed commits */
 
 	struct store_writer	*writer;
 	int			 pipe[2];	/* writer -> loop: a batch done */
@@ -217,6 +228,11 @@ store_op_free(struct store_op *op)
 	xfree_const(op->p.name);
 	xfree_const(op->p.address);
 	xfree_const(op->p.state);
+	free(op->f.client_id);
+	free(op->f.origin);
+	free(op->f.erased_at);
+	free(op->x.locations);
+	free(op->x.forgotten);
 	free(op);
 }
 
@@ -239,7 +255,8 @@ store_seen_find(struct store *s, const char *client_id)
 	struct store_op		*op;
 
 	LIST_FOREACH(op, store_seen_bucket(s, client_id), seen_entry) {
-		if (strcmp(op->l.client_id, client_id) == 0 &&
+		if (op->kind == STORE_OP_LOCATION &&
+		    strcmp(op->l.client_id, client_id) == 0 &&
 		    (best == NULL || location_newer(&op->l, best) == 1))
 			best = &op->l;
 	}
@@ -272,8 +289,11 @@ store_read_ids(struct store *s, sqlite3 *db, char **cause)
 	const char	*id;
 	int		 r = -1;
 
+	/* Rows deleted by erasure or retention leave last_seq behind. */
 	if (sqlite3_prepare_v2(db, "SELECT (SELECT db_id FROM member), "
-	    "(SELECT coalesce(max(seq), 0) FROM locations)", -1, &st,
+	    "max((SELECT coalesce(max(seq), 0) FROM locations), "
+	    "(SELECT coalesce(max(seq), 0) FROM forgotten), "
+	    "(SELECT last_seq FROM member))", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
 		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(db));
 		goto out;
@@ -364,10 +384,22 @@ store_open_writer(struct store *s, enum fsync_mode fsync, char **cause)
 	else
 		log_info("%s: WAL, synchronous=FULL: a reply waits for fsync",
 		    s->path);
+	/*
+	 * What an erasure or an expiry deletes is overwritten with zeros in
+	 * the database file, not left in free space (Debian's SQLite does
+	 * this by default; others may not).
+	 */
+	if (store_exec(s, "PRAGMA secure_delete = ON", cause) != 0)
+		return (-1);
 	/* The WAL file is cut back to this after a long reader is gone. */
 	if (store_exec(s, "PRAGMA journal_size_limit = " STORE_WAL_LIMIT,
 	    cause) != 0)
 		return (-1);
+	/* Migrations may call our SQL functions (herd_received). */
+	if (store_writer_functions(s->db) != 0) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return (-1);
+	}
 	if (store_migrate(s, version, cause) != 0)
 		return (-1);
 
@@ -403,9 +435,14 @@ store_open_reader(struct store *s, char **cause)
 	    "client_id = ?", -1, SQLITE_PREPARE_PERSISTENT, &s->get,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db, "SELECT seq, via, client_id, server_id, "
-	    "time_diff, location, client_time FROM locations WHERE seq > ? "
-	    "AND seq <= ? ORDER BY seq LIMIT ?", -1,
+	    "time_diff, location, client_time, NULL FROM locations WHERE "
+	    "seq > ?1 AND seq <= ?2 UNION ALL SELECT seq, via, client_id, "
+	    "origin, NULL, NULL, NULL, erased_at FROM forgotten WHERE "
+	    "seq > ?1 AND seq <= ?2 ORDER BY 1 LIMIT ?3", -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->scan, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, "SELECT erased_at, origin FROM "
+	    "forgotten WHERE client_id = ?", -1, SQLITE_PREPARE_PERSISTENT,
+	    &s->forgotten, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db, "SELECT acked, peer_db, received, "
 	    "applied FROM peers WHERE name = ?", -1,
 	    SQLITE_PREPARE_PERSISTENT, &s->peer_get, NULL) != SQLITE_OK) {
@@ -421,7 +458,8 @@ store_close_reader(struct store *s)
 	sqlite3_finalize(s->get);
 	sqlite3_finalize(s->scan);
 	sqlite3_finalize(s->peer_get);
-	s->get = s->scan = s->peer_get = NULL;
+	sqlite3_finalize(s->forgotten);
+	s->get = s->scan = s->peer_get = s->forgotten = NULL;
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
 		log_warnx("%s: close: %s", s->path, sqlite3_errmsg(s->db));
 	s->db = NULL;
@@ -454,9 +492,35 @@ store_check_missing(const char *path, const char *mark, int allow_new,
 	}
 	xasprintf(cause, "%s is missing, but this member had a database there "
 	    "(identity %s, recorded in %s): restore it, or start empty on "
-	    "purpose with herd-server -n (or remove %s)", path, id, mark,
-	    mark);
+	    "purpose with herd-server -n", path, id, mark);
 	return (-1);
+}
+
+/*
+ * Copy the guard's record at from to to (they may be on different file
+ * systems): always when replace is set, else only when to has none.
+ * Failures are logged; the guard then has one record fewer.
+ */
+void
+store_copy_mark(const char *from, const char *to, int replace)
+{
+	struct stat	 st;
+	FILE		*f;
+	char		 id[64] = "", *tmp;
+
+	if ((!replace && stat(to, &st) == 0) || (f = fopen(from, "r")) == NULL)
+		return;
+	if (fgets(id, sizeof id, f) == NULL) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	xasprintf(&tmp, "%s.tmp", to);
+	if ((f = fopen(tmp, "w")) == NULL || fputs(id, f) < 0 ||
+	    fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
+	    rename(tmp, to) != 0)
+		log_warnx("%s: %s", to, strerror(errno));
+	free(tmp);
 }
 
 /* Record the identity of the database in use, for store_check_missing. */
@@ -539,6 +603,7 @@ store_open(struct event_base *base, const char *path, const char *mark,
 	    EV_READ | EV_PERSIST, store_done_cb, s)) == NULL)
 		fatalx("event_new failed");
 	event_add(s->done_ev, NULL);
+	metrics_committed(s->committed);	/* older changes: from now */
 	return (s);
 
 fail:
@@ -596,15 +661,32 @@ store_finish(struct store *s, struct store_batch *b)
 		fatalx("%s: %u writes in flight are not acknowledged; exiting "
 		    "so that a restart finds what is really at that path",
 		    b->error, b->nops);
+	if (b->nops != 0)
+		metrics_observe(&metrics.commit, b->seconds);
 	if (b->ok) {
 		s->committed = b->seq;
+		metrics_committed(b->seq);
 		if (b->nops != 0)
-			log_debug("%s: committed %u writes, change %" PRIu64,
-			    s->path, b->nops, b->seq);
+			log_debug("%s: committed %u updates in %u writes, "
+			    "change %" PRIu64, s->path, b->nupdates, b->nops,
+			    b->seq);
 	} else
-		log_errorx("%s (batch of %u writes rolled back)", b->error ?
-		    b->error : "unknown error", b->nops);
+		log_errorx_limited(&s->commit_log, "%s (batch of %u writes "
+		    "rolled back)", b->error ? b->error : "unknown error",
+		    b->nops);
 	TAILQ_FOREACH(op, &b->ops, entry) {
+		if (op->kind == STORE_OP_FORGET && op->seen) {
+			LIST_REMOVE(op, seen_entry);
+			op->seen = 0;
+		}
+		if (op->kind == STORE_OP_FORGET)
+			log_debug("erasure of %s by %s via %s %s",
+			    op->f.client_id, op->f.origin, op->via ? op->via :
+			    "this member", op->applied ? "stored" : b->ok ?
+			    "not later, ignored" : "lost");
+		if (op->kind == STORE_OP_EXPIRE && op->x.cb != NULL)
+			op->x.cb(op->x.arg, b->ok, op->x.expired,
+			    op->x.dropped);
 		if (op->kind != STORE_OP_LOCATION)
 			continue;
 		s->backlog--;
@@ -612,10 +694,13 @@ store_finish(struct store *s, struct store_batch *b)
 			LIST_REMOVE(op, seen_entry);
 			op->seen = 0;
 		}
-		log_debug("update of %s from %s via %s %s", op->l.client_id,
+		log_debug("update of %s from %s via %s %s",
+		    logredact_id(op->l.client_id),
 		    op->l.server_id, op->via ? op->via : "a client",
-		    op->applied ? "stored" : b->ok ? "not newer, ignored" :
-		    "lost");
+		    op->applied ? "stored" : op->held ? "erased, held back" :
+		    b->ok ? "not newer, ignored" : "lost");
+		metrics.updates[op->via != NULL][op->applied ? METRICS_STORED :
+		    b->ok ? METRICS_NOT_NEWER : METRICS_FAILED]++;
 		if (s->applied != NULL)
 			s->applied(s->hook_arg, op->via, &op->l, op->applied);
 	}
@@ -805,6 +890,34 @@ store_get(struct store *s, const char *client_id, struct location *l,
 	return (1);
 }
 
+/*
+ * Is an erasure waiting for its commit here that covers l (its client,
+ * received no later)?  The writer will hold l back, so a lookup must not
+ * answer with it meanwhile.
+ */
+static int
+store_erasing(struct store *s, const struct location *l)
+{
+	struct store_op	*op;
+	char		 received[RETAIN_UTC_SIZE];
+	int		 done = 0;
+
+	LIST_FOREACH(op, store_seen_bucket(s, l->client_id), seen_entry) {
+		if (op->kind != STORE_OP_FORGET ||
+		    strcmp(op->f.client_id, l->client_id) != 0)
+			continue;
+		if (!done) {
+			retain_received_utc(l->client_time,
+			    strlen(l->client_time), l->time_diff,
+			    strlen(l->time_diff), received);
+			done = 1;
+		}
+		if (strcmp(received, op->f.erased_at) <= 0)
+			return (1);
+	}
+	return (0);
+}
+
 static void
 store_add(struct store *s, struct store_op *op)
 {
@@ -831,12 +944,13 @@ store_put(struct store *s, struct location *l, const char *via)
 	op->l = *l;
 	memset(l, 0, sizeof *l);
 	op->via = via != NULL ? xstrdup(via) : NULL;
-	if (via != NULL) {
+	if (via != NULL && !store_erasing(s, &op->l)) {
 		LIST_INSERT_HEAD(store_seen_bucket(s, op->l.client_id), op,
 		    seen_entry);
 		op->seen = 1;
 	}
 	s->backlog++;
+	s->filling->nupdates++;
 	store_add(s, op);
 }
 
@@ -852,6 +966,18 @@ store_peer_put(struct store *s, const struct store_peer *p)
 	op->p.name = xstrdup(p->name);
 	op->p.address = xstrdup(p->address);
 	op->p.state = xstrdup(p->state);
+	store_add(s, op);
+}
+
+/* Remove name's row from the peers table in the filling batch. */
+void
+store_peer_del(struct store *s, const char *name)
+{
+	struct store_op	*op;
+
+	op = xcalloc(1, sizeof *op);
+	op->kind = STORE_OP_PEER_DEL;
+	op->p.name = xstrdup(name);
 	store_add(s, op);
 }
 
@@ -926,16 +1052,17 @@ store_db_id(const struct store *s)
 }
 
 /*
- * Call cb for each committed row whose change number is above after, in
- * change order, at most limit of them.  Returns the number of rows, or -1
+ * Call cb for each committed location and ecb for each committed erasure
+ * whose change number is above after, in change order, at most limit of
+ * them.  Returns the number of rows, or -1
  * and *cause.
  */
 int
 store_scan(struct store *s, uint64_t after, unsigned limit, store_scan_cb cb,
-    void *arg, char **cause)
+    store_scan_erasure_cb ecb, void *arg, char **cause)
 {
 	struct location	 l;
-	const char	*via;
+	const char	*via, *erased_at;
 	uint64_t	 seq;
 	int		 r, n = 0;
 
@@ -951,6 +1078,17 @@ store_scan(struct store *s, uint64_t after, unsigned limit, store_scan_cb cb,
 		l.time_diff = (const char *)sqlite3_column_text(s->scan, 4);
 		l.location = (const char *)sqlite3_column_text(s->scan, 5);
 		l.client_time = (const char *)sqlite3_column_text(s->scan, 6);
+		erased_at = (const char *)sqlite3_column_text(s->scan, 7);
+		if (erased_at != NULL) {
+			/* A row of forgotten: client id, origin, time. */
+			if (l.client_id == NULL || l.server_id == NULL)
+				fatalx("%s: scan: %s", s->path,
+				    sqlite3_errmsg(s->db));
+			ecb(arg, seq, via, l.client_id, l.server_id,
+			    erased_at);
+			n++;
+			continue;
+		}
 		/* The columns are NOT NULL; out of memory is fatal. */
 		if (l.client_id == NULL || l.server_id == NULL ||
 		    l.time_diff == NULL || l.location == NULL ||
@@ -987,4 +1125,150 @@ store_peer_get(struct store *s, struct store_peer *p, char **cause)
 		p->applied = (uint64_t)sqlite3_column_int64(s->peer_get, 3);
 	}
 	return (store_lookup_end(s, s->peer_get, r, cause));
+}
+
+/*
+ * Erase client_id: an erasure made at erased_at (UTC text, retain.h) by
+ * member origin, from peer via (NULL: taken here).  It is stored if later
+ * than the erasure held for that client, and then removes the client's
+ * location if its origin received it no later.  The write goes into the
+ * filling batch, like store_put's.
+ */
+void
+store_forget(struct store *s, const char *client_id, const char *origin,
+    const char *erased_at, const char *via)
+{
+	struct store_seen	*bucket;
+	struct store_op		*op, *next;
+	char			 received[RETAIN_UTC_SIZE];
+
+	/*
+	 * Updates from peers waiting for their commit, which a lookup would
+	 * answer with, are no longer an answer once erased: the writer will
+	 * hold them back.
+	 */
+	bucket = store_seen_bucket(s, client_id);
+	LIST_FOREACH_SAFE(op, bucket, seen_entry, next) {
+		if (op->kind != STORE_OP_LOCATION ||
+		    strcmp(op->l.client_id, client_id) != 0)
+			continue;
+		retain_received_utc(op->l.client_time,
+		    strlen(op->l.client_time), op->l.time_diff,
+		    strlen(op->l.time_diff), received);
+		if (strcmp(received, erased_at) <= 0) {
+			LIST_REMOVE(op, seen_entry);
+			op->seen = 0;
+		}
+	}
+
+	op = xcalloc(1, sizeof *op);
+	op->kind = STORE_OP_FORGET;
+	op->f.client_id = xstrdup(client_id);
+	op->f.origin = xstrdup(origin);
+	op->f.erased_at = xstrdup(erased_at);
+	op->via = via != NULL ? xstrdup(via) : NULL;
+	/* Until it commits, it keeps what it covers from lookups. */
+	LIST_INSERT_HEAD(bucket, op, seen_entry);
+	op->seen = 1;
+	store_add(s, op);
+}
+
+/*
+ * A sweep in the filling batch: delete at most limit locations received
+ * before locations, and limit erasures made before forgotten (UTC texts;
+ * NULL: none).  cb is told after the commit how many went.
+ */
+void
+store_expire(struct store *s, const char *locations, const char *forgotten,
+    unsigned limit, store_expire_cb cb, void *arg)
+{
+	struct store_op	*op;
+
+	op = xcalloc(1, sizeof *op);
+	op->kind = STORE_OP_EXPIRE;
+	op->x.locations = locations != NULL ? xstrdup(locations) : NULL;
+	op->x.forgotten = forgotten != NULL ? xstrdup(forgotten) : NULL;
+	op->x.limit = limit;
+	op->x.cb = cb;
+	op->x.arg = arg;
+	store_add(s, op);
+}
+
+/*
+ * The committed erasure of client_id (len bytes): 1 with its time in
+ * erased_at (RETAIN_UTC_SIZE bytes) and, when origin is not NULL, the
+ * member that took it in *origin (the caller frees it); 0 when there is
+ * none; -1 and *cause on a database error.
+ */
+int
+store_forgotten(struct store *s, const char *client_id, size_t len,
+    char *erased_at, char **origin, char **cause)
+{
+	const char	*t, *o;
+	int		 r;
+
+	sqlite3_bind_text(s->forgotten, 1, client_id, (int)len,
+	    SQLITE_STATIC);
+	r = sqlite3_step(s->forgotten);
+	if (r == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(s->forgotten, 0);
+		o = (const char *)sqlite3_column_text(s->forgotten, 1);
+		snprintf(erased_at, RETAIN_UTC_SIZE, "%s", t ? t : "");
+		if (origin != NULL)
+			*origin = xstrdup(o ? o : "");
+	}
+	return (store_lookup_end(s, s->forgotten, r, cause));
+}
+
+/*
+ * What peer still needs of this member's committed changes above after:
+ * the rows that its link sends (none that came from that peer or that it
+ * received first, but everything up to resend).  Sets *count and *first,
+ * the lowest such change number (0 when none).  The rows are read by the
+ * change sequence's index, so the cost is that of the rows it lacks.
+ * Returns 0, or -1 and *cause.
+ */
+int
+store_pending(struct store *s, uint64_t after, uint64_t resend,
+    const char *peer, uint64_t *count, uint64_t *first, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*), ifnull(min(seq), 0) "
+	    "FROM locations WHERE seq > ?1 AND (seq <= ?2 OR ((via IS NULL OR "
+	    "via <> ?3) AND server_id <> ?3))", -1, &st, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)resend);
+	sqlite3_bind_text(st, 3, peer, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*count = (uint64_t)sqlite3_column_int64(st, 0);
+		*first = (uint64_t)sqlite3_column_int64(st, 1);
+	} else
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return (r == SQLITE_ROW ? 0 : -1);
+}
+
+/* How many rows the locations table holds.  Returns 0, or -1 and *cause. */
+int
+store_count(struct store *s, uint64_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM locations", -1,
+	    &st, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return (r == SQLITE_ROW ? 0 : -1);
 }

@@ -24,6 +24,13 @@ typedef void (*store_applied_cb)(void *, const char *,
 typedef void (*store_scan_cb)(void *, uint64_t, const char *,
     const struct location *);
 
+/* A sweep is done (ok 1 or 0): locations expired, erasures dropped. */
+typedef void (*store_expire_cb)(void *, int, unsigned, unsigned);
+/* One erasure of a scan: change number, peer it came from (or NULL),
+ * client id, origin member, erasure time (UTC text). */
+typedef void (*store_scan_erasure_cb)(void *, uint64_t, const char *,
+    const char *, const char *, const char *);
+
 /* A row of the peers table. */
 struct store_peer {
 	const char	*name;
@@ -53,9 +60,20 @@ int		 store_idle(const struct store *);
 unsigned	 store_backlog(const struct store *);
 uint64_t	 store_batch_id(const struct store *);
 const char	*store_db_id(const struct store *);
+void		 store_copy_mark(const char *, const char *, int);
 int		 store_scan(struct store *, uint64_t, unsigned, store_scan_cb,
-		     void *, char **);
+		     store_scan_erasure_cb, void *, char **);
+void		 store_forget(struct store *, const char *, const char *,
+		     const char *, const char *);
+void		 store_expire(struct store *, const char *, const char *,
+		     unsigned, store_expire_cb, void *);
+int		 store_forgotten(struct store *, const char *, size_t, char *,
+		     char **, char **);
 int		 store_peer_get(struct store *, struct store_peer *, char **);
 void		 store_peer_put(struct store *, const struct store_peer *);
+void		 store_peer_del(struct store *, const char *);
+int		 store_pending(struct store *, uint64_t, uint64_t,
+		     const char *, uint64_t *, uint64_t *, char **);
+int		 store_count(struct store *, uint64_t *, char **);
 
 #endif

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "topology.h"
 #include "xmalloc.h"
 
@@ -47,6 +48,10 @@ struct directive {
 
 static int	dir_member(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_http(struct topo_parser *, const struct directive *,
+		    char **, int);
+static int	dir_metrics(struct topo_parser *, const struct directive *,
+		    char **, int);
 static int	dir_link(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_path(struct topo_parser *, const struct directive *,
@@ -61,6 +66,8 @@ static int	dir_url(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_fsync(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_client_tls(struct topo_parser *, const struct directive *,
+		    char **, int);
 static int	dir_time(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_size(struct topo_parser *, const struct directive *,
@@ -69,12 +76,18 @@ static int	dir_count(struct topo_parser *, const struct directive *,
 		    char **, int);
 static int	dir_bool(struct topo_parser *, const struct directive *,
 		    char **, int);
+static int	dir_duration(struct topo_parser *, const struct directive *,
+		    char **, int);
+static int	dir_log_level(struct topo_parser *, const struct directive *,
+		    char **, int);
 
 #define F(field) offsetof(struct topology, field)
 #define DAY 86400.0
 static const struct directive directives[] = {
 	{ "member", 2, dir_member, 0, 0, 0 },
 	{ "link", 2, dir_link, 0, 0, 0 },
+	{ "http_listen", 1, dir_http, 0, 0, 0 },
+	{ "metrics_listen", 2, dir_metrics, 0, 0, 0 },
 	{ "data_dir", 1, dir_path, F(data_dir), 0, 0 },
 	{ "log_dir", 1, dir_path, F(log_dir), 0, 0 },
 	{ "run_dir", 1, dir_path, F(run_dir), 0, 0 },
@@ -86,6 +99,11 @@ static const struct directive directives[] = {
 	{ "places_db", 1, dir_path, F(places_db), 0, 0 },
 	{ "places_url", 1, dir_url, F(places_url), 0, 0 },
 	{ "fsync", 1, dir_fsync, 0, 0, 0 },
+	{ "peer_tls", 1, dir_bool, F(peer_tls), 0, 0 },
+	{ "tls_cert_file", 1, dir_path, F(tls_cert_file), 0, 0 },
+	{ "tls_key_file", 1, dir_path, F(tls_key_file), 0, 0 },
+	{ "tls_client_ca_file", 1, dir_path, F(tls_client_ca_file), 0, 0 },
+	{ "client_tls", 1, dir_client_tls, 0, 0, 0 },
 	{ "max_line", 1, dir_size, F(max_line), 256, 16 * 1024 * 1024 },
 	{ "max_clients", 1, dir_count, F(max_clients), 1, 1000000 },
 	{ "client_idle_timeout", 1, dir_time, F(client_idle_timeout), 0.001, 365 * DAY },
@@ -104,6 +122,11 @@ static const struct directive directives[] = {
 	{ "stop_timeout", 1, dir_time, F(stop_timeout), 0.001, DAY },
 	{ "log_max_size", 1, dir_size, F(log_max_size), 1024, 1024.0 * 1024 * 1024 },
 	{ "log_keep", 1, dir_count, F(log_keep), 0, 1000 },
+	{ "location_ttl", 1, dir_duration, F(location_ttl), 1, 100 * 365 * DAY },
+	{ "forget_keep", 1, dir_duration, F(forget_keep), 1, 100 * 365 * DAY },
+	{ "log_level", 1, dir_log_level, 0, 0, 0 },
+	{ "log_client_data", 1, dir_bool, F(log_client_data), 0, 0 },
+	{ "liveness_timeout", 1, dir_time, F(liveness_timeout), 0, DAY },
 };
 #undef F
 
@@ -325,6 +348,44 @@ dir_link(struct topo_parser *p, const struct directive *d, char **argv,
 	return (0);
 }
 
+/* Parse an HTTP listen address into a. */
+static int
+topo_addr(struct topo_parser *p, const char *s, struct topo_addr *a)
+{
+	struct topo_member	m;
+
+	memset(&m, 0, sizeof m);
+	if (parse_address(s, &m) != 0)
+		return (topo_error(p, "bad address '%s' (want IPV4:PORT or "
+		    "[IPV6]:PORT)", s));
+	free(a->text);
+	a->text = xstrdup(s);
+	a->sa = m.sa;
+	a->salen = m.salen;
+	return (0);
+}
+
+/* http_listen ADDRESS: the supervisor's metrics and status page. */
+static int
+dir_http(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	return (topo_addr(p, argv[0], &p->t->http_listen));
+}
+
+/* metrics_listen NAME ADDRESS: a member serves its own /metrics. */
+static int
+dir_metrics(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	size_t	i;
+
+	if (find_member(p->t, argv[0], &i) != 0)
+		return (topo_error(p, "metrics_listen for unknown member '%s'",
+		    argv[0]));
+	return (topo_addr(p, argv[1], &p->t->members[i].metrics_listen));
+}
+
 static int
 dir_path(struct topo_parser *p, const struct directive *d, char **argv,
     int argc)
@@ -405,6 +466,21 @@ dir_fsync(struct topo_parser *p, const struct directive *d, char **argv,
 	else
 		return (topo_error(p, "unknown fsync '%s' (want always or "
 		    "everysec)", argv[0]));
+	return (0);
+}
+
+/* Named as the choice it is: may a client still come without TLS? */
+static int
+dir_client_tls(struct topo_parser *p, const struct directive *d,
+    char **argv, int argc)
+{
+	if (strcmp(argv[0], "optional") == 0)
+		p->t->client_tls = CLIENT_TLS_OPTIONAL;
+	else if (strcmp(argv[0], "required") == 0)
+		p->t->client_tls = CLIENT_TLS_REQUIRED;
+	else
+		return (topo_error(p, "unknown client_tls '%s' (want optional "
+		    "or required)", argv[0]));
 	return (0);
 }
 
@@ -507,6 +583,81 @@ dir_bool(struct topo_parser *p, const struct directive *d, char **argv,
 	return (0);
 }
 
+/*
+ * A duration: whole seconds, minutes, hours or days (90s, 15m, 12h, 30d;
+ * a bare number is seconds), or "none" where the directive allows it
+ * (min 1 and a field that 0 turns off: location_ttl).
+ */
+static int
+dir_duration(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	long long	*v = (long long *)((char *)p->t + d->off);
+	const char	*s = argv[0];
+	unsigned long long n = 0;
+	double		 unit = 1;
+
+	if (strcmp(s, "none") == 0 && strcmp(d->name, "location_ttl") == 0) {
+		*v = 0;
+		return (0);
+	}
+	if (*s < '0' || *s > '9')
+		goto bad;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > 1000000000000ULL)
+			goto range;
+		n = n * 10 + (unsigned long long)(*s - '0');
+	}
+	switch (*s) {
+	case '\0':
+		break;
+	case 's':
+		s++;
+		break;
+	case 'm':
+		unit = 60;
+		s++;
+		break;
+	case 'h':
+		unit = 3600;
+		s++;
+		break;
+	case 'd':
+		unit = DAY;
+		s++;
+		break;
+	default:
+		goto bad;
+	}
+	if (*s != '\0')
+		goto bad;
+range:
+	if ((double)n * unit < d->min || (double)n * unit > d->max)
+		return (topo_error(p, "%s %s out of range (1 second to 100 "
+		    "years%s)", d->name, argv[0], strcmp(d->name,
+		    "location_ttl") == 0 ? "; none keeps locations" : ""));
+	*v = (long long)n * (long long)unit;
+	return (0);
+bad:
+	return (topo_error(p, "%s: bad duration '%s' (a whole number of "
+	    "seconds, minutes, hours or days: 90s, 15m, 12h, 30d%s)", d->name,
+	    argv[0], strcmp(d->name, "location_ttl") == 0 ? "; or none" : ""));
+}
+
+/* The least level a member logs: error, warning, notice, info or debug. */
+static int
+dir_log_level(struct topo_parser *p, const struct directive *d, char **argv,
+    int argc)
+{
+	int	level;
+
+	if ((level = log_level_parse(argv[0])) == -1)
+		return (topo_error(p, "unknown log_level '%s' (want error, "
+		    "warning, notice, info or debug)", argv[0]));
+	p->t->log_level = level;
+	return (0);
+}
+
 static int
 dir_count(struct topo_parser *p, const struct directive *d, char **argv,
     int argc)
@@ -580,6 +731,8 @@ static void
 topo_defaults(struct topology *t)
 {
 	t->fsync = FSYNC_ALWAYS;
+	t->peer_tls = 1;
+	t->client_tls = CLIENT_TLS_OPTIONAL;
 	t->max_line = 8192;
 	t->max_clients = 10000;
 	t->client_idle_timeout = 300;
@@ -596,6 +749,10 @@ topo_defaults(struct topology *t)
 	t->stop_timeout = 10;
 	t->log_max_size = 10 * 1024 * 1024;
 	t->log_keep = 5;
+	t->forget_keep = 30 * 86400;
+	t->log_level = LOG_LEVEL_INFO;
+	t->log_client_data = 1;
+	t->liveness_timeout = 30;
 }
 
 /* Checks across lines, and the defaults that depend on other directives. */
@@ -612,6 +769,15 @@ topo_finish(struct topo_parser *p)
 	if (t->restart_delay_min > t->restart_delay_max)
 		return (topo_error(p, "restart_delay_min is above "
 		    "restart_delay_max"));
+	if ((t->tls_cert_file == NULL) != (t->tls_key_file == NULL))
+		return (topo_error(p, "tls_cert_file and tls_key_file go "
+		    "together"));
+	if (t->tls_client_ca_file != NULL && t->tls_cert_file == NULL)
+		return (topo_error(p, "tls_client_ca_file needs tls_cert_file "
+		    "and tls_key_file"));
+	if (t->client_tls == CLIENT_TLS_REQUIRED && t->tls_cert_file == NULL)
+		return (topo_error(p, "client_tls required needs tls_cert_file "
+		    "and tls_key_file"));
 	/* A database alone says which provider is meant. */
 	if (t->places_db != NULL && t->places_provider == PLACES_NONE)
 		t->places_provider = PLACES_LOCAL;
@@ -753,6 +919,7 @@ topology_free(struct topology *t)
 	for (i = 0; i < t->nmembers; i++) {
 		free(t->members[i].name);
 		free(t->members[i].address);
+		free(t->members[i].metrics_listen.text);
 	}
 	free(t->members);
 	free(t->links);
@@ -762,9 +929,13 @@ topology_free(struct topology *t)
 	free(t->log_dir);
 	free(t->run_dir);
 	free(t->herd_key_file);
+	free(t->http_listen.text);
 	free(t->places_db);
 	free(t->places_url);
 	free(t->places_key_file);
+	free(t->tls_cert_file);
+	free(t->tls_key_file);
+	free(t->tls_client_ca_file);
 	free(t->control_group);
 	free(t);
 }

@@ -29,6 +29,19 @@ enum fsync_mode {
 	FSYNC_EVERYSEC,
 };
 
+/* An HTTP address of http_listen or metrics_listen; text NULL: none. */
+struct topo_addr {
+	char			*text;		/* as written */
+	struct sockaddr_storage	 sa;
+	socklen_t		 salen;
+};
+
+/* Whether plain clients are served besides TLS ones (Redis's tls-port). */
+enum client_tls {
+	CLIENT_TLS_OPTIONAL,
+	CLIENT_TLS_REQUIRED,
+};
+
 struct topo_member {
 	char			*name;
 	char			*address;	/* as written: 127.0.0.1:11645 */
@@ -37,6 +50,7 @@ struct topo_member {
 	struct sockaddr_storage	 sa;
 	socklen_t		 salen;
 	unsigned		 line;
+	struct topo_addr	 metrics_listen; /* its own /metrics */
 };
 
 struct topo_link {
@@ -59,6 +73,7 @@ struct topology {
 	char			*run_dir;
 	char			*herd_key_file;
 	char			*control_group;	/* NULL: socket mode 0600 */
+	struct topo_addr	 http_listen;	/* supervisor's HTTP server */
 
 	enum places_provider	 places_provider;
 	enum places_provider	 places_fallback; /* when Google has no key */
@@ -67,6 +82,12 @@ struct topology {
 	char			*places_key_file; /* NULL when not set */
 
 	enum fsync_mode		 fsync;
+
+	int			 peer_tls;	/* links over TLS 1.3 */
+	char			*tls_cert_file;	/* NULL: no TLS clients */
+	char			*tls_key_file;
+	char			*tls_client_ca_file; /* NULL: no client certs */
+	enum client_tls		 client_tls;
 
 	size_t			 max_line;
 	unsigned		 max_clients;
@@ -86,6 +107,11 @@ struct topology {
 	double			 stop_timeout;
 	size_t			 log_max_size;
 	unsigned		 log_keep;
+	long long		 location_ttl;	/* seconds; 0: kept */
+	long long		 forget_keep;	/* seconds */
+	int			 log_level;	/* enum log_level */
+	int			 log_client_data; /* ids and locations */
+	double			 liveness_timeout; /* 0: not checked */
 };
 
 struct topology	*topology_load(const char *, char **);

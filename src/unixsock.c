@@ -145,6 +145,32 @@ unixsock_connect(const char *path)
 }
 
 /*
+ * Connect to the socket at path without waiting: a listener whose queue
+ * is full (a stopped process that accepts nothing) fails with EAGAIN
+ * rather than blocking.  Returns the descriptor, non-blocking and
+ * close-on-exec, or -1 with errno.
+ */
+int
+unixsock_connect_nowait(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd, err;
+
+	if (unixsock_addr(&sun, path) != 0)
+		return (-1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return (-1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return (-1);
+	}
+	return (fd);
+}
+
+/*
  * The path of member name's own socket in run_dir, in a buffer the caller
  * frees.  Named apart from the supervisor's herd.sock whatever the name.
  */

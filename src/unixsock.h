@@ -9,6 +9,7 @@
 
 int	unixsock_listen(const char *, gid_t, char **);
 int	unixsock_connect(const char *);
+int	unixsock_connect_nowait(const char *);
 char	*unixsock_member(const char *, const char *);
 
 #endif

@@ -25,16 +25,20 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "capture.h"
 #include "compat.h"
 #include "log.h"
-#include "supervisor.h"
+#include "logfile.h"
+#include "svlog.h"
 #include "xmalloc.h"
 
 #define CAPTURE_MAX_LINE	(1024 * 1024)
 #define CAPTURE_READ		65536
 
 struct capture {
-	struct member		*m;
+	const void		*owner;		/* the member */
+	struct logfile		*log;		/* the owner's, or NULL */
+	const char		*name;		/* the owner's */
 	pid_t			 pid;
 	int			 fd;
 	struct event		*ev;
@@ -79,8 +83,8 @@ capture_emit(struct capture *c, const char *stamp, const char *s,
 	size_t	 tlen;
 
 	tlen = capture_escape(s, len, &text);
-	if (c->m != NULL && c->m->log != NULL)
-		logfile_line(c->m->log, stamp, c->m->name, c->pid, text, tlen);
+	if (c->log != NULL)
+		logfile_line(c->log, stamp, c->name, c->pid, text, tlen);
 	free(text);
 }
 
@@ -109,8 +113,8 @@ capture_lines(struct capture *c, int eof)
 		capture_emit(c, stamp, rest, left);
 		free(rest);
 	}
-	if (c->m != NULL && c->m->log != NULL)
-		logfile_flush(c->m->log);
+	if (c->log != NULL)
+		logfile_flush(c->log);
 }
 
 static void
@@ -139,8 +143,8 @@ capture_read(struct capture *c)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			break;
-		if (n == -1 && c->m != NULL)
-			svlog_warn(c->m, "%s[%ld] output: %s", c->m->name,
+		if (n == -1)
+			svlog_warn(c->log, "%s[%ld] output: %s", c->name,
 			    (long)c->pid, strerror(errno));
 		capture_lines(c, 1);
 		capture_free(c);
@@ -158,26 +162,30 @@ capture_cb(evutil_socket_t fd, short events, void *arg)
 
 /*
  * Start reading fd, the read end of process pid's stdout or stderr, into
- * member m's log.  The capture takes fd and frees itself at EOF.
+ * log (the owner's, lines marked with its name; both live as long as the
+ * owner, which calls capture_forget() before it goes).  The capture takes
+ * fd and frees itself at EOF.
  */
-struct capture *
-capture_new(struct member *m, int fd, pid_t pid)
+void
+capture_new(struct event_base *base, const void *owner, struct logfile *log,
+    const char *name, int fd, pid_t pid)
 {
 	struct capture	*c;
 
 	c = xcalloc(1, sizeof *c);
-	c->m = m;
+	c->owner = owner;
+	c->log = log;
+	c->name = name;
 	c->pid = pid;
 	c->fd = fd;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		fatal("fcntl");
 	if ((c->in = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new failed");
-	c->ev = event_new(sv->base, fd, EV_READ | EV_PERSIST, capture_cb, c);
+	c->ev = event_new(base, fd, EV_READ | EV_PERSIST, capture_cb, c);
 	if (c->ev == NULL || event_add(c->ev, NULL) != 0)
 		fatalx("event_new failed");
 	TAILQ_INSERT_TAIL(&captures, c, entry);
-	return (c);
 }
 
 /*
@@ -237,14 +245,14 @@ capture_drain(pid_t pid)
 	}
 }
 
-/* Member m is going away: log what its processes left, stop reading. */
+/* owner is going away: log what its processes left, stop reading. */
 void
-capture_forget(struct member *m)
+capture_forget(const void *owner)
 {
 	struct capture	*c, *c1;
 
 	TAILQ_FOREACH_SAFE(c, &captures, entry, c1) {
-		if (c->m == m)
+		if (c->owner == owner)
 			capture_finish(c);
 	}
 }

@@ -10,14 +10,20 @@
  *	restart [NAME...]  reload            shutdown
  *
  * Each request is answered with zero or more data lines, then a line "ok"
- * or "error MESSAGE".  status sends "supervisor PID CONFIG", then one line
- * a member: "member NAME STATE PID UPTIME RESTARTS ADDRESS TEXT", "-" for
- * an empty field.  Requests act at once and never wait for a member: a
+ * or "error MESSAGE".  status sends "supervisor PID CONFIG", "reloading N"
+ * while N members still owe a reload their restart, then one line a
+ * member: "member NAME STATE PID UPTIME RESTARTS ADDRESS TEXT", "-" for
+ * an empty field.  reload sends "changed NAME: WHAT" for each member it
+ * changes.  Requests act at once and never wait for a member: a
  * client that wants to wait (herdctl) asks for status again.  A line
  * longer than CONTROLPROTO_MAX_LINE closes the connection, and so does
  * more than CONTROL_MAX_OUTPUT of replies left unread.  The grammar (the
  * verbs and their numbers of arguments) is controlproto.c's; this file
  * holds the socket and what each verb does.
+ *
+ * A request asks the member layer (member.h) or reload.c, which never
+ * call back here; "shutdown" goes to the top through the callback it
+ * gave control_open().
  */
 #include "config.h"
 
@@ -34,9 +40,12 @@
 #include <event2/listener.h>
 
 #include "compat.h"
+#include "control.h"
 #include "controlproto.h"
 #include "log.h"
-#include "supervisor.h"
+#include "member.h"
+#include "reload.h"
+#include "svlog.h"
 #include "unixsock.h"
 #include "xmalloc.h"
 
@@ -50,6 +59,8 @@ static TAILQ_HEAD(, control_conn) control_conns =
     TAILQ_HEAD_INITIALIZER(control_conns);
 static struct evconnlistener	*control_listener;
 static char			*control_path;
+static struct event_base	*control_base;
+static struct control_top	 control_top;
 
 static void	control_status(struct evbuffer *, char **, int);
 static void	control_start(struct evbuffer *, char **, int);
@@ -96,8 +107,10 @@ control_each(char **argv, int argc, void (*fn)(struct member *))
 	int		 i;
 
 	if (argc == 0) {
-		TAILQ_FOREACH_SAFE(m, &sv->members, entry, m1)
+		for (m = member_first(); m != NULL; m = m1) {
+			m1 = member_next(m);
 			fn(m);
+		}
 		return;
 	}
 	for (i = 0; i < argc; i++) {
@@ -121,7 +134,7 @@ control_status_line(struct evbuffer *out, const struct member *m)
 		strcpy(uptime, "-");
 	}
 	evbuffer_add_printf(out, "member %s %s %s %s %u %s %s\n", m->name,
-	    member_state_name(m->state), pid, uptime, m->restarts, m->address,
+	    member_shown_state(m), pid, uptime, m->restarts, m->address,
 	    text[0] != '\0' ? text : "-");
 }
 
@@ -129,14 +142,16 @@ static void
 control_status(struct evbuffer *out, char **argv, int argc)
 {
 	struct member	*m;
-	int		 i;
+	int		 i, n;
 
 	if (control_check_names(out, argv, argc) != 0)
 		return;
-	evbuffer_add_printf(out, "supervisor %ld %s\n", (long)sv->pid,
-	    sv->conf);
+	evbuffer_add_printf(out, "supervisor %ld %s\n",
+	    (long)control_top.pid, control_top.conf);
+	if ((n = reload_pending()) != 0)
+		evbuffer_add_printf(out, "reloading %d\n", n);
 	if (argc == 0) {
-		TAILQ_FOREACH(m, &sv->members, entry)
+		for (m = member_first(); m != NULL; m = member_next(m))
 			control_status_line(out, m);
 	} else {
 		for (i = 0; i < argc; i++)
@@ -156,7 +171,7 @@ control_start(struct evbuffer *out, char **argv, int argc)
 {
 	if (control_check_names(out, argv, argc) != 0)
 		return;
-	if (sv->quitting) {
+	if (member_quitting()) {
 		evbuffer_add_printf(out, "error the supervisor is stopping\n");
 		return;
 	}
@@ -182,10 +197,7 @@ control_stop(struct evbuffer *out, char **argv, int argc)
 static void
 control_restart_one(struct member *m)
 {
-	if (member_is_up(m) || m->state == MEMBER_STOPPING)
-		member_stop(m, AFTER_START);
-	else
-		member_start(m);
+	member_restart(m, "asked on the control socket");
 }
 
 static void
@@ -193,7 +205,7 @@ control_restart(struct evbuffer *out, char **argv, int argc)
 {
 	if (control_check_names(out, argv, argc) != 0)
 		return;
-	if (sv->quitting) {
+	if (member_quitting()) {
 		evbuffer_add_printf(out, "error the supervisor is stopping\n");
 		return;
 	}
@@ -201,18 +213,30 @@ control_restart(struct evbuffer *out, char **argv, int argc)
 	evbuffer_add_printf(out, "ok\n");
 }
 
+/*
+ * reload answers "changed NAME: what" for each member it changes, then
+ * ok; the restarts it needs go on after the answer, one member at a time
+ * ("reloading N" in status until they are done).
+ */
 static void
 control_reload(struct evbuffer *out, char **argv, int argc)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, *changes, *line, *next;
 
-	if (reload(&cause) != 0) {
+	if (reload(&changes, &cause) != 0) {
 		svlog_error(NULL, "reload: %s; the herd runs on unchanged",
 		    cause);
 		evbuffer_add_printf(out, "error %s\n", cause);
 		free(cause);
 		return;
 	}
+	for (line = changes; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		svlog_info(NULL, "reload: %s", line);
+		evbuffer_add_printf(out, "changed %s\n", line);
+	}
+	free(changes);
 	evbuffer_add_printf(out, "ok\n");
 }
 
@@ -221,7 +245,7 @@ control_shutdown(struct evbuffer *out, char **argv, int argc)
 {
 	/* The reply goes first; the connection closes when we exit. */
 	evbuffer_add_printf(out, "ok\n");
-	supervisor_shutdown();
+	control_top.shutdown();
 }
 
 static void
@@ -299,7 +323,7 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	struct control_conn	*c;
 
 	c = xcalloc(1, sizeof *c);
-	c->bev = bufferevent_socket_new(sv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bufferevent_socket_new(control_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		fatalx("bufferevent_socket_new failed");
 	bufferevent_setcb(c->bev, control_read_cb, NULL, control_event_cb, c);
@@ -318,19 +342,23 @@ control_accept_error_cb(struct evconnlistener *l, void *arg)
 }
 
 /*
- * Listen on the control socket at path.  The caller holds the run_dir
- * lock, so a socket found there is stale; it is replaced, but only after
- * a connect to it fails, in case its owner lost its lock file somehow.
- * Returns 0, or -1 and *cause.
+ * Listen on the control socket at path, owned by group gid ((gid_t)-1:
+ * for us only); top says who we are and how to shut down.  The caller
+ * holds the run_dir lock, so a socket found there is stale; it is
+ * replaced, but only after a connect to it fails, in case its owner lost
+ * its lock file somehow.  Returns 0, or -1 and *cause.
  */
 int
-control_open(const char *path, char **cause)
+control_open(struct event_base *base, const char *path, gid_t gid,
+    const struct control_top *top, char **cause)
 {
 	int	fd;
 
-	if ((fd = unixsock_listen(path, sv->control_gid, cause)) == -1)
+	if ((fd = unixsock_listen(path, gid, cause)) == -1)
 		return (-1);
-	control_listener = evconnlistener_new(sv->base, control_accept_cb,
+	control_base = base;
+	control_top = *top;
+	control_listener = evconnlistener_new(base, control_accept_cb,
 	    NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (control_listener == NULL)
 		fatalx("evconnlistener_new failed");

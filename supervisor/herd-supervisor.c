@@ -18,6 +18,13 @@
  * and listens on its control socket; until then its parent waits and
  * exits with the outcome, so that scripts (and herdctl) can trust the
  * exit status.
+ *
+ * This file is the top of the supervisor's layers: it sets up the member
+ * layer (member.c, which runs the processes), the topology (reload.c) and
+ * the control socket (control.c), and is told by the member layer, through
+ * the callback it registers, when a member's state changed.  Below it the
+ * calls flow one way: control asks reload and the member layer, reload
+ * asks the member layer, and the member layer asks none of them.
  */
 #include "config.h"
 
@@ -34,17 +41,37 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "compat.h"
+#include "control.h"
+#include "http.h"
 #include "log.h"
+#include "logfile.h"
+#include "member.h"
 #include "notify.h"
 #include "progpath.h"
-#include "settings.h"
-#include "supervisor.h"
+#include "reload.h"
+#include "svlog.h"
 #include "xmalloc.h"
 
 #define EXIT_USAGE	64
 
-struct supervisor	*sv;
+#define SV_LOG		"supervisor.log"
+#define SV_LOCK		"supervisor.lock"
+
+/* The supervisor's own state; the members are the member layer's. */
+static struct {
+	struct event_base	*base;
+	char			*conf;		/* absolute path */
+	char			*run_dir;	/* topology's, or -r */
+	int			 foreground;
+	char			*server;	/* herd-server's path */
+	gid_t			 control_gid;	/* (gid_t)-1: socket for us only */
+	pid_t			 pid;
+	struct logfile		*log;		/* supervisor.log */
+	int			 quitting;	/* stopping the whole herd */
+	int			 notified;	/* READY=1 sent to systemd */
+} sv0, *sv = &sv0;
 
 static struct event	*sv_signals[5];
 static const int	 sv_signal_numbers[5] = {
@@ -66,7 +93,7 @@ usage(void)
  * must not keep the whole herd from starting: the supervisor is up and
  * retries it, and STATUS= says how many members run.
  */
-void
+static void
 supervisor_check_ready(void)
 {
 	struct member	*m;
@@ -75,7 +102,7 @@ supervisor_check_ready(void)
 
 	if (getenv("NOTIFY_SOCKET") == NULL || sv->quitting)
 		return;
-	TAILQ_FOREACH(m, &sv->members, entry) {
+	for (m = member_first(); m != NULL; m = member_next(m)) {
 		n++;
 		if (m->state == MEMBER_RUNNING)
 			up++;
@@ -93,32 +120,38 @@ supervisor_check_ready(void)
 }
 
 /*
- * Stop the herd and then exit: the first call sends every member SIGTERM;
- * each later one (after a member exits) ends the loop once none is left.
+ * Stop the herd and then exit: the first call has the member layer send
+ * every member SIGTERM; each later one (after a member exits) ends the
+ * loop once none is left.
  */
-void
+static void
 supervisor_shutdown(void)
 {
-	struct member	*m, *m1;
-
 	if (!sv->quitting) {
 		sv->quitting = 1;
 		notify_systemd("STOPPING=1");
 		svlog_info(NULL, "stopping the herd");
-		TAILQ_FOREACH_SAFE(m, &sv->members, entry, m1)
-			member_stop(m, AFTER_STOP);
 	}
-	TAILQ_FOREACH(m, &sv->members, entry) {
-		if (m->pid != 0)
-			return;
+	if (member_shutdown() == 0)
+		event_base_loopbreak(sv->base);
+}
+
+/* The member layer's callback: some member's state changed. */
+static void
+supervisor_member_changed(void)
+{
+	if (sv->quitting)
+		supervisor_shutdown();
+	else {
+		reload_step();
+		supervisor_check_ready();
 	}
-	event_base_loopbreak(sv->base);
 }
 
 static void
 supervisor_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, *changes, *line, *next;
 
 	switch (sig) {
 	case SIGTERM:
@@ -128,11 +161,19 @@ supervisor_signal_cb(evutil_socket_t sig, short events, void *arg)
 		break;
 	case SIGHUP:
 		svlog_info(NULL, "SIGHUP received: reloading %s", sv->conf);
-		if (reload(&cause) != 0) {
+		if (reload(&changes, &cause) != 0) {
 			svlog_error(NULL, "reload: %s; the herd runs on "
 			    "unchanged", cause);
 			free(cause);
 		}
+		for (line = changes; line != NULL && *line != '\0';
+		    line = next) {
+			next = strchr(line, '\n');
+			*next++ = '\0';
+			svlog_info(NULL, "reload: %s", line);
+		}
+		free(changes);
+		supervisor_check_ready();
 		break;
 	case SIGUSR1:
 		logfile_reopen_all();
@@ -277,18 +318,17 @@ supervisor_stdio(void)
 int
 main(int argc, char **argv)
 {
-	const char	*path = NULL, *run_dir = NULL;
-	struct member	*m;
-	char		*cause = NULL, *text = NULL, *settings, *lpath;
-	size_t		 len, i;
-	int		*sel = NULL, ch, n, lockfd = -1, startfd = -1, errfd;
-	int		 status = EXIT_CONFIG;
-	struct group	*gr;
+	const char		*path = NULL, *run_dir = NULL;
+	const struct topology	*topo;
+	struct control_top	 top;
+	char			*cause = NULL, *lpath;
+	size_t			 i;
+	int			 ch, n, lockfd = -1, startfd = -1, errfd;
+	int			 status = EXIT_CONFIG;
+	struct group		*gr;
 
 	supervisor_stdio();
 	log_init(0);
-	sv = xcalloc(1, sizeof *sv);
-	TAILQ_INIT(&sv->members);
 
 	while ((ch = getopt(argc, argv, "c:fr:")) != -1) {
 		switch (ch) {
@@ -307,8 +347,6 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	sv->only = argv;
-	sv->nonly = argc;
 	if (path == NULL)
 		path = progpath_conf();
 
@@ -317,13 +355,9 @@ main(int argc, char **argv)
 		xasprintf(&cause, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (reload_read(sv->conf, &text, &len, &cause) != 0 ||
-	    (sv->topo = topology_parse(sv->conf, text, len, &cause)) == NULL)
+	if ((n = reload_open(sv->conf, argv, argc, &cause)) == -1)
 		goto fail;
-	sel = xcalloc(sv->topo->nmembers, sizeof *sel);
-	if ((n = reload_select(sv->topo, sv->only, sv->nonly, sel,
-	    &cause)) == -1)
-		goto fail;
+	topo = reload_topology();
 	if (n == 0) {
 		xasprintf(&cause, "%s: no member has its address on this "
 		    "host; name the members to run on the command line",
@@ -331,16 +365,16 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	sv->control_gid = (gid_t)-1;
-	if (sv->topo->control_group != NULL) {
-		if ((gr = getgrnam(sv->topo->control_group)) == NULL) {
+	if (topo->control_group != NULL) {
+		if ((gr = getgrnam(topo->control_group)) == NULL) {
 			xasprintf(&cause, "%s: control_group '%s': no such "
-			    "group", sv->conf, sv->topo->control_group);
+			    "group", sv->conf, topo->control_group);
 			goto fail;
 		}
 		sv->control_gid = gr->gr_gid;
 	}
 	status = 1;
-	if (topology_make_dirs(sv->topo, &cause) != 0)
+	if (topology_make_dirs(topo, &cause) != 0)
 		goto fail;
 	if (run_dir != NULL) {
 		if (mkdir(run_dir, 0750) == -1 && errno != EEXIST) {
@@ -353,7 +387,7 @@ main(int argc, char **argv)
 			goto fail;
 		}
 	} else
-		sv->run_dir = xstrdup(sv->topo->run_dir);
+		sv->run_dir = xstrdup(topo->run_dir);
 	if ((sv->server = progpath_find("herd-server")) == NULL) {
 		xasprintf(&cause, "herd-server not found (in $HERD_BINDIR, "
 		    "next to herd-supervisor, in %s, or on $PATH)",
@@ -376,8 +410,10 @@ main(int argc, char **argv)
 	}
 	if ((sv->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	logfile_set_limits(sv->topo->log_max_size, sv->topo->log_keep);
-	xasprintf(&lpath, "%s/%s", sv->topo->log_dir, SV_LOG);
+	logfile_set_limits(topo->log_max_size, topo->log_keep);
+	member_init(sv->base, sv->server, sv->conf, topo->log_dir,
+	    topo->run_dir, supervisor_member_changed);
+	xasprintf(&lpath, "%s/%s", topo->log_dir, SV_LOG);
 	if ((sv->log = logfile_open(lpath, &cause)) == NULL) {
 		free(lpath);
 		goto fail;
@@ -392,12 +428,22 @@ main(int argc, char **argv)
 	}
 	free(lpath);
 
-	xasprintf(&lpath, "%s/%s", sv->run_dir, SV_SOCKET);
-	if (control_open(lpath, &cause) != 0) {
+	svlog_init(sv->log, sv->pid, sv->foreground);
+
+	xasprintf(&lpath, "%s/%s", sv->run_dir, CONTROL_SOCKET);
+	top.pid = sv->pid;
+	top.conf = sv->conf;
+	top.shutdown = supervisor_shutdown;
+	if (control_open(sv->base, lpath, sv->control_gid, &top,
+	    &cause) != 0) {
 		free(lpath);
 		goto fail;
 	}
 	free(lpath);
+	if (http_open(sv->base, sv->conf, &cause) != 0) {
+		control_close();
+		goto fail;
+	}
 
 	for (i = 0; i < sizeof sv_signals / sizeof sv_signals[0]; i++) {
 		sv_signals[i] = evsignal_new(sv->base, sv_signal_numbers[i],
@@ -408,19 +454,9 @@ main(int argc, char **argv)
 	}
 
 	svlog_info(NULL, "started for %s (%d member%s, control socket "
-	    "%s/%s)", sv->conf, n, n == 1 ? "" : "s", sv->run_dir, SV_SOCKET);
-	for (i = 0; i < sv->topo->nmembers; i++) {
-		if (!sel[i])
-			continue;
-		settings = settings_of(text, len, sv->topo,
-		    sv->topo->members[i].name);
-		m = member_new(&sv->topo->members[i], settings);
-		free(settings);
-		m->live = settings_live_of(text, len, sv->topo, m->name);
-		member_start(m);
-	}
-	free(sel);
-	free(text);
+	    "%s/%s)", sv->conf, n, n == 1 ? "" : "s", sv->run_dir,
+	    CONTROL_SOCKET);
+	reload_start();
 	supervisor_started(startfd, NULL);
 
 	event_base_dispatch(sv->base);
@@ -430,16 +466,16 @@ main(int argc, char **argv)
 		event_free(sv_signals[i]);
 	capture_drain_all();
 	svlog_info(NULL, "stopped");
+	http_close();
 	control_close();
-	while ((m = TAILQ_FIRST(&sv->members)) != NULL)
-		member_free(m);
+	member_free_all();
+	svlog_init(NULL, sv->pid, sv->foreground);
 	logfile_close(sv->log);
 	event_base_free(sv->base);
-	topology_free(sv->topo);
+	reload_close();
 	free(sv->server);
 	free(sv->run_dir);
 	free(sv->conf);
-	free(sv);
 	close(lockfd);
 	return (0);
 
@@ -447,16 +483,14 @@ fail:
 	/* On stderr, or to the parent that waits for us to start. */
 	supervisor_started(startfd, cause);
 	free(cause);
-	free(sel);
-	free(text);
+	svlog_init(NULL, sv->pid, sv->foreground);
 	logfile_close(sv->log);
 	if (sv->base != NULL)
 		event_base_free(sv->base);
-	topology_free(sv->topo);
+	reload_close();
 	free(sv->server);
 	free(sv->run_dir);
 	free(sv->conf);
-	free(sv);
 	if (lockfd != -1)
 		close(lockfd);
 	return (status);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "herdkey.h"
+#include "linkview.h"
 #include "log.h"
 #include "progpath.h"
 #include "topology.h"
@@ -42,6 +43,7 @@
 #define CTL_IO_TIMEOUT		30000	/* ms for one reply */
 #define CTL_POLL_INTERVAL	100000	/* us between status polls */
 #define CTL_RACE_WAIT		10	/* s for a racing supervisor */
+#define CTL_MEMBER_TIMEOUT	1000	/* ms for a member's own answer */
 
 #define EXIT_NOT_RUNNING	3	/* status: some member is not running */
 #define EXIT_NO_SUPERVISOR	4	/* status: no supervisor answers */
@@ -60,6 +62,7 @@ struct ctl_member {
 struct ctl_status {
 	struct ctl_member	*members;
 	size_t			 n;
+	int			 reloading;	/* restarts a reload still owes */
 };
 
 struct ctl {
@@ -73,6 +76,7 @@ struct ctl {
 	double			 stop_timeout;
 	double			 wait;		/* -w */
 	int			 fd;		/* control socket, or -1 */
+	int			 timeout;	/* ms for a reply; 0: default */
 	char			 buf[65536];	/* read, not yet returned */
 	size_t			 len;
 };
@@ -83,7 +87,9 @@ static int	ctl_restart(struct ctl *, int, char **);
 static int	ctl_status(struct ctl *, int, char **);
 static int	ctl_logs(struct ctl *, int, char **);
 static int	ctl_reload(struct ctl *, int, char **);
+static int	ctl_forget(struct ctl *, int, char **);
 static int	ctl_genkey(struct ctl *, int, char **);
+static int	ctl_graph(struct ctl *, int, char **);
 
 /* A command that needs no herd.conf and no supervisor. */
 #define CTL_NOCONF	0x1
@@ -99,10 +105,13 @@ static const struct ctl_cmd {
 	{ "start", "start [member ...]", 0, -1, ctl_start, 0 },
 	{ "stop", "stop [member ...]", 0, -1, ctl_stop, 0 },
 	{ "restart", "restart [member ...]", 0, -1, ctl_restart, 0 },
-	{ "status", "status [member ...]", 0, -1, ctl_status, 0 },
+	{ "status", "status [-l] [member ...]", 0, -1, ctl_status, 0 },
+	{ "graph", "graph", 0, 0, ctl_graph, 0 },
 	{ "logs", "logs [-f] [-n lines] member|supervisor", 1, 4, ctl_logs, 0 },
 	{ "reload", "reload", 0, 0, ctl_reload, 0 },
 	{ "genkey", "genkey FILE", 1, 1, ctl_genkey, CTL_NOCONF },
+	{ "forget", "forget [--wait seconds] client-id ...", 0, -1,
+	    ctl_forget, 0 },
 };
 
 static __attribute__((noreturn)) void
@@ -163,9 +172,11 @@ ctl_connect(struct ctl *c)
 /*
  * Connect to member name's own control socket (in the topology's run_dir,
  * whether or not a supervisor runs it); it speaks the supervisor's
- * protocol, so ctl_request works on it.  Returns 0, or -1 with errno.
+ * protocol, so ctl_request works on it.  The connect does not wait for a
+ * member that accepts nothing (stopped, say).  Returns 0, or -1 with
+ * errno.
  */
-static int __attribute__((unused))
+static int
 ctl_connect_member(struct ctl *c, const char *name)
 {
 	char	*path;
@@ -176,7 +187,7 @@ ctl_connect_member(struct ctl *c, const char *name)
 		return (-1);
 	}
 	path = unixsock_member(c->topo->run_dir, name);
-	fd = unixsock_connect(path);
+	fd = unixsock_connect_nowait(path);
 	free(path);
 	if (fd == -1)
 		return (-1);
@@ -252,7 +263,8 @@ ctl_readline_timeout(struct ctl *c, int timeout)
 static char *
 ctl_readline(struct ctl *c)
 {
-	return (ctl_readline_timeout(c, CTL_IO_TIMEOUT));
+	return (ctl_readline_timeout(c, c->timeout != 0 ? c->timeout :
+	    CTL_IO_TIMEOUT));
 }
 
 /*
@@ -281,7 +293,16 @@ ctl_request(struct ctl *c, const char *verb, int argc, char **argv,
 	req = tmp;
 	for (off = 0; off < strlen(req); off += n) {
 		n = write(c->fd, req + off, strlen(req) - off);
-		if (n == -1 && errno == EINTR) {
+		if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
+			/* A member's socket does not block: wait for room. */
+			struct pollfd	pfd = { c->fd, POLLOUT, 0 };
+
+			if (errno == EAGAIN && poll(&pfd, 1, c->timeout != 0 ?
+			    c->timeout : CTL_IO_TIMEOUT) != 1) {
+				xasprintf(cause, "control socket: timed out");
+				free(req);
+				return (-1);
+			}
 			n = 0;
 			continue;
 		}
@@ -345,9 +366,12 @@ ctl_get_status(struct ctl *c, int argc, char **argv, struct ctl_status *st,
 
 	st->members = NULL;
 	st->n = 0;
+	st->reloading = 0;
 	if (ctl_request(c, "status", argc, argv, &lines, &nlines, cause) != 0)
 		return (-1);
 	for (i = 0; i < nlines; i++) {
+		if (strncmp(lines[i], "reloading ", 10) == 0)
+			st->reloading = atoi(lines[i] + 10);
 		if (strncmp(lines[i], "member ", 7) != 0) {
 			free(lines[i]);
 			continue;
@@ -417,13 +441,13 @@ ctl_print_status(const struct ctl_status *st)
 		if ((n = strlen(st->members[i].address)) > wa)
 			wa = n;
 	}
-	printf("%-*s %-8s %-7s %-7s %-8s %-*s %s\n", wn, "NAME", "STATE",
+	printf("%-*s %-9s %-7s %-7s %-8s %-*s %s\n", wn, "NAME", "STATE",
 	    "PID", "UPTIME", "RESTARTS", wa, "ADDRESS", "INFO");
 	for (i = 0; i < st->n; i++) {
 		const struct ctl_member	*m = &st->members[i];
 
 		ctl_uptime(m->uptime, up, sizeof up);
-		printf("%-*s %-8s %-7s %-7s %-8s %-*s %s\n", wn, m->name,
+		printf("%-*s %-9s %-7s %-7s %-8s %-*s %s\n", wn, m->name,
 		    m->state, m->pid, up, m->restarts, wa, m->address,
 		    m->text);
 	}
@@ -631,15 +655,93 @@ ctl_restart(struct ctl *c, int argc, char **argv)
 	return (status);
 }
 
+/*
+ * The herd's links, as each member of the topology says on its own socket
+ * (a member that does not answer within CTL_MEMBER_TIMEOUT leaves its
+ * ends unknown).  NULL when the topology could not be read.
+ */
+static struct linkview *
+ctl_links(struct ctl *c, size_t *n)
+{
+	struct ctl	 m;
+	struct linkview	*v;
+	char		**lines, *cause = NULL;
+	size_t		 i, j, nlines;
+
+	if (c->topo == NULL)
+		return (NULL);
+	v = linkview_new(c->topo, n);
+	for (i = 0; i < c->topo->nmembers; i++) {
+		memset(&m, 0, sizeof m);
+		m.topo = c->topo;
+		m.timeout = CTL_MEMBER_TIMEOUT;
+		if (ctl_connect_member(&m, c->topo->members[i].name) == -1)
+			continue;
+		lines = NULL;
+		nlines = 0;
+		if (ctl_request(&m, "links", 0, NULL, &lines, &nlines,
+		    &cause) == 0) {
+			for (j = 0; j < nlines; j++)
+				linkview_add(v, *n, c->topo->members[i].name,
+				    lines[j]);
+		} else {
+			free(cause);
+			cause = NULL;
+		}
+		for (j = 0; j < nlines; j++)
+			free(lines[j]);
+		free(lines);
+		close(m.fd);
+	}
+	return (v);
+}
+
+/* status -l: a line a link, after the members. */
+static void
+ctl_print_links(struct ctl *c)
+{
+	struct linkview	*v;
+	char		 name[160], ab[64], ba[64];
+	size_t		 i, n;
+	int		 w = 4, k;
+
+	if ((v = ctl_links(c, &n)) == NULL) {
+		printf("\nlinks unknown: the topology file cannot be read\n");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if ((k = (int)(strlen(v[i].a) + strlen(v[i].b) + 2)) > w)
+			w = k;
+	}
+	printf("\n%-*s %-8s %-16s %-16s %s\n", w, "LINK", "STATE", "LAG->",
+	    "LAG<-", "SINCE");
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "%s--%s", v[i].a, v[i].b);
+		linkview_lag(&v[i].ab, ab, sizeof ab);
+		linkview_lag(&v[i].ba, ba, sizeof ba);
+		printf("%-*s %-8s %-16s %-16s %s\n", w, name,
+		    linkview_state(&v[i]), ab, ba, linkview_since(&v[i]));
+	}
+	free(v);
+	fflush(stdout);
+}
+
 static int
 ctl_status(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_status	 st;
 	char			*cause = NULL;
-	int			 status;
+	int			 status, links = 0;
 
+	if (argc > 0 && strcmp(argv[0], "-l") == 0) {
+		links = 1;
+		argc--;
+		argv++;
+	}
 	if (ctl_connect(c) == -1) {
 		ctl_error("no supervisor runs for %s", c->run_dir);
+		if (links)
+			ctl_print_links(c);
 		return (EXIT_NO_SUPERVISOR);
 	}
 	if (ctl_get_status(c, argc, argv, &st, &cause) != 0) {
@@ -650,23 +752,370 @@ ctl_status(struct ctl *c, int argc, char **argv)
 	ctl_print_status(&st);
 	status = ctl_all_in(&st, "RUNNING", NULL) ? 0 : EXIT_NOT_RUNNING;
 	ctl_status_free(&st);
+	if (links)
+		ctl_print_links(c);
 	return (status);
 }
 
+/* Is every member RUNNING, FATAL or STOPPED: going nowhere by itself? */
+static int
+ctl_settled(const struct ctl_status *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->n; i++) {
+		if (strcmp(st->members[i].state, "RUNNING") != 0 &&
+		    strcmp(st->members[i].state, "FATAL") != 0 &&
+		    strcmp(st->members[i].state, "STOPPED") != 0)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * graph: the herd as Graphviz DOT, members in the states the supervisor
+ * gives ("-" for those it does not run, or when none runs), links as
+ * their members say.
+ */
+static int
+ctl_graph(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_status	 st;
+	struct linkview		*v;
+	const char		**states;
+	char			*cause = NULL;
+	size_t			 i, j, n;
+
+	if (c->topo == NULL)
+		return (ctl_error("graph: the topology file cannot be read"));
+	memset(&st, 0, sizeof st);
+	if (ctl_connect(c) == 0 && ctl_get_status(c, 0, NULL, &st,
+	    &cause) != 0) {
+		ctl_error("status: %s", cause);
+		free(cause);
+	}
+	states = xcalloc(c->topo->nmembers, sizeof *states);
+	for (i = 0; i < c->topo->nmembers; i++) {
+		states[i] = "-";
+		for (j = 0; j < st.n; j++) {
+			if (strcmp(st.members[j].name,
+			    c->topo->members[i].name) == 0)
+				states[i] = st.members[j].state;
+		}
+	}
+	v = ctl_links(c, &n);
+	linkview_dot(stdout, c->topo, states, v, n);
+	free(v);
+	free(states);
+	ctl_status_free(&st);
+	return (fflush(stdout) == 0 ? 0 : 1);
+}
+
+/*
+ * reload: the supervisor reads the file again and says what it changes;
+ * print that, then wait (up to -w) until the restarts it needs are done,
+ * one member at a time, and every member runs.  Exit 1 when the file was
+ * refused or the wait ran out.
+ */
 static int
 ctl_reload(struct ctl *c, int argc, char **argv)
 {
-	char	*cause = NULL;
+	struct ctl_status	 st;
+	char			*cause = NULL, **lines;
+	size_t			 nlines, i;
+	double			 deadline;
+	int			 status = 0;
 
 	if (ctl_connect(c) == -1)
 		return (ctl_error("no supervisor runs for %s", c->run_dir));
-	if (ctl_request(c, "reload", 0, NULL, NULL, NULL, &cause) != 0) {
+	if (ctl_request(c, "reload", 0, NULL, &lines, &nlines, &cause) != 0) {
 		ctl_error("reload: %s", cause);
 		free(cause);
 		return (1);
 	}
 	printf("reloaded %s\n", c->conf_abs);
+	for (i = 0; i < nlines; i++) {
+		if (strncmp(lines[i], "changed ", 8) == 0)
+			printf("  %s\n", lines[i] + 8);
+		free(lines[i]);
+	}
+	if (nlines == 0)
+		printf("  nothing changed\n");
+	free(lines);
+	fflush(stdout);
+
+	deadline = ctl_now() + c->wait;
+	for (;;) {
+		if (ctl_get_status(c, 0, NULL, &st, &cause) != 0) {
+			ctl_error("reload: %s", cause);
+			free(cause);
+			return (1);
+		}
+		if (st.reloading == 0 && ctl_settled(&st))
+			break;
+		if (ctl_now() >= deadline) {
+			ctl_error("reload: gave up waiting after %gs (%d "
+			    "restarts still to do)", c->wait, st.reloading);
+			status = 1;
+			break;
+		}
+		ctl_status_free(&st);
+		usleep(CTL_POLL_INTERVAL);
+	}
+	ctl_print_status(&st);
+	if (status == 0 && !ctl_all_in(&st, "RUNNING", "STOPPED"))
+		status = 1;
+	ctl_status_free(&st);
+	return (status);
+}
+
+/* Longest client id a member takes (IAMAT's cap). */
+#define CTL_MAX_CLIENT_ID	255
+
+/*
+ * Is id one a member takes: 1 to 255 bytes, none of them white space?
+ * Else *why says what is wrong.
+ */
+static int
+ctl_client_id_ok(const char *id, const char **why)
+{
+	const char	*p;
+
+	if (*id == '\0') {
+		*why = "empty";
+		return (0);
+	}
+	if (strlen(id) > CTL_MAX_CLIENT_ID) {
+		*why = "longer than 255 bytes";
+		return (0);
+	}
+	for (p = id; *p != '\0'; p++) {
+		if (strchr(" \t\n\r\f\v", *p) != NULL) {
+			*why = "holds white space";
+			return (0);
+		}
+	}
+	return (1);
+}
+
+/*
+ * How many of the ids from ids[0] go into one request: a member reads
+ * lines of at most 4096 bytes and 256 words, so long lists go in pieces.
+ */
+#define CTL_FORGET_BYTES	3800
+#define CTL_FORGET_IDS		200
+
+static int
+ctl_forget_chunk(int n, char **ids)
+{
+	size_t	len = 0;
+	int	i;
+
+	for (i = 0; i < n && i < CTL_FORGET_IDS; i++) {
+		len += strlen(ids[i]) + 1;
+		if (len > CTL_FORGET_BYTES && i > 0)
+			break;
+	}
+	return (i);
+}
+
+static void
+ctl_lines_free(char **lines, size_t nlines)
+{
+	size_t	i;
+
+	for (i = 0; i < nlines; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+/*
+ * Ask member name, on its own control socket, what erasure it holds of
+ * each of ids.  Returns 1 when it holds one of each no earlier than
+ * at[i], 0 when not (or it does not answer).
+ */
+static int
+ctl_forget_has(struct ctl *c, const char *name, int n, char **ids,
+    char **at)
+{
+	char	**lines = NULL, *cause = NULL, id[256], when[64];
+	size_t	 nlines = 0, i;
+	int	 ok, j, k, found;
+
+	if (ctl_connect_member(c, name) == -1)
+		return (0);
+	ok = 1;
+	for (j = 0; ok && j < n;) {
+		k = ctl_forget_chunk(n - j, ids + j);
+		ok = ctl_request(c, "forgotten", k, ids + j, &lines, &nlines,
+		    &cause) == 0;
+		free(cause);
+		cause = NULL;
+		for (; ok && k > 0; j++, k--) {
+			found = 0;
+			for (i = 0; i < nlines; i++) {
+				if (sscanf(lines[i], "%255s %63s", id,
+				    when) == 2 && strcmp(id, ids[j]) == 0 &&
+				    strcmp(when, "-") != 0 &&
+				    strcmp(when, at[j]) >= 0)
+					found = 1;
+			}
+			ok = found;
+		}
+		ctl_lines_free(lines, nlines);
+		lines = NULL;
+		nlines = 0;
+	}
+	close(c->fd);
+	c->fd = -1;
+	return (ok);
+}
+
+/*
+ * Erase ids[0..n) at the member c is connected to, in requests of a few
+ * hundred, noting each erasure time in at[].  Returns 0, or -1 and *cause
+ * (what went before the failure is erased).
+ */
+static int
+ctl_forget_at(struct ctl *c, const char *taker, int n, char **ids,
+    char **at, char **cause)
+{
+	char	**lines = NULL, id[256], when[64];
+	size_t	 nlines = 0, i;
+	int	 j, k, x;
+
+	for (j = 0; j < n; j += k) {
+		k = ctl_forget_chunk(n - j, ids + j);
+		if (ctl_request(c, "forget", k, ids + j, &lines, &nlines,
+		    cause) != 0) {
+			ctl_lines_free(lines, nlines);
+			return (-1);
+		}
+		for (i = 0; i < nlines; i++) {
+			if (sscanf(lines[i], "%255s %63s", id, when) != 2)
+				continue;
+			for (x = j; x < j + k; x++) {
+				if (strcmp(id, ids[x]) == 0 && at[x] == NULL)
+					at[x] = xstrdup(when);
+			}
+			printf("erased %s at %s by %s\n", id, when, taker);
+		}
+		ctl_lines_free(lines, nlines);
+		lines = NULL;
+		nlines = 0;
+	}
 	return (0);
+}
+
+/*
+ * forget [--wait seconds] client-id ...: erase clients from the whole
+ * herd.  The first member of the topology whose control socket answers
+ * takes the erasure; it is durable there when this returns 0, and floods
+ * to the others.  With --wait, every member of the topology is asked
+ * until each holds it: exit 3 after that long, naming those that do not.
+ */
+static int
+ctl_forget(struct ctl *c, int argc, char **argv)
+{
+	const struct topology	*t = c->topo;
+	char			*cause = NULL, *end, **at;
+	const char		*why, *taker = NULL;
+	double			 wait = -1, deadline;
+	size_t			 i, left;
+	int			 j, r, status = 0, *done;
+
+	if (argc >= 1 && strcmp(argv[0], "--wait") == 0) {
+		if (argc < 2)
+			return (ctl_error("forget: --wait needs a number of "
+			    "seconds"));
+		wait = strtod(argv[1], &end);
+		if (*argv[1] == '\0' || *end != '\0' || wait < 0 ||
+		    wait > 86400 * 365)
+			return (ctl_error("forget: --wait %s: not a number of "
+			    "seconds", argv[1]));
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc == 0) {
+		fprintf(stderr, "herdctl: forget: no client id given\n"
+		    "usage: herdctl forget [--wait seconds] client-id ...\n");
+		return (EXIT_USAGE);
+	}
+	for (j = 0; j < argc; j++) {
+		if (!ctl_client_id_ok(argv[j], &why))
+			return (ctl_error("forget: '%s' is not a client id "
+			    "(%s); nothing was erased", argv[j], why));
+	}
+	if (t == NULL)
+		return (ctl_error("forget: the topology file has a mistake; "
+		    "nothing was erased"));
+
+	at = xcalloc((size_t)argc, sizeof *at);
+	for (i = 0; i < t->nmembers && taker == NULL; i++) {
+		if (ctl_connect_member(c, t->members[i].name) == -1)
+			continue;
+		taker = t->members[i].name;
+		r = ctl_forget_at(c, taker, argc, argv, at, &cause);
+		close(c->fd);
+		c->fd = -1;
+		if (r == 0)
+			break;
+		if (at[0] != NULL || strcmp(cause,
+		    "the control socket closed") != 0) {
+			/* It answered: its error is the answer. */
+			status = ctl_error("forget: %s: %s", taker, cause);
+			free(cause);
+			goto out;
+		}
+		/* A stale socket, or a member stopping: the next one. */
+		free(cause);
+		cause = NULL;
+		taker = NULL;
+	}
+	if (taker == NULL) {
+		status = ctl_error("forget: no member answers on its control "
+		    "socket in %s; nothing was erased", t->run_dir);
+		goto out;
+	}
+	for (j = 0; j < argc; j++) {
+		if (at[j] == NULL)
+			at[j] = xstrdup("");
+	}
+
+	if (wait >= 0) {
+		done = xcalloc(t->nmembers, sizeof *done);
+		deadline = ctl_now() + wait;
+		for (;;) {
+			left = 0;
+			for (i = 0; i < t->nmembers; i++) {
+				if (!done[i])
+					done[i] = ctl_forget_has(c,
+					    t->members[i].name, argc, argv, at);
+				left += !done[i];
+			}
+			if (left == 0 || ctl_now() >= deadline)
+				break;
+			usleep(CTL_POLL_INTERVAL);
+		}
+		if (left != 0) {
+			fprintf(stderr, "herdctl: forget: not committed after "
+			    "%g s at:", wait);
+			for (i = 0; i < t->nmembers; i++) {
+				if (!done[i])
+					fprintf(stderr, " %s",
+					    t->members[i].name);
+			}
+			fputc('\n', stderr);
+			status = EXIT_NOT_RUNNING;
+		} else
+			printf("committed at every member\n");
+		free(done);
+	}
+out:
+	for (j = 0; j < argc; j++)
+		free(at[j]);
+	free(at);
+	return (status);
 }
 
 /* Copy fd from offset to stdout; returns the new offset. */

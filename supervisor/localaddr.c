@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "supervisor.h"
+#include "localaddr.h"
 
 static int
 localaddr_special(const struct sockaddr_storage *ss)

@@ -29,7 +29,7 @@
 
 #include "compat.h"
 #include "log.h"
-#include "supervisor.h"
+#include "logfile.h"
 #include "xmalloc.h"
 
 struct logfile {

@@ -2,17 +2,18 @@
  * settings.c: which lines of the topology file a member reads.
  *
  * On a reload, a member restarts only when one of these changed: its own
- * member line, its links, the member lines of the members it links to,
- * and every herd-wide directive except those that the supervisor alone
- * reads (restart delays, stop timeout, log rotation, its folders), which
- * apply without a restart.  This is taken from the text of the file, not
+ * member line and every herd-wide directive except those that the
+ * supervisor alone reads (restart delays, stop timeout, log rotation, its
+ * folders, liveness), which apply without a restart.  This is taken from the text of the file, not
  * from the parsed structure, so that a directive added to herd.conf one
  * day restarts members when it changes without anyone having to remember
  * to add it here.
  *
- * Some directives a running member applies itself when it gets SIGHUP
- * (settings_live below): a change of those alone does not restart the
- * member; the supervisor signals it instead.  Pure: text in, text out, for
+ * Some lines a running member applies itself when it gets SIGHUP: its
+ * links and the member lines of the members it links to (it dials a new
+ * link, drops a removed one, redials a peer that moved), and the
+ * directives in settings_live below.  A change of those alone does not
+ * restart the member; the supervisor signals it instead.  Pure: text in, text out, for
  * the unit tests.
  */
 #include "config.h"
@@ -23,10 +24,15 @@
 #include "settings.h"
 #include "xmalloc.h"
 
-/* Directives read by the supervisor alone: changing them restarts nobody. */
+/*
+ * Directives read by the supervisor alone: changing them restarts nobody.
+ * (run_dir is not one: a member keeps its control socket there, where the
+ * supervisor's liveness checks look for it.)
+ */
 static const char *settings_own[] = {
 	"restart_delay_min", "restart_delay_max", "stop_timeout",
-	"log_max_size", "log_keep", "log_dir", "run_dir", "control_group",
+	"log_max_size", "log_keep", "log_dir", "control_group",
+	"liveness_timeout", "http_listen",
 };
 
 /*
@@ -34,7 +40,8 @@ static const char *settings_own[] = {
  * one is added here once herd-server's reload applies it.
  */
 static const char *settings_live[] = {
-	NULL,
+	"location_ttl", "forget_keep",
+	"log_level", "log_client_data",
 };
 
 static int
@@ -44,6 +51,39 @@ settings_is(const char *w, const char **list, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (list[i] != NULL && strcmp(w, list[i]) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Does text hold a line of len bytes equal to line? */
+static int
+settings_has_line(const char *text, const char *line, size_t len)
+{
+	const char	*p, *e;
+	size_t		 l;
+
+	for (p = text; *p != '\0'; p = e + 1) {
+		e = strchr(p, '\n');
+		l = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (l == len && memcmp(p, line, len) == 0)
+			return (1);
+		if (e == NULL)
+			break;
+	}
+	return (0);
+}
+
+/* Is item in the ", "-joined list? */
+static int
+settings_listed(const char *list, const char *item)
+{
+	size_t		 len = strlen(item);
+	const char	*p;
+
+	for (p = list; (p = strstr(p, item)) != NULL; p += len) {
+		if ((p == list || p[-1] == ' ') && (p[len] == '\0' ||
+		    p[len] == ','))
 			return (1);
 	}
 	return (0);
@@ -79,14 +119,17 @@ settings_concern(const struct topology *t, const char *name, char **w,
 	if (settings_is(w[0], settings_live,
 	    sizeof settings_live / sizeof settings_live[0]))
 		return (live);
-	if (live)
-		return (0);
-	if (strcmp(w[0], "member") == 0 && n > 1)
-		return (strcmp(w[1], name) == 0 ||
-		    settings_linked(t, name, w[1]));
+	if (strcmp(w[0], "member") == 0 && n > 1) {
+		if (strcmp(w[1], name) == 0)
+			return (!live);
+		return (live && settings_linked(t, name, w[1]));
+	}
+	if (strcmp(w[0], "metrics_listen") == 0 && n > 1)
+		return (!live && strcmp(w[1], name) == 0);
 	if (strcmp(w[0], "link") == 0 && n > 2)
-		return (strcmp(w[1], name) == 0 || strcmp(w[2], name) == 0);
-	return (1);
+		return (live && (strcmp(w[1], name) == 0 ||
+		    strcmp(w[2], name) == 0));
+	return (!live);
 }
 
 /*
@@ -137,6 +180,54 @@ settings_of(const char *text, size_t len, const struct topology *t,
     const char *name)
 {
 	return (settings_lines(text, len, t, name, 0));
+}
+
+/*
+ * What differs between two texts of settings_of or settings_live_of (old
+ * and new): the first words of the lines in one and not the other ("link
+ * A B" and "member B" keep their names), without repeats, joined by ", ".
+ * The caller frees the result.
+ */
+char *
+settings_changed(const char *old, const char *new)
+{
+	const char	*texts[2] = { old, new }, *other, *line, *end, *sp;
+	char		*out, *what;
+	size_t		 olen = 0, len, n;
+	int		 k, words;
+
+	/* An item and its ", " take at most twice its line. */
+	out = xmalloc(2 * (strlen(old) + strlen(new)) + 1);
+	out[0] = '\0';
+	for (k = 0; k < 2; k++) {
+		other = texts[1 - k];
+		for (line = texts[k]; *line != '\0'; line = end + 1) {
+			if ((end = strchr(line, '\n')) == NULL)
+				break;
+			len = (size_t)(end - line);
+			if (settings_has_line(other, line, len))
+				continue;
+			/* member and link lines keep their names. */
+			words = strncmp(line, "member ", 7) == 0 ? 2 :
+			    strncmp(line, "link ", 5) == 0 ? 3 : 1;
+			for (n = 0, sp = line; sp < end; sp++) {
+				if (*sp == ' ' && ++n == (size_t)words)
+					break;
+			}
+			what = xstrndup(line, (size_t)(sp - line));
+			if (!settings_listed(out, what)) {
+				if (olen > 0) {
+					memcpy(out + olen, ", ", 2);
+					olen += 2;
+				}
+				memcpy(out + olen, what, strlen(what));
+				olen += strlen(what);
+				out[olen] = '\0';
+			}
+			free(what);
+		}
+	}
+	return (out);
 }
 
 /* What member name applies on SIGHUP: a change calls for a SIGHUP. */

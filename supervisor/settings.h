@@ -12,5 +12,6 @@ char	*settings_of(const char *, size_t, const struct topology *,
 	    const char *);
 char	*settings_live_of(const char *, size_t, const struct topology *,
 	    const char *);
+char	*settings_changed(const char *, const char *);
 
 #endif

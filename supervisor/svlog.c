@@ -17,10 +17,27 @@
 #include <string.h>
 
 #include "log.h"
-#include "supervisor.h"
+#include "logfile.h"
+#include "svlog.h"
+
+static struct logfile	*svlog_file;	/* supervisor.log */
+static pid_t		 svlog_pid;
+static int		 svlog_foreground;
+
+/*
+ * Log to lf (supervisor.log, or NULL for nowhere yet) as process pid;
+ * foreground copies each event to stderr too.
+ */
+void
+svlog_init(struct logfile *lf, pid_t pid, int foreground)
+{
+	svlog_file = lf;
+	svlog_pid = pid;
+	svlog_foreground = foreground;
+}
 
 static void __attribute__((format(printf, 3, 0)))
-svlog_write(struct member *m, const char *level, const char *fmt,
+svlog_write(struct logfile *also, const char *level, const char *fmt,
     va_list ap)
 {
 	char	 stamp[32], *msg, *line;
@@ -34,16 +51,17 @@ svlog_write(struct member *m, const char *level, const char *fmt,
 		return;
 	}
 	logfile_stamp(stamp, sizeof stamp);
-	if (sv->log != NULL) {
-		logfile_line(sv->log, stamp, SV_NAME, sv->pid, line, len);
-		logfile_flush(sv->log);
+	if (svlog_file != NULL) {
+		logfile_line(svlog_file, stamp, SV_NAME, svlog_pid, line, len);
+		logfile_flush(svlog_file);
 	}
-	if (m != NULL && m->log != NULL) {
-		logfile_line(m->log, stamp, SV_NAME, sv->pid, line, len);
-		logfile_flush(m->log);
+	if (also != NULL) {
+		logfile_line(also, stamp, SV_NAME, svlog_pid, line, len);
+		logfile_flush(also);
 	}
-	if (sv->foreground) {
-		if (strcmp(level, "info") == 0)
+	if (svlog_foreground) {
+		if (strcmp(level, "info") == 0 ||
+		    strcmp(level, "notice") == 0)
 			log_info("%s", msg);
 		else if (strcmp(level, "warning") == 0)
 			log_warnx("%s", msg);
@@ -56,15 +74,16 @@ svlog_write(struct member *m, const char *level, const char *fmt,
 
 #define SVLOG_FUNC(name, level)					\
 void								\
-name(struct member *m, const char *fmt, ...)			\
+name(struct logfile *also, const char *fmt, ...)		\
 {								\
 	va_list	ap;						\
 								\
 	va_start(ap, fmt);					\
-	svlog_write(m, level, fmt, ap);				\
+	svlog_write(also, level, fmt, ap);			\
 	va_end(ap);						\
 }
 
 SVLOG_FUNC(svlog_info, "info")
+SVLOG_FUNC(svlog_notice, "notice")
 SVLOG_FUNC(svlog_warn, "warning")
 SVLOG_FUNC(svlog_error, "error")

@@ -8,6 +8,12 @@
 #   supervisor  herd-supervisor: libevent, but nothing of the member
 #   herdctl     plain C and the common layer
 #
+# Inside the supervisor the files call each other one way only, from
+# the top (herd-supervisor.c) down: control, reload, the member layer,
+# the capture of members' output, the supervisor's own log lines, the log
+# files.  A file may include the headers of the files below it, never of
+# those above (the member layer reports up through a callback).
+#
 # make check passes each layer's files in LAYER_COMMON, LAYER_MEMBER,
 # LAYER_SUPERVISOR and LAYER_HERDCTL (from Makefile.am, so a new file
 # is checked with its layer).  It also checks that herd-supervisor and
@@ -75,6 +81,38 @@ check_layer member "$LAYER_MEMBER" "$NODB" "$common $member"
 check_layer supervisor "$LAYER_SUPERVISOR" "$NOMEMBER" "$common $supervisor"
 check_layer herdctl "$LAYER_HERDCTL" "$NOLOOP|<openssl/" "$common $herdctl"
 
+# The supervisor's files, top first.
+SV_ORDER="herd-supervisor control http reload member probe ask capture svlog logfile"
+
+# check_order FILE: FILE includes no header of a supervisor file above it.
+check_order() {
+	file=$1 me=$(basename "$1" .c) above=""
+	for name in $SV_ORDER; do
+		[ "$name" = "$me" ] && break
+		above="$above $name.h"
+	done
+	[ "$above" = "$(printf ' %s.h' $SV_ORDER)" ] && return 0	# not ranked
+	for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file"); do
+		case "$above " in
+		*" $h "*)
+			echo "FAIL: $file: includes \"$h\", a layer above it"
+			return 1
+			;;
+		esac
+	done
+	return 0
+}
+
+for f in $LAYER_SUPERVISOR; do
+	case $f in *.c) ;; *) continue ;; esac
+	checked=$((checked + 1))
+	if ! check_order "$srcdir/$f"; then
+		failed=$((failed + 1))
+	else
+		echo "ok: $f (supervisor order)"
+	fi
+done
+
 # The programs: no member code, no member library.
 for prog in herd-supervisor herdctl; do
 	checked=$((checked + 1))
@@ -106,6 +144,19 @@ trap 'rm -rf "$tmp"' EXIT
 printf '#include "config.h"\n#include <event2/event.h>\n' >"$tmp/a.c"
 printf '#include "config.h"\n#include "store.h"\n' >"$tmp/b.c"
 printf '#include "config.h"\n#include "log.h"\n#include <stdio.h>\n' >"$tmp/c.c"
+mkdir "$tmp/sv"
+printf '#include "config.h"\n#include "member.h"\n#include "control.h"\n' \
+    >"$tmp/sv/member.c"
+printf '#include "config.h"\n#include "reload.h"\n#include "member.h"\n' \
+    >"$tmp/sv/control.c"
+checked=$((checked + 1))
+if check_order "$tmp/sv/member.c" >/dev/null ||
+    ! check_order "$tmp/sv/control.c" >/dev/null; then
+	echo "FAIL: the order check does not tell a call up from a call down"
+	failed=$((failed + 1))
+else
+	echo "ok: the order check catches member.c including control.h"
+fi
 checked=$((checked + 1))
 if check "$tmp/a.c" "$NOLOOP" "$common" >/dev/null ||
     check "$tmp/b.c" "$NOLOOP" "$common" >/dev/null ||
@@ -114,6 +165,53 @@ if check "$tmp/a.c" "$NOLOOP" "$common" >/dev/null ||
 	failed=$((failed + 1))
 else
 	echo "ok: the check catches <event2/...> and \"store.h\" in common code"
+fi
+
+# Proofs of the herd key are compared in constant time: the function that
+# compares them calls CRYPTO_memcmp and nothing that stops at the first
+# difference, and the handshake code compares no proof by itself.
+# check_consttime PEERPROTO_C HANDSHAKE_C...
+EARLYCMP='(^|[^_[:alnum:]])(memcmp|bcmp|strn?cmp|strn?casecmp)[[:space:]]*\('
+check_consttime() {
+	body=$(sed -n '/^peerproto_mac_equal(/,/^}/p' "$1")
+	shift
+	if ! printf '%s\n' "$body" | grep -q 'CRYPTO_memcmp('; then
+		echo "FAIL: peerproto_mac_equal does not use CRYPTO_memcmp"
+		return 1
+	fi
+	bad=$(printf '%s\n' "$body" | grep -E "$EARLYCMP")
+	if [ -n "$bad" ]; then
+		echo "FAIL: peerproto_mac_equal compares early-out: $bad"
+		return 1
+	fi
+	bad=$(grep -nE "$EARLYCMP" "$@" | grep -E '(want|got|mine|proof)')
+	if [ -n "$bad" ]; then
+		echo "FAIL: a proof compared without peerproto_mac_equal: $bad"
+		return 1
+	fi
+	return 0
+}
+checked=$((checked + 1))
+if check_consttime "$srcdir/src/peerproto.c" "$srcdir/src/peer.c" \
+    "$srcdir/src/cmd-peer.c"; then
+	echo "ok: proofs are compared with CRYPTO_memcmp"
+else
+	failed=$((failed + 1))
+fi
+
+# And it must catch a plain memcmp, in the function or beside it.
+sed 's/CRYPTO_memcmp(/memcmp(/' "$srcdir/src/peerproto.c" >"$tmp/p1.c"
+printf 'int\npeerproto_mac_equal(const char *a, const char *b)\n{\n\treturn (CRYPTO_memcmp(a, b, 64) == 0 && strcmp(a, b) == 0);\n}\n' \
+    >"$tmp/p2.c"
+printf 'if (memcmp(want, got, 64) != 0)\n' >"$tmp/h.c"
+checked=$((checked + 1))
+if check_consttime "$tmp/p1.c" "$srcdir/src/cmd-peer.c" >/dev/null ||
+    check_consttime "$tmp/p2.c" "$srcdir/src/cmd-peer.c" >/dev/null ||
+    check_consttime "$srcdir/src/peerproto.c" "$tmp/h.c" >/dev/null; then
+	echo "FAIL: the check does not catch a plain memcmp of proofs"
+	failed=$((failed + 1))
+else
+	echo "ok: the check catches a memcmp of proofs"
 fi
 
 echo "Ran $checked tests"

@@ -95,6 +95,13 @@ def others_may_run(path):
         d = os.path.dirname(d)
 
 
+def strace_env():
+    """LeakSanitizer cannot run in a traced process: off, for a member
+    that a test traces."""
+    opts = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
+    return {"ASAN_OPTIONS": ":".join(opts + ["detect_leaks=0"])}
+
+
 def sanitizer_report(text):
     """The first sanitizer report in a log, or None."""
     m = re.search(r"^.*(AddressSanitizer|LeakSanitizer|runtime error:).*$",
@@ -113,10 +120,12 @@ class Member:
         self.reaped = False     # the test itself waited for the exit
         self.log_path = os.path.join(herd.dir, name + ".stderr")
 
-    def start(self, wait=True, args=(), env=None, conf=None, preexec=None):
+    def start(self, wait=True, args=(), env=None, conf=None, preexec=None,
+              wrap=()):
         """Start the member; env adds to (None values remove from) the
         environment, which never carries a Places key unless asked;
-        conf replaces the herd's topology file."""
+        conf replaces the herd's topology file; wrap is a command that
+        runs it (such as strace -o FILE), and then proc is that one."""
         self.reaped = False
         e = dict(os.environ)
         e.pop("HERD_PLACES_KEY", None)
@@ -127,7 +136,7 @@ class Member:
                 e[k] = v
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [SERVER, "-c", conf or self.herd.conf, *args, self.name],
+            [*wrap, SERVER, "-c", conf or self.herd.conf, *args, self.name],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=e,
             preexec_fn=preexec)
         log.close()

@@ -365,6 +365,28 @@ class SlowClients(HerdTestCase):
         self.assertEqual(m.ask(b"YOLO\n"), b"? YOLO\n")
 
 
+class LineByLine(HerdTestCase):
+    """line_timeout bounds each line, not the connection: a client whose
+    lines each arrive within it stays, however its sends split them."""
+    extra = "line_timeout 2\n"
+
+    def test_deadline_runs_per_line(self):
+        """Every 0.5 s the end of one line and the start of the next, for
+        4 s: no line takes 2 s, though some line is always half there."""
+        m = self.herd["Alpha"]
+        c = m.connect()
+        c.send(b"YO")
+        for _ in range(8):
+            time.sleep(0.5)
+            c.send(b"LO\nYO")
+            self.assertEqual(c.read_line(), b"? YOLO\n")
+        c.send(b"LO\n")
+        self.assertEqual(c.read_line(), b"? YOLO\n")
+        c.shutdown()
+        self.assertEqual(c.read_all(), b"")
+        self.assertNotIn("line_timeout", m.log())
+
+
 class RefusalFlood(HerdTestCase):
     """A flood of refused connections writes a line a second, not one
     per connection."""
@@ -573,7 +595,7 @@ class Reload(HerdTestCase):
     def test_sighup(self):
         a = self.herd["Alpha"]
         a.proc.send_signal(signal.SIGHUP)
-        a.wait_log(r"info: reloaded .*herd\.conf")
+        a.wait_log(r"notice: reloaded .*herd\.conf")
         with open(self.herd.conf, "a") as f:
             f.write("frobnicate 1\n")
         a.proc.send_signal(signal.SIGHUP)
@@ -586,6 +608,62 @@ class Reload(HerdTestCase):
         a.wait_log(r"warning: reload: .*no member named 'Alpha'")
         self.assertTrue(a.ask(KIWI + b"\n").startswith(b"AT Alpha "))
 
+
+
+class ClientDataInLogs(HerdTestCase):
+    """log_client_data no: neither client ids nor locations in the log,
+    a keyed hash of the id instead; log_level applies on SIGHUP."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    extra = "log_client_data no\n"
+
+    def test_no_ids_or_locations(self):
+        a, b = self.herd["Alpha"], self.herd["Beta"]
+        secret, where = b"secret.client.example", b"+12.345678-098.765432"
+        for t in (b"100.5", b"101.5"):
+            self.assertTrue(a.ask(b"IAMAT %s %s %s\n" % (secret, where, t))
+                            .startswith(b"AT Alpha "))
+        wait = b"WHATSAT %s 10 0\n" % secret
+        self.assertTrue(a.ask(wait).startswith(b"AT Alpha "))
+        self.assertTrue(b.ask(b"IAMAT other.client +1+1 5\n")
+                        .startswith(b"AT Beta "))
+        a.ask(b"HELLO %s\n" % where)
+        for m in (a, b):
+            log = m.log()
+            for text in ("secret.client", "12.345678", "098.765432",
+                         "other.client"):
+                self.assertNotIn(text, log)
+        log = a.log()
+        cmds = re.findall(r"info: client \d+ \S+ < IAMAT (#[0-9a-f]{8}) "
+                          r"\(\d+ bytes\)", log)
+        self.assertEqual(len(cmds), 2)
+        # One client, one hash, so that its lines can be followed.
+        self.assertEqual(cmds[0], cmds[1])
+        self.assertRegex(log, r"> AT Alpha %s \(\d+ bytes\)" % cmds[0])
+        self.assertRegex(log, r"< WHATSAT %s \(\d+ bytes\)" % cmds[0])
+        self.assertRegex(log, r"< \(other, \d+ bytes\)")
+        self.assertRegex(log, r"> \? \(\d+ bytes\)")
+
+    def test_reload_changes_what_is_logged(self):
+        a = self.herd["Alpha"]
+        a.ask(b"IAMAT before +1+1 5\n")
+        self.assertRegex(a.log(), r"< IAMAT #[0-9a-f]{8}")
+        self.herd.write_conf(self.names, self.links,
+                             "log_client_data yes\nlog_level notice\n")
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait_log(r"notice: reloaded .* \(log_level notice, "
+                   r"log_client_data yes\)")
+        n = len(a.log())
+        a.ask(b"IAMAT after.reload +1+1 6\n")
+        a.ask(b"WHATSAT after.reload 10 0\n")
+        time.sleep(0.2)
+        # No per-command line at notice, and no info line at all.
+        self.assertNotIn("info:", a.log()[n:])
+        self.herd.write_conf(self.names, self.links, "log_level info\n")
+        a.proc.send_signal(signal.SIGHUP)
+        a.wait_log(r"log_level info, log_client_data yes")
+        a.ask(b"IAMAT shown.again +1+1 7\n")
+        a.wait_log(r"< IAMAT shown.again \+1\+1 7")
 
 if __name__ == "__main__":
     main()

@@ -40,6 +40,12 @@ class Config(HerdTestCase):
             ("member A 127.0.0.1:1\nmax_client_skew 5x\n",
              ":2: max_client_skew: bad time '5x' (seconds, fractions "
              "allowed)"),
+            ("member A 127.0.0.1:1\nlocation_ttl -1\n",
+             ":2: location_ttl: bad duration '-1'"),
+            ("member A 127.0.0.1:1\n\nlocation_ttl 5x\n",
+             ":3: location_ttl: bad duration '5x'"),
+            ("member A 127.0.0.1:1\nforget_keep 0d\n",
+             ":2: forget_keep 0d out of range"),
         ]
         for text, message in cases:
             with self.subTest(text=text):

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from herdtest import (EXIT_CONFIG, KIWI, SERVER, SRCDIR, HerdTestCase, main,
-                      others_may_run)
+                      others_may_run, split_whatsat, strace_env)
 
 
 class Database(HerdTestCase):
@@ -27,7 +27,7 @@ class Database(HerdTestCase):
             "kiwi.cs.ucla.edu", "Alpha", fields[2], "+34.068930-118.445127",
             "34.06893", "-118.445127", "1520023934.918963997"])
         self.assertEqual(m.sqlite("pragma journal_mode").strip(), "wal")
-        self.assertEqual(m.sqlite("pragma user_version").strip(), "2")
+        self.assertEqual(m.sqlite("pragma user_version").strip(), "3")
 
     def test_reply_only_after_commit(self):
         """Whenever an AT reply arrives, another connection already sees
@@ -180,17 +180,11 @@ class Everysec(HerdTestCase):
         self.assertRegex(m.ask(b"WHATSAT k49 10 0\n"), rb"^AT Alpha \S+ k49 ")
 
 
-def strace_env():
-    """LeakSanitizer cannot run in a traced process: off, for a member
-    that a test traces."""
-    opts = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
-    return {"ASAN_OPTIONS": ":".join(opts + ["detect_leaks=0"])}
-
-
 class Strace:
     """strace on every thread of a running process, writing its syncs
     (fsync, fdatasync) to a file; inject makes each fdatasync fail with
-    EIO.  Skips the test where strace is missing or may not attach."""
+    EIO, or does what it says to each (delay_exit=US, ...).  Skips the
+    test where strace is missing or may not attach."""
 
     SYNC = re.compile(r"^\d+\s+(fsync|fdatasync)\(\d+<([^>]*)>")
 
@@ -202,7 +196,8 @@ class Strace:
         args = ["strace", "-f", "-y", "-e", "trace=fsync,fdatasync",
                 "-o", self.out]
         if inject:
-            args += ["-e", "inject=fdatasync:error=EIO"]
+            args += ["-e", "inject=fdatasync:" + (
+                inject if isinstance(inject, str) else "error=EIO")]
         self.proc = subprocess.Popen(args + ["-p", str(pid)],
                                      stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
@@ -356,6 +351,31 @@ class SyncFailure(HerdTestCase):
                          r"written but perhaps not on disk")
 
 
+class SlowDisk(HerdTestCase):
+    """Every fdatasync takes 2 s (strace delays it): a WHATSAT that comes
+    while an IAMAT of the same connection is being committed waits for
+    that commit, and shows the new location."""
+    env = strace_env()
+
+    def test_whatsat_sees_own_iamat_during_commit(self):
+        m = self.herd["Alpha"]
+        old = m.ask(b"IAMAT slow +1+1 5\n")
+        Strace(self, m.proc.pid, inject="delay_exit=2000000")
+        c = m.connect(timeout=60)
+        c.send(b"IAMAT slow +2+2 6\n")
+        # Well inside the commit's 2 s sync, and after the member has
+        # read the IAMAT alone and handed its batch to the writer.
+        time.sleep(0.05)
+        c.send(b"WHATSAT slow 10 0\n")
+        c.shutdown()
+        at = c.read_line()
+        self.assertRegex(at, rb"^AT Alpha \S+ slow \+2\+2 6\n$")
+        self.assertNotEqual(at, old)
+        self.assertEqual(split_whatsat(c.read_all()),
+                         (at, {"html_attributions": [], "results": [],
+                               "status": "OK"}))
+
+
 class FullDisk(HerdTestCase):
     """The data folder fills up: updates that cannot be committed are never
     acknowledged, acknowledged ones are all kept, and the member carries
@@ -408,6 +428,21 @@ class FullDisk(HerdTestCase):
         m.wait_log(r"disconnected \(update not committed\)")
         # Still serving, from what it kept.
         self.assertTrue(m.ask(b"WHATSAT kept 1 0\n").startswith(kept))
+        # Failing commit after failing commit is logged about once a
+        # second, with a count of the lines left out.
+        start = time.monotonic()
+        tries = 0
+        while time.monotonic() - start < 2.5:
+            try:
+                m.ask(b"IAMAT %s-%d +1+1 6\n" % (b"z" * 200, tries), 5)
+            except OSError:
+                pass
+            tries += 1
+        rolled = re.findall(r"rolled back\)(: (\d+) more like this)?",
+                            m.log())
+        self.assertGreater(tries, 20)
+        self.assertLessEqual(len(rolled), 6, "rolled-back lines logged")
+        m.wait_log(r"rolled back\): \d+ more like this in the last seconds")
         # Every acknowledged update is in the database, and only those.
         self.assertEqual(m.sqlite("select count(*) from locations where "
                                   "client_id like 'yyy%'").strip(),
@@ -427,6 +462,9 @@ class LostDatabase(HerdTestCase):
         shutil.rmtree(os.path.dirname(m.db))
         c = m.connect()
         c.send(b"IAMAT lost +2+2 6\n")
+        # Half-close, so that the member's close or exit, not a timeout,
+        # ends the read, and an AT sent all the same fails the check.
+        c.shutdown()
         self.assertNotIn(b"AT ", c.read_all())
         self.assertEqual(m.wait_exit(), 1)
         m.wait_log(r"the database file was removed or replaced")
@@ -444,6 +482,46 @@ class LostDatabase(HerdTestCase):
         m.stop()
         m.start()
 
+    def test_run_dir_removed(self):
+        # run_dir is emptied at each boot: the guard's record is kept
+        # with the data, so a database lost after a reboot is still
+        # noticed.
+        m = self.herd["Alpha"]
+        self.assertRegex(m.ask(b"IAMAT kept +1+1 5\n"), rb"^AT Alpha ")
+        m.stop()
+        run_dir = os.path.join(self.herd.dir, "var", "run")
+        shutil.rmtree(run_dir)
+        self.assertTrue(os.path.exists(m.db + "-id"))
+        m.start()
+        m.stop()
+        shutil.rmtree(run_dir)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(m.db + suffix):
+                os.unlink(m.db + suffix)
+        m.start(wait=False)
+        self.assertEqual(m.wait_exit(), EXIT_CONFIG)
+        self.assertIn("is missing, but this member had a database there",
+                      m.log())
+
+    def test_record_in_run_dir_moves(self):
+        # A record an older herd-server left in run_dir alone is taken
+        # into data_dir at the next start.
+        m = self.herd["Alpha"]
+        m.ask(b"IAMAT kept +1+1 5\n")
+        m.stop()
+        run_mark = os.path.join(self.herd.dir, "var", "run", "Alpha.db-id")
+        with open(m.db + "-id") as f:
+            ident = f.read()
+        os.rename(m.db + "-id", run_mark)
+        m.start()
+        with open(m.db + "-id") as f:
+            self.assertEqual(f.read(), ident)
+        m.stop()
+        shutil.rmtree(os.path.join(self.herd.dir, "var", "run"))
+        os.unlink(m.db)
+        m.start(wait=False)
+        self.assertEqual(m.wait_exit(), EXIT_CONFIG)
+
     def test_database_replaced(self):
         m = self.herd["Alpha"]
         m.ask(b"IAMAT kept +1+1 5\n")
@@ -451,6 +529,7 @@ class LostDatabase(HerdTestCase):
         shutil.copy(m.db + ".old", m.db)
         c = m.connect()
         c.send(b"IAMAT lost +2+2 6\n")
+        c.shutdown()
         self.assertNotIn(b"AT ", c.read_all())
         self.assertEqual(m.wait_exit(), 1)
         # What is at the path now serves after a restart.
@@ -542,9 +621,9 @@ class GroupCommit(HerdTestCase):
         data = b"".join(b"IAMAT g%d +1+1 %d\n" % (i, i) for i in range(n))
         self.assertEqual(len(m.ask(data).split(b"\n")) - 1, n)
         commits = [int(x) for x in
-                   re.findall(r"committed (\d+) writes", m.log())]
+                   re.findall(r"committed (\d+) updates", m.log())]
         self.assertEqual(sum(commits), n)
-        self.assertLess(len(commits), n / 2, commits)
+        self.assertLess(len([c for c in commits if c]), n / 2, commits)
 
 
 class WriterThread(HerdTestCase):
@@ -589,7 +668,7 @@ class Schema(HerdTestCase):
         m.start(wait=False)
         self.assertEqual(m.wait_exit(), EXIT_CONFIG)
         self.assertIn("database schema version 99 is newer than this "
-                      "herd-server supports (2); refusing to use it",
+                      "herd-server supports (3); refusing to use it",
                       m.log())
         # Nothing was changed.
         self.assertEqual(m.sqlite("pragma user_version").strip(), "99")
@@ -601,17 +680,19 @@ class Schema(HerdTestCase):
         m.start()
         self.assertIn("migrating schema to version 1", m.log())
         self.assertIn("migrating schema to version 2", m.log())
+        self.assertIn("migrating schema to version 3", m.log())
         # The durability every AT line relies on, read back by the member.
         self.assertIn("WAL, synchronous=FULL: a reply waits for fsync",
                       m.log())
-        self.assertEqual(m.sqlite("pragma user_version").strip(), "2")
+        self.assertEqual(m.sqlite("pragma user_version").strip(), "3")
         m.stop()
         m.start()
-        self.assertEqual(m.log().count("migrating schema"), 2)
+        self.assertEqual(m.log().count("migrating schema"), 3)
 
     def test_version_1_database_migrated(self):
         """A database of the first schema keeps its rows, which get
-        change numbers so that peers can be sent them."""
+        change numbers so that peers can be sent them, and receive
+        times."""
         m = self.herd["Alpha"]
         os.makedirs(os.path.dirname(m.db))
         with open(os.path.join(SRCDIR, "schema", "001-locations.sql")) as f:
@@ -623,9 +704,12 @@ class Schema(HerdTestCase):
         db.commit()
         db.close()
         m.start()
-        self.assertEqual(m.log().count("migrating schema"), 1)
-        self.assertEqual(m.sqlite("select client_id, seq, via is null "
-                                  "from locations"), "old|1|1\n")
+        self.assertEqual(m.log().count("migrating schema"), 2)
+        # Its receive time, for location_ttl: client time plus time-diff.
+        self.assertEqual(m.sqlite("select client_id, seq, via is null, "
+                                  "received from locations"),
+                         "old|1|1|1970-01-01T00:00:06.000000000Z\n")
+        self.assertEqual(m.sqlite("select last_seq from member"), "1\n")
         self.assertRegex(m.sqlite("select db_id from member"),
                          r"^[0-9a-f]{32}\n$")
         self.assertRegex(m.ask(b"WHATSAT old 1 0\n"),

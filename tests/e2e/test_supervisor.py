@@ -9,6 +9,7 @@ import signal
 import socket
 import stat
 import subprocess
+import time
 import unittest
 
 from herdtest import (EXIT_CONFIG, HERDCTL, KIWI, STAMP, SUPERVISOR,
@@ -77,11 +78,11 @@ class Supervisor(SupervisorTestCase):
             self.assertTrue(lines, name)
             for line in lines:
                 self.assertRegex(line, r"^%s (herd-supervisor|%s)\[\d+\] "
-                                 r"(info|warning|error|debug): " %
+                                 r"(info|notice|warning|error|debug): " %
                                  (STAMP, name))
         # A member's log holds its own lines and the supervisor's events.
         self.assertRegex(self.herd.log("Beta"),
-                         r"Beta\[\d+\] info: member Beta listening on")
+                         r"Beta\[\d+\] notice: member Beta listening on")
         self.assertRegex(self.herd.log("Beta"),
                          r"herd-supervisor\[\d+\] info: Beta\[\d+\] "
                          r"stopping")
@@ -320,6 +321,282 @@ class Supervisor(SupervisorTestCase):
             else:
                 self.fail("the supervisor kept a client that never reads")
         self.assertEqual(self.herd.status()[0], 0)
+
+
+class Load:
+    """IAMATs to one member from a thread, one connection each, until
+    stopped; acked holds the client ids it acknowledged."""
+
+    def __init__(self, member, prefix):
+        import threading
+        self.member, self.prefix = member, prefix
+        self.acked, self.answered_during = [], 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        i = 0
+        while not self.stopping.is_set():
+            i += 1
+            cid = "%s%d" % (self.prefix, i)
+            line = "IAMAT %s +34.068930-118.445127 %d.5\n" % (cid, 1000 + i)
+            try:
+                c = socket.create_connection(
+                    ("127.0.0.1", self.member.port), 1)
+                c.settimeout(1)
+                c.sendall(line.encode())
+                reply = b""
+                while not reply.endswith(b"\n"):
+                    data = c.recv(4096)
+                    if not data:
+                        break
+                    reply += data
+                c.close()
+            except OSError:
+                continue
+            if reply.startswith(b"AT "):
+                self.acked.append(cid)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(30)
+
+
+class Liveness(SupervisorTestCase):
+    """A member that stops answering is noticed and restarted."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    extra = ("liveness_timeout 3\nstop_timeout 2\nrestart_delay_min 0.1\n")
+
+    def test_stopped_member_is_restarted(self):
+        self.herd.ctl("start", check=0)
+        old = int(self.herd.status()[1]["Alpha"]["pid"])
+        load = Load(self.herd["Alpha"], "live")
+        self.addCleanup(load.stop)
+        wait_for(lambda: len(load.acked) > 20, 30, "updates acknowledged")
+        os.kill(old, signal.SIGSTOP)
+        self.addCleanup(lambda: alive(old) and os.kill(old, signal.SIGKILL))
+        # Shown as not healthy (status exits 3) before the restart ...
+        m = self.herd.wait_state("Alpha", "UNHEALTHY", 30)
+        self.assertIn("not healthy", m["info"])
+        self.assertEqual(self.herd.status()[0], 3)
+        # ... then restarted, and serving again.
+        m = wait_for(lambda: (lambda m: m if m["state"] == "RUNNING" and
+                              m["pid"] != str(old) else None)(
+            self.herd.status()[1]["Alpha"]), 60, "Alpha restarted")
+        self.assertEqual(m["restarts"], "1")
+        self.assertFalse(alive(old))
+        n = len(load.acked)
+        wait_for(lambda: len(load.acked) > n + 5, 30, "updates after")
+        load.stop()
+        self.assertEqual(self.herd.status()[0], 0)
+        log = self.herd.log("Alpha")
+        self.assertRegex(log, r"warning: Alpha\[%d\] has not answered on "
+                         r"its control socket for [\d.]+s: not healthy" % old)
+        self.assertRegex(log, r"notice: Alpha restarting: not healthy "
+                         r"\(no answer for [\d.]+s, liveness_timeout 3s\)")
+        # Every update it acknowledged, before and after, is kept.
+        stored = set(self.herd["Alpha"].sqlite(
+            "select client_id from locations").split())
+        missing = [c for c in load.acked if c not in stored]
+        self.assertEqual(missing, [])
+        # Beta, which answered all along, was left alone.
+        self.assertEqual(self.herd.status()[1]["Beta"]["restarts"], "0")
+
+
+
+class SlowLiveness(SupervisorTestCase):
+    """A longer timeout, so that the time between "not healthy" and the
+    restart leaves room for a test on a busy machine."""
+    names = ("Alpha", "Beta")
+    extra = "liveness_timeout 12\n"
+
+    def test_slow_answer_is_not_a_restart(self):
+        # A member paused for less than the timeout is shown as not
+        # healthy, then healthy again when it answers, and not restarted.
+        self.herd.ctl("start", check=0)
+        old = int(self.herd.status()[1]["Beta"]["pid"])
+        os.kill(old, signal.SIGSTOP)
+        try:
+            self.herd.wait_state("Beta", "UNHEALTHY", 30)
+        finally:
+            os.kill(old, signal.SIGCONT)
+        m = self.herd.wait_state("Beta", "RUNNING", 30)
+        self.assertEqual((m["pid"], m["restarts"]), (str(old), "0"))
+        self.assertIn("Beta[%d] answers again" % old, self.herd.log("Beta"))
+
+
+class LiveReload(SupervisorTestCase):
+    """herdctl reload under load: links and members come and go without
+    restarting anyone; a setting that needs a restart restarts members
+    one at a time; no acknowledged update is lost."""
+    names = ("Alpha", "Beta", "Gamma")
+    links = (("Alpha", "Beta"), ("Beta", "Gamma"))
+    extra = "stop_timeout 5\n"
+
+    def write(self, names, links, extra="stop_timeout 5\n"):
+        from herdtest import free_port
+        for n in names:
+            self.herd.ports.setdefault(n, free_port())
+        self.herd.write_conf(names, links, extra)
+
+    def pids(self):
+        return {n: m["pid"] for n, m in self.herd.status()[1].items()}
+
+    def peers(self, name):
+        """The rows of member name's peers table: {peer: state}."""
+        out = self.herd[name].sqlite("select name, state from peers")
+        return dict(line.split("|") for line in out.split())
+
+    def test_reload_under_load(self):
+        from herdtest import Member
+        self.herd.ctl("start", check=0)
+        before = self.pids()
+        loads = [Load(self.herd[n], "r%s" % n) for n in ("Alpha", "Gamma")]
+        for load in loads:
+            self.addCleanup(load.stop)
+        wait_for(lambda: all(len(l.acked) > 10 for l in loads), 30, "load")
+        wait_for(lambda: self.peers("Beta").get("Gamma") == "up", 30,
+                 "Beta-Gamma up")
+
+        # A link moves: Beta-Gamma goes, Alpha-Gamma comes.  Nobody
+        # restarts; the new link comes up, the old one's rows go.
+        links = (("Alpha", "Beta"), ("Alpha", "Gamma"))
+        self.write(self.names, links)
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Alpha: applied live", out.stdout)
+        self.assertIn("Beta: applied live", out.stdout)
+        self.assertIn("Gamma: applied live", out.stdout)
+        self.assertNotIn("restart", out.stdout)
+        self.assertEqual(self.pids(), before)
+        wait_for(lambda: self.peers("Alpha").get("Gamma") == "up", 30,
+                 "Alpha-Gamma up")
+        wait_for(lambda: "Gamma" not in self.peers("Beta"), 30,
+                 "Beta's row of Gamma gone")
+        wait_for(lambda: "Beta" not in self.peers("Gamma"), 30,
+                 "Gamma's row of Beta gone")
+        self.assertRegex(self.herd.log("Beta"),
+                         r"notice: peer Gamma: link removed")
+        self.assertRegex(self.herd.log("Alpha"),
+                         r"notice: peer Gamma: link added")
+
+        # A member joins, linked to Alpha, then leaves: still no restart.
+        self.write(self.names + ("Delta",), links + (("Alpha", "Delta"),))
+        self.herd.members["Delta"] = Member(self.herd, "Delta")
+        self.write(self.names + ("Delta",), links + (("Alpha", "Delta"),))
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Delta: added", out.stdout)
+        now = self.pids()
+        self.assertEqual(now["Delta"] != "-", True)
+        self.assertEqual({n: now[n] for n in before}, before)
+        wait_for(lambda: self.peers("Alpha").get("Delta") == "up", 30,
+                 "Alpha-Delta up")
+        self.write(self.names, links)
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Delta: removed", out.stdout)
+        self.assertEqual(self.pids(), before)
+        wait_for(lambda: "Delta" not in self.peers("Alpha"), 30,
+                 "Alpha's row of Delta gone")
+
+        # Gamma moves: it restarts on its new port; Alpha, its peer,
+        # redials it there without a restart.
+        from herdtest import free_port
+        gamma_pid = self.pids()["Gamma"]
+        self.herd.ports["Gamma"] = free_port()
+        self.herd["Gamma"].port = self.herd.ports["Gamma"]
+        self.write(self.names, links)
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Gamma: restart (member Gamma changed)", out.stdout)
+        self.assertIn("Alpha: applied live (member Gamma changed)",
+                      out.stdout)
+        now = self.pids()
+        self.assertNotEqual(now["Gamma"], gamma_pid)
+        self.assertEqual(now["Alpha"], before["Alpha"])
+        self.assertEqual(now["Beta"], before["Beta"])
+        self.assertRegex(self.herd.log("Alpha"),
+                         r"notice: peer Gamma: moved from 127\.0\.0\.1:\d+ "
+                         r"to 127\.0\.0\.1:%d" % self.herd.ports["Gamma"])
+        wait_for(lambda: self.peers("Alpha").get("Gamma") == "up", 30,
+                 "Alpha-Gamma up again")
+        before["Gamma"] = now["Gamma"]
+
+        # A setting that needs a restart: one at a time, each waiting
+        # for the one before; herdctl reload returns once all run.
+        self.write(self.names, links, "stop_timeout 5\nmax_line 4096\n")
+        out = self.herd.ctl("reload", check=0)
+        after = self.pids()
+        for n in self.names:
+            self.assertIn("%s: restart (max_line changed)" % n, out.stdout)
+            self.assertNotEqual(after[n], before[n])
+        events = re.findall(r"(\w+) restarting: max_line changed|"
+                            r"(\w+)\[\d+\] ready after",
+                            self.herd.log())
+        restarted = [(a or b, "restart" if a else "ready")
+                     for a, b in events][-6:]
+        self.assertEqual(restarted, [(n, e) for n in self.names
+                                     for e in ("restart", "ready")])
+
+        for load in loads:
+            n = len(load.acked)
+            wait_for(lambda: len(load.acked) > n + 5, 30, "load after")
+            load.stop()
+        for load in loads:
+            stored = set(load.member.sqlite(
+                "select client_id from locations").split())
+            self.assertEqual([c for c in load.acked if c not in stored], [])
+
+
+class StalledSupervisor(SupervisorTestCase):
+    """A supervisor that stops reading its members' logs (stopped, here)
+    stalls none of them: they keep answering, keep what they can, and
+    count the lines they dropped."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+
+    def test_members_answer_while_the_supervisor_is_stopped(self):
+        self.herd.ctl("start", check=0)
+        sup = self.herd.supervisor_pid()
+        pids = {n: m["pid"] for n, m in self.herd.status()[1].items()}
+        os.kill(sup, signal.SIGSTOP)
+        self.addCleanup(os.kill, sup, signal.SIGCONT)
+        # Every IAMAT and reply is logged at info: about 3 MB of log
+        # lines, far more than the pipe and the member's buffer take.
+        n, k = 4, 3000
+        replies = [0] * n
+
+        def run(j):
+            c = self.herd["Alpha"].connect(timeout=60)
+            c.send(b"".join(b"IAMAT s%d-%d +1+1 %d\n" % (j, i, i + 1)
+                            for i in range(k)))
+            c.shutdown()
+            replies[j] = c.read_all().count(b"\nAT Alpha ") + 1
+        import threading
+        threads = [threading.Thread(target=run, args=(j,)) for j in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(replies, [k] * n)
+        # Both members still answer a new client, the supervisor still
+        # stopped, some seconds on.
+        time.sleep(2)
+        for name in ("Alpha", "Beta"):
+            self.assertTrue(self.herd[name].ask(KIWI + b"\n").startswith(
+                b"AT %s " % name.encode()))
+        os.kill(sup, signal.SIGCONT)
+        pat = re.compile(r"^%s Alpha\[%s\] warning: (\d+) log lines "
+                         r"dropped: stderr took nothing while \d+ bytes "
+                         r"waited$" % (STAMP, pids["Alpha"]), re.M)
+        dropped = wait_for(lambda: pat.findall(self.herd.log("Alpha")), 60,
+                           "the count of dropped lines")
+        self.assertGreater(sum(int(x) for x in dropped), 0)
+        # Nothing restarted, and what was written is whole lines.
+        self.assertEqual({n: m["pid"] for n, m in
+                          self.herd.status()[1].items()}, pids)
+        for line in self.herd.log("Alpha").splitlines():
+            self.assertRegex(line, r"^%s (herd-supervisor|Alpha)\[\d+\] "
+                             r"(info|notice|warning|error|debug): " % STAMP)
 
 
 class Modes(SupervisorTestCase):

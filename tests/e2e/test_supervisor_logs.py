@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 
 from herdtest import (HERDCTL, KIWI, SERVER, STAMP, SUPERVISOR,
                       SupervisorTestCase, alive, free_port, main, wait_for)
@@ -192,6 +193,58 @@ class Logs(SupervisorTestCase):
         self.herd.wait_state("Quiet", "RUNNING")
 
 
+class Restarts(SupervisorTestCase):
+    """What the supervisor does when a member that was ready exits."""
+    names = ("Alpha", "Quiet")
+    fake = True
+    extra = "restart_delay_min 0.2\nrestart_delay_max 1\nstop_timeout 1\n"
+
+    def test_exit_78_after_ready_is_fatal(self):
+        """Status 78 says the configuration is bad, which no restart
+        mends, whether the member was starting or had long been ready."""
+        self.herd.mode("Quiet", "serve 78")
+        self.herd.ctl("start", check=0)
+        pid = int(self.herd.status()[1]["Quiet"]["pid"])
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: re.search(r"Quiet\[%d\] exited" % pid,
+                                   self.herd.log()), 30, "Quiet's exit")
+        m = self.herd.status()[1]["Quiet"]
+        self.assertEqual(m["state"], "FATAL", m)
+        self.assertIn("herdctl start Quiet", m["info"])
+        self.assertRegex(self.herd.log(), r"Quiet\[%d\] exited with status "
+                         r"78 \(bad configuration\): FATAL" % pid)
+        self.assertEqual(self.herd.status()[1]["Alpha"]["state"], "RUNNING")
+        self.assertEqual(len(re.findall(r"Quiet\[\d+\] started",
+                                        self.herd.log())), 1)
+        self.herd.mode("Quiet", "serve")
+        self.herd.ctl("start", "Quiet", check=0)
+
+    def test_delay_starts_over_after_a_long_run(self):
+        """Failed starts double the restart delay up to restart_delay_max
+        (1 s); once the member has then run for that long, its next
+        restart comes after about restart_delay_min (0.2 s) again."""
+        self.herd.ctl("start", check=0)
+        self.herd.mode("Quiet", "exit 3")
+        os.kill(int(self.herd.status()[1]["Quiet"]["pid"]), signal.SIGTERM)
+        failed = re.compile(r"Quiet\[\d+\] failed to start \(exit 3 after "
+                            r"[\d.]+s\): restart in ([\d.]+)s")
+        delays = wait_for(lambda: (lambda d: d if len(d) >= 3 else None)(
+            failed.findall(self.herd.log())), 60, "3 failed starts")
+        self.assertGreaterEqual(float(delays[2]), 0.8 * 0.8, delays)
+        self.herd.mode("Quiet", "serve")
+        m = self.herd.wait_state("Quiet", "RUNNING")
+        pid = int(m["pid"])
+        time.sleep(1.5)         # more than restart_delay_max, ready
+        os.kill(pid, signal.SIGTERM)
+        exited = re.compile(r"Quiet\[%d\] exited \(exit 0 after [\d.]+s\): "
+                            r"restart in ([\d.]+)s" % pid)
+        d = wait_for(lambda: exited.findall(self.herd.log()), 30,
+                     "Quiet's exit")
+        # restart_delay_min give or take a fifth, not the grown delay.
+        self.assertLessEqual(float(d[0]), 0.2 * 1.2 + 0.001, d)
+        self.herd.wait_state("Quiet", "RUNNING")
+
+
 class Reload(SupervisorTestCase):
     names = ("Alpha", "Beta")
     links = (("Alpha", "Beta"),)
@@ -216,20 +269,43 @@ class Reload(SupervisorTestCase):
         self.herd.ctl("reload", check=0)
         self.assertEqual(self.pids(), before)
 
-        # Gamma added with a link to Alpha, Beta removed: Alpha's links
-        # changed, so Alpha restarts; Gamma starts; Beta stops.
+        # Gamma added with a link to Alpha, Beta removed: Alpha applies
+        # its new links live (SIGHUP); Gamma starts; Beta stops.
         self.write(("Alpha", "Gamma"), (("Alpha", "Gamma"),))
-        self.herd.ctl("reload", check=0)
-        self.herd.wait_state("Gamma", "RUNNING")
-        wait_for(lambda: "Beta" not in self.pids(), 30, "Beta gone")
-        self.herd.wait_state("Alpha", "RUNNING")
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Beta: removed", out.stdout)
+        self.assertIn("Gamma: added", out.stdout)
+        self.assertIn("Alpha: applied live (member Beta, link Alpha Beta, "
+                      "member Gamma, link Alpha Gamma changed)", out.stdout)
+        # reload returns once the herd runs the new file.
         after = self.pids()
-        self.assertNotEqual(after["Alpha"], before["Alpha"])
+        self.assertEqual(sorted(after), ["Alpha", "Gamma"])
+        self.assertEqual(after["Alpha"], before["Alpha"])
         self.assertFalse(alive(int(before["Beta"])))
         self.assertRegex(self.herd.log(), r"Beta is no longer in")
+        wait_for(lambda: "notice: reloaded" in self.herd.log("Alpha"), 30,
+                 "Alpha's SIGHUP")
+
+        # A setting that needs a restart: one member at a time, each
+        # once the one before runs again, each with its reason.
+        self.write(("Alpha", "Gamma"), (("Alpha", "Gamma"),),
+                   "stop_timeout 5\nmax_clients 50\n")
+        out = self.herd.ctl("reload", check=0)
+        self.assertIn("Alpha: restart (max_clients changed)", out.stdout)
+        self.assertIn("Gamma: restart (max_clients changed)", out.stdout)
+        now = self.pids()
+        self.assertNotEqual(now["Alpha"], after["Alpha"])
+        self.assertNotEqual(now["Gamma"], after["Gamma"])
+        events = re.findall(r"(Alpha|Gamma)(?: restarting: max_clients "
+                            r"changed|\[\d+\] (ready))", self.herd.log())
+        self.assertEqual(events[-4:], [("Alpha", ""), ("Alpha", "ready"),
+                                       ("Gamma", ""), ("Gamma", "ready")])
+        self.assertRegex(self.herd.log(), r"reload done")
+        after = now
 
         # A member added without links restarts nobody else.
-        self.write(("Alpha", "Gamma", "Delta"), (("Alpha", "Gamma"),))
+        self.write(("Alpha", "Gamma", "Delta"), (("Alpha", "Gamma"),),
+                   "stop_timeout 5\nmax_clients 50\n")
         os.kill(self.herd.supervisor_pid(), signal.SIGHUP)
         self.herd.wait_state("Delta", "RUNNING")
         now = self.pids()
@@ -255,6 +331,31 @@ class Reload(SupervisorTestCase):
                  "the SIGHUP's error in the log")
         self.assertEqual(self.pids(), now)
         self.assertEqual(self.herd.status()[0], 0)
+
+
+    def test_removed_then_added_back_while_stopping(self):
+        """Beta, slow to stop, is removed by a reload and added back by
+        another before it has stopped: once stopped, it starts again."""
+        self.write(("Alpha", "Beta"), (), "stop_timeout 3\n")
+        self.herd.mode("Beta", "ignore-term")
+        self.herd.ctl("start", check=0)
+        old = int(self.pids()["Beta"])
+        self.write(("Alpha",), (), "stop_timeout 3\n")
+        # SIGHUP: herdctl reload would wait until Beta is gone.
+        os.kill(self.herd.supervisor_pid(), signal.SIGHUP)
+        self.herd.wait_state("Beta", "STOPPING")
+        self.herd.mode("Beta", "serve")
+        self.write(("Alpha", "Beta"), (), "stop_timeout 3\n")
+        self.herd.ctl("reload", check=0)
+        wait_for(lambda: re.search(r"Beta\[%d\] stopped" % old,
+                                   self.herd.log()), 30, "the old Beta gone")
+        self.assertIn(self.herd.status()[1]["Beta"]["state"],
+                      ("STARTING", "RUNNING"))
+        # The same member all along: never forgotten and made anew.
+        self.assertNotRegex(self.herd.log(), r"Beta (removed|added)")
+        m = self.herd.wait_state("Beta", "RUNNING")
+        self.assertNotEqual(int(m["pid"]), old)
+        self.assertFalse(alive(old))
 
 
 class Notify(SupervisorTestCase):
@@ -322,6 +423,60 @@ class Notify(SupervisorTestCase):
             blocker.close()
             while s.recv(4096) != b"STATUS=2 of 2 members running":
                 pass
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def test_member_feeds_the_watchdog(self):
+        # WATCHDOG_USEC asks for WATCHDOG=1 at least that often: the
+        # member sends it from its loop at half the interval.
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path,
+                   WATCHDOG_USEC="400000")
+        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
+                             stdin=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        try:
+            msgs = [s.recv(4096) for _ in range(5)]
+            self.assertEqual(msgs[0], b"READY=1")
+            self.assertEqual(msgs[1:], [b"WATCHDOG=1"] * 4)
+            # A stopped loop feeds nothing.
+            p.send_signal(signal.SIGSTOP)
+            s.settimeout(0.2)
+            while True:
+                try:
+                    s.recv(4096)
+                except socket.timeout:
+                    break
+            s.settimeout(1)
+            with self.assertRaises(socket.timeout):
+                s.recv(4096)
+            p.send_signal(signal.SIGCONT)
+            s.settimeout(60)
+            self.assertEqual(s.recv(4096), b"WATCHDOG=1")
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(60), 0)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def test_watchdog_for_another_process(self):
+        # WATCHDOG_PID names the process systemd watches: not this one.
+        s, path = self.notify_socket()
+        env = dict(self.herd.env, NOTIFY_SOCKET=path,
+                   WATCHDOG_USEC="100000", WATCHDOG_PID="1")
+        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
+                             stdin=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        try:
+            self.assertEqual(s.recv(4096), b"READY=1")
+            s.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                s.recv(4096)
             p.send_signal(signal.SIGTERM)
             self.assertEqual(p.wait(60), 0)
         finally:

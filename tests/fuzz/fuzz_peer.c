@@ -18,6 +18,7 @@
 #include "location.h"
 #include "peerproto.h"
 #include "proto.h"
+#include "retain.h"
 #include "tstamp.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -68,6 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_field	 f[PROTO_MAX_FIELDS];
 	struct peerproto_upd	 u;
+	struct peerproto_erase	 e;
 	struct tstamp		 t;
 	const char		*why;
 	char			*line;
@@ -102,6 +104,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		round_trip(&u);
 	}
+	/* An ERASE that parses holds only what it checked, in the line. */
+	if (peerproto_parse_erase(f, n, &e, &why) == 0 &&
+	    (!inside(&e.client_id, line, size) ||
+	    !inside(&e.origin, line, size) ||
+	    !inside(&e.erased_at, line, size) ||
+	    !peerproto_is_name(&e.origin) ||
+	    !retain_client_id_valid(e.client_id.p, e.client_id.len) ||
+	    !retain_utc_valid(e.erased_at.p, e.erased_at.len)))
+		abort();
 	free(line);
 	return (0);
 }

@@ -25,10 +25,14 @@ main(void)
 	suite_iso6709();
 	suite_location();
 	suite_log();
+	suite_metrics();
 	suite_peerproto();
 	suite_placesjson();
 	suite_proto();
+	suite_retain();
 	suite_settings();
+	suite_sniff();
+	suite_sockwrite();
 	suite_store();
 	suite_store_vfs();
 	suite_topology();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logredact.h"
 #include "unit.h"
 
 static void
@@ -75,6 +76,102 @@ check_bytes(const char *who, const char *what, const char *data, size_t len,
 	CU_ASSERT_STRING_EQUAL(got, want);
 }
 
+/* What the lines of fn at each level leave on stderr. */
+static void
+check_level(enum log_level min, const char *want)
+{
+	char	path[] = "/tmp/herd-log-XXXXXX", got[512];
+	int	fd, saved;
+	ssize_t	n;
+
+	if ((fd = mkstemp(path)) == -1) {
+		CU_FAIL("mkstemp");
+		return;
+	}
+	unlink(path);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	log_set_level(min);
+	log_debug("d");
+	log_info("i");
+	log_info_bytes("c", "<", "b", 1);
+	log_notice("n");
+	log_warnx("w");
+	log_errorx("e");
+	log_set_level(LOG_LEVEL_INFO);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, got, sizeof got - 1, 0);
+	close(fd);
+	got[n < 0 ? 0 : n] = '\0';
+	CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+static void
+test_levels(void)
+{
+	check_level(LOG_LEVEL_DEBUG, "debug: d\ninfo: i\ninfo: c < b\n"
+	    "notice: n\nwarning: w\nerror: e\n");
+	check_level(LOG_LEVEL_INFO, "info: i\ninfo: c < b\nnotice: n\n"
+	    "warning: w\nerror: e\n");
+	check_level(LOG_LEVEL_NOTICE, "notice: n\nwarning: w\nerror: e\n");
+	check_level(LOG_LEVEL_WARNING, "warning: w\nerror: e\n");
+	check_level(LOG_LEVEL_ERROR, "error: e\n");
+	CU_ASSERT_EQUAL(log_level_parse("notice"), LOG_LEVEL_NOTICE);
+	CU_ASSERT_EQUAL(log_level_parse("debug"), LOG_LEVEL_DEBUG);
+	CU_ASSERT_EQUAL(log_level_parse("NOTICE"), -1);
+	CU_ASSERT_EQUAL(log_level_parse(""), -1);
+	CU_ASSERT_FALSE(log_enabled(LOG_LEVEL_DEBUG));
+	CU_ASSERT_TRUE(log_enabled(LOG_LEVEL_INFO));
+}
+
+static void
+check_redact_line(const char *line, const char *want)
+{
+	char	out[160];
+	size_t	n;
+
+	n = logredact_line(line, strlen(line), out, sizeof out);
+	CU_ASSERT_STRING_EQUAL(out, want);
+	CU_ASSERT_EQUAL(n, strlen(want));
+}
+
+/* Lines without client data: the verb, a keyed hash, the length. */
+static void
+test_redact_line(void)
+{
+	char	h[LOGREDACT_ID_SIZE], h2[LOGREDACT_ID_SIZE], want[160];
+
+	logredact_init();
+	logredact_hash("kiwi", 4, h);
+	logredact_hash("kiwi", 4, h2);
+	CU_ASSERT_STRING_EQUAL(h, h2);
+	CU_ASSERT_EQUAL(strlen(h), 9);
+	CU_ASSERT_EQUAL(h[0], '#');
+	logredact_hash("kiwj", 4, h2);
+	CU_ASSERT_STRING_NOT_EQUAL(h, h2);
+
+	snprintf(want, sizeof want, "IAMAT %s (25 bytes)", h);
+	check_redact_line("IAMAT kiwi +34-118 1520.5", want);
+	snprintf(want, sizeof want, "WHATSAT %s (18 bytes)", h);
+	check_redact_line(" WHATSAT\tkiwi 10 5", want);
+	snprintf(want, sizeof want, "AT Alpha %s (43 bytes)", h);
+	check_redact_line("AT Alpha +0.1 kiwi +34-118 1520.5\n{\"a\": 1}\n", want);
+	check_redact_line("? IAMAT kiwi", "? (12 bytes)");
+	check_redact_line("kiwi +34-118", "(other, 12 bytes)");
+	check_redact_line("IAMAT", "(other, 5 bytes)");
+	check_redact_line("", "(other, 0 bytes)");
+	/* A new key (a new run) gives another hash. */
+	logredact_init();
+	logredact_hash("kiwi", 4, h2);
+	CU_ASSERT_STRING_NOT_EQUAL(h, h2);
+	/* Ids pass unchanged while client data is shown. */
+	CU_ASSERT_STRING_EQUAL(logredact_id("kiwi"), "kiwi");
+	logredact_set(0);
+	CU_ASSERT_STRING_EQUAL(logredact_id("kiwi"), h2);
+	logredact_set(1);
+}
+
 static void
 test_bytes(void)
 {
@@ -98,5 +195,7 @@ suite_log(void)
 	UNIT_SUITE("log",
 	    { "escape", test_escape },
 	    { "bytes", test_bytes },
+	    { "levels", test_levels },
+	    { "redact_line", test_redact_line },
 	    { "redact", test_redact });
 }

@@ -27,16 +27,17 @@ test_mac(void)
 	struct peerproto_hs	hs;
 	char			out[PEERPROTO_HEX_SIZE];
 	char			other[PEERPROTO_HEX_SIZE];
+	size_t			i;
 
 	fill_hs(&hs);
 	peerproto_mac((const unsigned char *)"k3y", 3, &hs, PEERPROTO_DIALER,
 	    out);
-	CU_ASSERT_STRING_EQUAL(out, "d707c5818da26820bfd6e09eb0d4fe9c"
-	    "72fce4b6b921fccd31c6482c52880bc5");
+	CU_ASSERT_STRING_EQUAL(out, "5abdf42cd76c82e696a48aaf9cb1b356"
+	    "4257571fdfe15773eb49f415535dff50");
 	peerproto_mac((const unsigned char *)"k3y", 3, &hs,
 	    PEERPROTO_LISTENER, out);
-	CU_ASSERT_STRING_EQUAL(out, "c8e580368b2945fc16fe077858890ad5"
-	    "8ba4357e062ed3599fb46d8887d6283a");
+	CU_ASSERT_STRING_EQUAL(out, "4053c466ffa7f988ecb862f91e27a3db"
+	    "315c50aa78eae34f29cd263a1f681952");
 
 	/* Any change of key, nonce or name changes the proof. */
 	peerproto_mac((const unsigned char *)"k3z", 3, &hs,
@@ -51,6 +52,29 @@ test_mac(void)
 	    PEERPROTO_LISTENER, other);
 	CU_ASSERT_TRUE(peerproto_mac_equal(out, other));
 	CU_ASSERT_FALSE(peerproto_mac_equal(out, "abc"));
+
+	/* The TLS session's binding is part of the proof. */
+	memset(hs.binding, 0, sizeof hs.binding);
+	memset(hs.binding, 'a', 64);
+	for (i = 1; i < 64; i += 2)
+		hs.binding[i] = 'b';
+	peerproto_mac((const unsigned char *)"k3y", 3, &hs,
+	    PEERPROTO_LISTENER, other);
+	CU_ASSERT_STRING_EQUAL(other, "7b6cc0e7c43e57428af9e9c9e66d0066"
+	    "ae3445db8c9f733f125720c4f9d77061");
+}
+
+/* The PSK is HKDF-SHA256 of the key under the label, as Python computes it. */
+static void
+test_psk(void)
+{
+	unsigned char	psk[PEERPROTO_PSK_SIZE];
+	char		hex[PEERPROTO_PSK_SIZE * 2 + 1];
+
+	CU_ASSERT_EQUAL(peerproto_psk((const unsigned char *)"k3y", 3, psk), 0);
+	peerproto_hex(psk, sizeof psk, hex);
+	CU_ASSERT_STRING_EQUAL(hex, "38ff9727753d9bab9e19334a1477af7e"
+	    "57d9b1a258eb1667725fe7f0800ed131");
 }
 
 static void
@@ -187,6 +211,7 @@ suite_peerproto(void)
 {
 	UNIT_SUITE("peerproto",
 	    { "mac", test_mac },
+	    { "psk", test_psk },
 	    { "nonce", test_nonce },
 	    { "upd", test_upd },
 	    { "fwd", test_fwd },

@@ -7,6 +7,7 @@
 #include "settings.h"
 #include "topology.h"
 #include "unit.h"
+#include "xmalloc.h"
 
 #define HERD \
 	"member A 127.0.0.1:1000   # first\n" \
@@ -49,7 +50,7 @@ test_lines(void)
 
 	s = of(HERD, "A");
 	CU_ASSERT_STRING_EQUAL(s, "member A 127.0.0.1:1000\n"
-	    "member B 127.0.0.1:1001\nlink A B\nmax_clients 10\n");
+	    "max_clients 10\n");
 	free(s);
 	s = of(HERD, "C");
 	CU_ASSERT_STRING_EQUAL(s, "member C 127.0.0.1:1002\nmax_clients 10\n");
@@ -71,7 +72,7 @@ test_restarts(void)
 	/* The supervisor's own directives restart nobody. */
 	CU_ASSERT_FALSE(restarts(HERD, HERD "stop_timeout 9\nlog_keep 1\n"
 	    "restart_delay_max 5\nlog_max_size 1M\ncontrol_group adm\n", "A"));
-	/* A member's own address restarts it, and its peers, only. */
+	/* A member's own address restarts it only (its peers redial). */
 	CU_ASSERT_FALSE(restarts(HERD, HERD, "A"));
 	{
 		const char *moved = "member A 127.0.0.1:2000\n"
@@ -79,16 +80,103 @@ test_restarts(void)
 		    "link A B\nmax_clients 10\nstop_timeout 3\n";
 
 		CU_ASSERT_TRUE(restarts(HERD, moved, "A"));
-		CU_ASSERT_TRUE(restarts(HERD, moved, "B"));
+		CU_ASSERT_FALSE(restarts(HERD, moved, "B"));
 		CU_ASSERT_FALSE(restarts(HERD, moved, "C"));
 	}
-	/* A new link restarts both ends. */
-	CU_ASSERT_TRUE(restarts(HERD, HERD "link B C\n", "B"));
-	CU_ASSERT_TRUE(restarts(HERD, HERD "link B C\n", "C"));
+	/* A new link restarts nobody: both ends apply it live. */
+	CU_ASSERT_FALSE(restarts(HERD, HERD "link B C\n", "B"));
+	CU_ASSERT_FALSE(restarts(HERD, HERD "link B C\n", "C"));
 	CU_ASSERT_FALSE(restarts(HERD, HERD "link B C\n", "A"));
 	/* A herd-wide directive restarts everyone, even one unknown here. */
 	CU_ASSERT_TRUE(restarts(HERD, HERD "max_line 1024\n", "C"));
 	CU_ASSERT_TRUE(restarts(HERD, HERD "data_dir /srv\n", "A"));
+	/* A member keeps its control socket in run_dir: it restarts. */
+	CU_ASSERT_TRUE(restarts(HERD, HERD "run_dir /run/x\n", "C"));
+	/* What a member applies live, and liveness, restart nobody. */
+	CU_ASSERT_FALSE(restarts(HERD, HERD "log_level notice\n"
+	    "log_client_data no\nliveness_timeout 5\n", "A"));
+	/* http_listen is the supervisor's; metrics_listen its member's. */
+	CU_ASSERT_FALSE(restarts(HERD, HERD "http_listen 127.0.0.1:9\n", "A"));
+	CU_ASSERT_TRUE(restarts(HERD, HERD "metrics_listen B 127.0.0.1:9\n",
+	    "B"));
+	CU_ASSERT_FALSE(restarts(HERD, HERD "metrics_listen B 127.0.0.1:9\n",
+	    "A"));
+}
+
+/* Lines a member applies on SIGHUP. */
+static void
+test_live(void)
+{
+	struct topology	*t;
+	const char	*text = HERD "log_level notice\nlog_client_data no\n"
+			    "liveness_timeout 5\n";
+	char		*cause = NULL, *s;
+
+	t = topology_parse("/etc/herd/herd.conf", text, strlen(text), &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	s = settings_live_of(text, strlen(text), t, "C");
+	CU_ASSERT_STRING_EQUAL(s, "log_level notice\nlog_client_data no\n");
+	free(s);
+	/* Its links, and the member lines of its peers. */
+	s = settings_live_of(text, strlen(text), t, "B");
+	CU_ASSERT_STRING_EQUAL(s, "member A 127.0.0.1:1000\nlink A B\n"
+	    "log_level notice\nlog_client_data no\n");
+	free(s);
+	topology_free(t);
+}
+
+/* What changed, for the log and herdctl reload. */
+static void
+test_changed(void)
+{
+	char	*s;
+
+	s = settings_changed("member A 1:1\nlink A B\nmax_clients 10\n",
+	    "member A 1:1\nmax_clients 20\nlink A C\nmember C 1:3\n");
+	CU_ASSERT_STRING_EQUAL(s, "link A B, max_clients, link A C, "
+	    "member C");
+	free(s);
+	s = settings_changed("a 1\n", "a 1\n");
+	CU_ASSERT_STRING_EQUAL(s, "");
+	free(s);
+	s = settings_changed("", "x\ny\nx 2\n");
+	CU_ASSERT_STRING_EQUAL(s, "x, y");
+	free(s);
+}
+
+/* Member name's live settings in text. */
+static char *
+live_of(const char *text, const char *name)
+{
+	struct topology	*t;
+	char		*cause = NULL, *s;
+
+	t = topology_parse("/etc/herd/herd.conf", text, strlen(text), &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	s = settings_live_of(text, strlen(text), t, name);
+	topology_free(t);
+	return (s);
+}
+
+/* location_ttl and forget_keep are applied on SIGHUP, by every member. */
+static void
+test_live_retention(void)
+{
+	const char	*b = HERD "location_ttl 30d\nforget_keep 90d\n";
+	char		*s, *s0, *want;
+
+	CU_ASSERT_FALSE(restarts(HERD, b, "A"));
+	CU_ASSERT_FALSE(restarts(HERD, b, "C"));
+	CU_ASSERT_FALSE(restarts(HERD "location_ttl 1h\n",
+	    HERD "location_ttl none\n", "B"));
+	/* What C applies live gains the two lines, after its links. */
+	s0 = live_of(HERD, "C");
+	xasprintf(&want, "%slocation_ttl 30d\nforget_keep 90d\n", s0);
+	s = live_of(b, "C");
+	CU_ASSERT_STRING_EQUAL(s, want);
+	free(s);
+	free(s0);
+	free(want);
 }
 
 void
@@ -96,5 +184,8 @@ suite_settings(void)
 {
 	UNIT_SUITE("settings",
 	    { "lines", test_lines },
-	    { "restarts", test_restarts });
+	    { "restarts", test_restarts },
+	    { "live retention", test_live_retention },
+	    { "live", test_live },
+	    { "changed", test_changed });
 }

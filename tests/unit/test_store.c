@@ -192,6 +192,135 @@ test_failed_batch_forgotten(void)
 	fixture_close(&f);
 }
 
+static void
+expired_cb(void *arg, int ok, unsigned expired, unsigned dropped)
+{
+	unsigned	*out = arg;
+
+	out[0] = ok ? 1 : 2;
+	out[1] = expired;
+	out[2] = dropped;
+}
+
+static void
+scan_loc(void *arg, uint64_t seq, const char *via, const struct location *l)
+{
+	((int *)arg)[0]++;
+}
+
+static void
+scan_erasure(void *arg, uint64_t seq, const char *via, const char *id,
+    const char *origin, const char *at)
+{
+	((int *)arg)[1]++;
+	CU_ASSERT_EQUAL(seq, 2);
+	CU_ASSERT_STRING_EQUAL(id, "kiwi");
+	CU_ASSERT_STRING_EQUAL(origin, "Alpha");
+	CU_ASSERT_PTR_NULL(via);
+}
+
+/*
+ * An erasure removes the location and holds back updates received no
+ * later; it is a change that links scan; a sweep deletes what is past
+ * its time; and the change sequence never goes back over deleted rows,
+ * across a restart too.
+ */
+static void
+test_erasure_and_sweep(void)
+{
+	struct fixture	 f;
+	unsigned	 swept[3] = { 0, 0, 0 };
+	int		 seen[2] = { 0, 0 };
+	char		 path[128], at[64], *cause = NULL;
+
+	if (fixture_open(&f) != 0)
+		return;
+	/* Received at 10.000000001 (time-diff +0.000000001). */
+	put(&f, "kiwi", "Beta", "+1+1", "10", "Beta");
+	commit(&f);
+	CU_ASSERT_EQUAL(store_committed(f.s), 1);
+	store_forget(f.s, "kiwi", "Alpha", "1970-01-01T00:00:10.000000001Z",
+	    NULL);
+	commit(&f);
+	CU_ASSERT_EQUAL(store_committed(f.s), 2);
+	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "");
+	CU_ASSERT_EQUAL(store_forgotten(f.s, "kiwi", 4, at, NULL, &cause), 1);
+	CU_ASSERT_STRING_EQUAL(at, "1970-01-01T00:00:10.000000001Z");
+	CU_ASSERT_EQUAL(store_forgotten(f.s, "kiw", 3, at, NULL, &cause), 0);
+	/* Received no later than the erasure: held back. */
+	put(&f, "kiwi", "Gamma", "+2+2", "10", "Gamma");
+	put(&f, "kiwi", "Gamma", "+3+3", "9.5", NULL);
+	commit(&f);
+	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "");
+	CU_ASSERT_EQUAL(store_committed(f.s), 2);
+	/* The same erasure again, or an earlier one: no change. */
+	store_forget(f.s, "kiwi", "Beta", "1970-01-01T00:00:09.000000000Z",
+	    "Beta");
+	store_forget(f.s, "kiwi", "Alpha", "1970-01-01T00:00:10.000000001Z",
+	    "Beta");
+	commit(&f);
+	CU_ASSERT_EQUAL(store_committed(f.s), 2);
+	CU_ASSERT_EQUAL(store_scan(f.s, 0, 10, scan_loc, scan_erasure, seen,
+	    &cause), 1);
+	CU_ASSERT_EQUAL(seen[1], 1);
+	/* Received after it: a new record. */
+	put(&f, "kiwi", "Gamma", "+4+4", "11", "Gamma");
+	commit(&f);
+	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "+4+4");
+	CU_ASSERT_EQUAL(store_committed(f.s), 3);
+
+	/* A sweep: locations received before 12 s, erasures before 11 s. */
+	store_expire(f.s, "1970-01-01T00:00:11.000000001Z",
+	    "1970-01-01T00:00:11.000000000Z", 10, expired_cb, swept);
+	commit(&f);
+	CU_ASSERT_EQUAL(swept[0], 1);
+	CU_ASSERT_EQUAL(swept[1], 0);	/* received at 11.000000001 */
+	CU_ASSERT_EQUAL(swept[2], 1);
+	store_expire(f.s, "1970-01-01T00:00:11.000000002Z", NULL, 10,
+	    expired_cb, swept);
+	commit(&f);
+	CU_ASSERT_EQUAL(swept[1], 1);
+	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "");
+
+	/* Both tables are empty; the sequence still ends at 3. */
+	store_close(f.s);
+	snprintf(path, sizeof path, "%s/m.db", f.dir);
+	f.s = store_open(f.base, path, NULL, 1, FSYNC_ALWAYS, &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.s);
+	CU_ASSERT_EQUAL(store_committed(f.s), 3);
+	put(&f, "next", "Beta", "+1+1", "20", NULL);
+	commit(&f);
+	CU_ASSERT_EQUAL(store_committed(f.s), 4);
+	fixture_close(&f);
+}
+
+/* A peer's update waiting for its commit is no answer once erased. */
+static void
+test_erasure_of_a_waiting_update(void)
+{
+	struct fixture	f;
+
+	if (fixture_open(&f) != 0)
+		return;
+	put(&f, "pend", "Beta", "+1+1", "10", "Beta");
+	put(&f, "other", "Beta", "+5+5", "10", "Beta");
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "+1+1");
+	store_forget(f.s, "pend", "Alpha", "1970-01-01T00:00:10.000000001Z",
+	    NULL);
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "");
+	CU_ASSERT_STRING_EQUAL(where(&f, "other"), "+5+5");
+	/* One that comes after the erasure, received before it: none. */
+	put(&f, "pend", "Gamma", "+3+3", "9", "Gamma");
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "");
+	/* Received after the erasure: an answer, and kept. */
+	put(&f, "pend", "Beta", "+2+2", "11", "Beta");
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "+2+2");
+	commit(&f);
+	CU_ASSERT_STRING_EQUAL(where(&f, "pend"), "+2+2");
+	CU_ASSERT_EQUAL(store_backlog(f.s), 0);
+	fixture_close(&f);
+}
+
 void
 suite_store(void)
 {
@@ -199,5 +328,8 @@ suite_store(void)
 	    { "peer update seen before commit",
 	      test_peer_update_seen_before_commit },
 	    { "newer record wins", test_newer_record_wins },
-	    { "failed batch forgotten", test_failed_batch_forgotten });
+	    { "failed batch forgotten", test_failed_batch_forgotten },
+	    { "erasure and sweep", test_erasure_and_sweep },
+	    { "erasure of a waiting update",
+	      test_erasure_of_a_waiting_update });
 }

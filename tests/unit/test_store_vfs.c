@@ -451,6 +451,71 @@ test_failed_write_fails_commit(void)
 	vfs_close(&f);
 }
 
+/*
+ * SIGXFSZ: a write went past the file size limit and failed (EFBIG).  Lift
+ * the limit, so that every write after that one succeeds.
+ */
+static struct rlimit		vfs_fsize;
+static volatile sig_atomic_t	vfs_too_big;
+
+static void
+vfs_lift_limit(int sig)
+{
+	(void)sig;
+	vfs_too_big++;
+	setrlimit(RLIMIT_FSIZE, &vfs_fsize);
+}
+
+/*
+ * One write-out that fails in the middle of a commit of some 500 KB, which
+ * goes out in pieces of 64 KiB, while the pieces after it are written: the
+ * commit fails all the same, since frames are missing from the WAL, and
+ * nothing of it is seen, now or after a crash.
+ */
+static void
+test_one_failed_write_out(void)
+{
+	struct vfs_fixture	 f;
+	struct rlimit		 lim;
+	struct sigaction	 sa, oldsa;
+	char			 wal[160];
+	struct stat		 st;
+	long long		 next = 0;
+	int			 r;
+
+	memset(&f, 0, sizeof f);
+	if (vfs_open(&f, STORE_VFS_NAME) != 0 ||
+	    vfs_exec(f.w, "PRAGMA wal_autocheckpoint = 0") != SQLITE_OK ||
+	    vfs_insert(f.w, &next, 10, 100) != SQLITE_OK ||
+	    getrlimit(RLIMIT_FSIZE, &vfs_fsize) != 0) {
+		CU_FAIL("open");
+		vfs_close(&f);
+		return;
+	}
+	snprintf(wal, sizeof wal, "%s-wal", f.path);
+	CU_ASSERT_EQUAL_FATAL(stat(wal, &st), 0);
+	lim = vfs_fsize;
+	lim.rlim_cur = (rlim_t)st.st_size + 100 * 1024;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = vfs_lift_limit;
+	sigemptyset(&sa.sa_mask);
+	vfs_too_big = 0;
+	sigaction(SIGXFSZ, &sa, &oldsa);
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	r = vfs_insert(f.w, &next, 400, 1000);
+	setrlimit(RLIMIT_FSIZE, &vfs_fsize);
+	sigaction(SIGXFSZ, &oldsa, NULL);
+	CU_ASSERT_EQUAL(vfs_too_big, 1);
+	CU_ASSERT_NOT_EQUAL(r, SQLITE_OK);
+	CU_ASSERT_EQUAL(next, 10);
+	CU_ASSERT_EQUAL(vfs_count(f.r), 10);
+	CU_ASSERT_EQUAL(vfs_insert(f.w, &next, 40, 1000), SQLITE_OK);
+	CU_ASSERT(vfs_sound(f.r));
+	CU_ASSERT_EQUAL(vfs_count(f.r), 50);
+	CU_ASSERT_EQUAL(vfs_crash_count(&f), 50);
+	vfs_close(&f);
+}
+
 void
 suite_store_vfs(void)
 {
@@ -459,6 +524,8 @@ suite_store_vfs(void)
 	    { "a commit is a few writes", test_commit_gathered },
 	    { "a failed write fails the commit",
 	    test_failed_write_fails_commit },
+	    { "one failed write-out fails the commit",
+	    test_one_failed_write_out },
 	    { "a commit's first frame after another writer's",
 	    test_first_frame_after_other_writer },
 	    { "a spilled commit survives a crash",

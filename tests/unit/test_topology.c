@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "topology.h"
 #include "unit.h"
 
@@ -205,6 +206,40 @@ test_fsync(void)
 	    "/etc/herd/herd.conf:3: fsync takes 1 argument, not 0");
 }
 
+/* log_level, log_client_data and liveness_timeout, and their defaults. */
+static void
+test_operations(void)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse(MEMBERS, &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->log_level, LOG_LEVEL_INFO);
+	CU_ASSERT_EQUAL(t->log_client_data, 1);
+	CU_ASSERT_EQUAL(t->liveness_timeout, 30);
+	topology_free(t);
+	t = parse(MEMBERS "log_level notice\nlog_client_data no\n"
+	    "liveness_timeout 0\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->log_level, LOG_LEVEL_NOTICE);
+	CU_ASSERT_EQUAL(t->log_client_data, 0);
+	CU_ASSERT_EQUAL(t->liveness_timeout, 0);
+	topology_free(t);
+	t = parse(MEMBERS "log_level error\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->log_level, LOG_LEVEL_ERROR);
+	topology_free(t);
+	check_error(MEMBERS "log_level verbose\n",
+	    "/etc/herd/herd.conf:3: unknown log_level 'verbose' (want error, "
+	    "warning, notice, info or debug)");
+	check_error(MEMBERS "log_client_data 0\n",
+	    "/etc/herd/herd.conf:3: log_client_data: want yes or no, not '0'");
+	check_error(MEMBERS "liveness_timeout soon\n",
+	    "/etc/herd/herd.conf:3: liveness_timeout: bad time 'soon' "
+	    "(seconds, fractions allowed)");
+}
+
 /* The supervisor's own directives. */
 static void
 test_supervisor(void)
@@ -260,6 +295,30 @@ test_local(void)
 	topology_free(t);
 }
 
+/* http_listen and metrics_listen: off unless given, parsed when given. */
+static void
+test_http(void)
+{
+	struct topology	*t;
+	char		*cause;
+
+	t = parse(MEMBERS, &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NULL(t->http_listen.text);
+	CU_ASSERT_PTR_NULL(t->members[0].metrics_listen.text);
+	topology_free(t);
+	t = parse(MEMBERS "http_listen 127.0.0.1:9100\n"
+	    "metrics_listen B [::1]:9101\n", &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_STRING_EQUAL(t->http_listen.text, "127.0.0.1:9100");
+	CU_ASSERT_EQUAL(t->http_listen.sa.ss_family, AF_INET);
+	CU_ASSERT_PTR_NULL(t->members[0].metrics_listen.text);
+	CU_ASSERT_STRING_EQUAL(t->members[1].metrics_listen.text,
+	    "[::1]:9101");
+	CU_ASSERT_EQUAL(t->members[1].metrics_listen.sa.ss_family, AF_INET6);
+	topology_free(t);
+}
+
 static void
 test_errors(void)
 {
@@ -287,6 +346,16 @@ test_errors(void)
 	    "is also used by member A at line 1");
 	check_error(MEMBERS "link A C\n",
 	    "/etc/herd/herd.conf:3: link to unknown member 'C'");
+	check_error(MEMBERS "http_listen localhost:9100\n",
+	    "/etc/herd/herd.conf:3: bad address 'localhost:9100' (want "
+	    "IPV4:PORT or [IPV6]:PORT)");
+	check_error(MEMBERS "metrics_listen C 127.0.0.1:9100\n",
+	    "/etc/herd/herd.conf:3: metrics_listen for unknown member 'C'");
+	check_error(MEMBERS "metrics_listen A 127.0.0.1\n",
+	    "/etc/herd/herd.conf:3: bad address '127.0.0.1' (want "
+	    "IPV4:PORT or [IPV6]:PORT)");
+	check_error(MEMBERS "metrics_listen A\n",
+	    "/etc/herd/herd.conf:3: metrics_listen takes 2 arguments, not 1");
 	check_error(MEMBERS "link A A\n",
 	    "/etc/herd/herd.conf:3: member 'A' linked to itself");
 	check_error(MEMBERS "link A B\nlink B A\n",
@@ -315,6 +384,29 @@ test_errors(void)
 	    "(0.001 to 3.1536e+07)");
 	check_error(MEMBERS "max_clients -1\n",
 	    "/etc/herd/herd.conf:3: max_clients: bad number '-1'");
+	check_error(MEMBERS "location_ttl -1\n",
+	    "/etc/herd/herd.conf:3: location_ttl: bad duration '-1' (a whole "
+	    "number of seconds, minutes, hours or days: 90s, 15m, 12h, 30d; "
+	    "or none)");
+	check_error(MEMBERS "location_ttl 5x\n",
+	    "/etc/herd/herd.conf:3: location_ttl: bad duration '5x' (a whole "
+	    "number of seconds, minutes, hours or days: 90s, 15m, 12h, 30d; "
+	    "or none)");
+	check_error(MEMBERS "location_ttl 1.5h\n",
+	    "/etc/herd/herd.conf:3: location_ttl: bad duration '1.5h' (a whole "
+	    "number of seconds, minutes, hours or days: 90s, 15m, 12h, 30d; "
+	    "or none)");
+	check_error(MEMBERS "location_ttl 0s\n",
+	    "/etc/herd/herd.conf:3: location_ttl 0s out of range (1 second to "
+	    "100 years; none keeps locations)");
+	check_error(MEMBERS "forget_keep 99999999999999999999d\n",
+	    "/etc/herd/herd.conf:3: forget_keep 99999999999999999999d out of "
+	    "range (1 second to 100 years)");
+	check_error(MEMBERS "forget_keep none\n",
+	    "/etc/herd/herd.conf:3: forget_keep: bad duration 'none' (a whole "
+	    "number of seconds, minutes, hours or days: 90s, 15m, 12h, 30d)");
+	check_error(MEMBERS "location_ttl\n",
+	    "/etc/herd/herd.conf:3: location_ttl takes 1 argument, not 0");
 	check_error("# nothing\n\n",
 	    "/etc/herd/herd.conf: no member defined");
 	check_error(MEMBERS "peer_retry_min 9\n",
@@ -336,6 +428,38 @@ test_errors(void)
 	    "https://");
 }
 
+/* Durations: location_ttl and forget_keep. */
+static void
+test_durations(void)
+{
+	static const struct {
+		const char	*text;
+		long long	 ttl;
+		long long	 keep;
+	} ok[] = {
+		{ "", 0, 30 * 86400 },
+		{ "location_ttl 90s\n", 90, 30 * 86400 },
+		{ "location_ttl 90\n", 90, 30 * 86400 },
+		{ "location_ttl 15m\nforget_keep 1s\n", 900, 1 },
+		{ "location_ttl 12h\n", 12 * 3600, 30 * 86400 },
+		{ "location_ttl 30d\nforget_keep 365d\n", 30 * 86400,
+		    365 * 86400 },
+		{ "location_ttl 30d\nlocation_ttl none\n", 0, 30 * 86400 },
+	};
+	struct topology	*t;
+	char		*cause, text[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		snprintf(text, sizeof text, "%s%s", MEMBERS, ok[i].text);
+		t = parse(text, &cause);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		CU_ASSERT_EQUAL(t->location_ttl, ok[i].ttl);
+		CU_ASSERT_EQUAL(t->forget_keep, ok[i].keep);
+		topology_free(t);
+	}
+}
+
 static void
 test_load_missing(void)
 {
@@ -354,10 +478,13 @@ suite_topology(void)
 	    { "example", test_example },
 	    { "defaults", test_defaults },
 	    { "fsync", test_fsync },
+	    { "operations", test_operations },
 	    { "local", test_local },
 	    { "maxima", test_maxima },
 	    { "skew", test_skew },
 	    { "supervisor", test_supervisor },
 	    { "errors", test_errors },
+	    { "durations", test_durations },
+	    { "http", test_http },
 	    { "load_missing", test_load_missing });
 }
