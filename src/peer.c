@@ -91,6 +91,15 @@
  */
 #define PEER_PASS_BACKLOG	64
 #define PEER_PASS_WATER		(16 * 1024)
+/*
+ * Stop reading a link while this many updates from it wait for a commit
+ * here, and read again once a commit brings them under it: a member that
+ * comes back to a backlog takes its peers' updates only as fast as it
+ * commits them, and TCP holds the rest on the sending side, where they
+ * wait in the database.  About 300 bytes an update; large enough that a
+ * commit in progress still leaves a full batch for the next one.
+ */
+#define PEER_READ_MAX		32768
 
 enum peer_state {
 	PEER_DOWN,
@@ -125,7 +134,11 @@ struct peer {
 	uint64_t			 resend;  /* send its own updates too,
 						     up to here */
 	uint64_t			 recv;	/* its seq received */
+	uint64_t			 ack_sent; /* last ACK on this link */
 	struct peer_ack			*ack_open; /* for the filling batch */
+	unsigned			 waiting; /* its updates not yet
+						     committed here */
+	int				 paused;  /* not read until they are */
 	int				 wrote;	/* since the last tick */
 	int				 dirty;	/* row not yet saved */
 	struct store_peer		 row;
@@ -142,6 +155,7 @@ struct peer_ack {
 	unsigned	 gen;		/* of the link that read them */
 	uint64_t	 batch;		/* store_batch_id() */
 	uint64_t	 seq;		/* last update number in that batch */
+	unsigned	 n;		/* updates of p in that batch */
 };
 
 struct peers {
@@ -314,6 +328,7 @@ peer_new_bev(struct peer *p, struct bufferevent *bev)
 	struct timeval		 tv = seconds(t->peer_timeout);
 
 	p->bev = bev;
+	p->paused = 0;
 	bufferevent_setcb(bev, peer_read_cb, peer_write_cb, peer_event_cb, p);
 	bufferevent_set_timeouts(bev, &tv, &tv);
 	bufferevent_setwatermark(bev, EV_WRITE, PEER_LOW_WATER, 0);
@@ -469,6 +484,7 @@ peer_up(struct peer *p, struct bufferevent *bev, int dialled,
 	p->gen++;
 	p->sent = p->acked;
 	p->recv = 0;
+	p->ack_sent = 0;
 	p->attempts = 0;
 	peer_set_state(p, PEER_UP);
 	log_notice("peer %s: link up (%s), sending from change %" PRIu64
@@ -604,7 +620,45 @@ peer_fill(struct peers *ps, struct peer *only)
 	}
 }
 
-/* The batch that held some of its updates is committed: acknowledge them. */
+/* Are enough of p's updates waiting for a commit to stop reading its link? */
+static int
+peer_read_full(const struct peer *p)
+{
+	return (p->waiting >= PEER_READ_MAX);
+}
+
+/* Stop reading p's link until a commit takes its updates off our hands. */
+static void
+peer_pause(struct peer *p)
+{
+	if (p->paused || p->bev == NULL)
+		return;
+	bufferevent_disable(p->bev, EV_READ);
+	p->paused = 1;
+	log_debug("peer %s: %u updates wait for a commit; reading paused",
+	    peer_name(p), p->waiting);
+}
+
+/*
+ * Read p's link again if it was paused and a commit has made room; the
+ * lines already in its input are read from a deferred callback.
+ */
+static void
+peer_resume(struct peer *p)
+{
+	if (!p->paused || p->bev == NULL || peer_read_full(p))
+		return;
+	p->paused = 0;
+	bufferevent_enable(p->bev, EV_READ);
+	bufferevent_trigger(p->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
+	log_debug("peer %s: reading resumed", peer_name(p));
+}
+
+/*
+ * The batch that held some of its updates is committed: acknowledge them,
+ * and read more from the link.
+ */
 static void
 peer_synced(void *arg, int ok)
 {
@@ -613,18 +667,27 @@ peer_synced(void *arg, int ok)
 
 	if (p->ack_open == a)
 		p->ack_open = NULL;
+	p->waiting -= a->n;
 	if (p->state != PEER_UP || a->gen != p->gen)
 		;		/* that link is gone; the next resends */
 	else if (!ok)
 		peer_down(p, "its updates did not commit");
-	else
+	else if (a->seq > p->ack_sent) {
 		peer_send(p, "ACK %" PRIu64 "\n", a->seq);
+		p->ack_sent = a->seq;
+	}
+	/* A link that replaced the one that sent them reads again, too. */
+	if (p->state == PEER_UP)
+		peer_resume(p);
 	free(a);
 }
 
-/* Acknowledge, once the batch now filling commits, what was received so far. */
-static void
-peer_want_ack(struct peer *p)
+/*
+ * The acknowledgement that waits for the batch now filling, made when it
+ * is the first of this link in that batch.
+ */
+static struct peer_ack *
+peer_open_ack(struct peer *p)
 {
 	struct peer_ack	*a = p->ack_open;
 	uint64_t	 batch = store_batch_id(peer_store(p));
@@ -634,10 +697,18 @@ peer_want_ack(struct peer *p)
 		a->p = p;
 		a->gen = p->gen;
 		a->batch = batch;
+		a->seq = p->ack_sent;
 		p->ack_open = a;
 		store_sync(peer_store(p), peer_synced, a);
 	}
-	a->seq = p->recv;
+	return (a);
+}
+
+/* Acknowledge, once the batch now filling commits, what was received so far. */
+static void
+peer_want_ack(struct peer *p)
+{
+	peer_open_ack(p)->seq = p->recv;
 }
 
 /* Log an update line of n fields from p that failed its checks. */
@@ -657,6 +728,15 @@ peer_bad_update(struct peer *p, struct proto_field *f, int n,
 	free(esc);
 }
 
+/* One more change from p waits for the filling batch's commit. */
+static void
+peer_count_waiting(struct peer *p)
+{
+	/* Counted until its batch commits, for the link's flow control. */
+	peer_open_ack(p)->n++;
+	p->waiting++;
+}
+
 /* Put an update read from p into the filling batch. */
 static void
 peer_store_update(struct peer *p, const struct peerproto_upd *u)
@@ -667,6 +747,7 @@ peer_store_update(struct peer *p, const struct peerproto_upd *u)
 	store_put(peer_store(p), &l, peer_name(p));	/* takes l's strings */
 	p->row.received++;
 	p->dirty = 1;
+	peer_count_waiting(p);
 }
 
 /* An update that expired or was erased: neither stored nor passed on. */
@@ -701,8 +782,10 @@ peer_erase(struct peer *p, struct proto_field *f, int n)
 	}
 	if (peerproto_parse_erase(f, n, &e, &why) != 0)
 		peer_bad_update(p, f, n, "skipped", why);
-	else
+	else {
 		forget_received(p->peers->srv, &e, peer_name(p));
+		peer_count_waiting(p);
+	}
 	p->recv = seq;
 	peer_want_ack(p);
 }
@@ -846,14 +929,17 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 	struct server		*srv = p->peers->srv;
 	ssize_t			 len;
 
-	while (p->bev == bev && (len = line_next(bufferevent_get_input(bev),
-	    srv->line, srv->topo->max_line, 0)) != LINE_NONE) {
+	while (p->bev == bev && !peer_read_full(p) &&
+	    (len = line_next(bufferevent_get_input(bev), srv->line,
+	    srv->topo->max_line, 0)) != LINE_NONE) {
 		if (len == LINE_TOO_LONG) {
 			peer_down(p, "line too long");
 			return;
 		}
 		peer_line(p, srv->line, (size_t)len);
 	}
+	if (p->bev == bev && peer_read_full(p))
+		peer_pause(p);
 }
 
 static void

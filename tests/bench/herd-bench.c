@@ -24,14 +24,19 @@
  * line given in HERD_BENCH_RELAXED).
  *
  * The herd rows use the example herd's five members and six links, so
- * "two hops" is Goloman to Welsh through Holiday.  Databases are read
+ * "two hops" is Goloman to Welsh through Holiday.  The herd-wide rows
+ * set that herd against what its users would otherwise run, a Redis
+ * primary with four replicas (appendonly yes, appendfsync always on all
+ * five): 10 connections to each member against 50 to the primary, the
+ * two alternating in one run, each rate counting updates until every
+ * node holds every one.  Databases are read
  * with libsqlite3, read-only, to check that every member has every
  * update and to time catch-up.
  *
  * -q, --quick (or HERD_BENCH_QUICK=1) shortens every run, for a smoke
  * test; -k keeps the temporary folder (configs, databases, logs); -t
- * runs only some parts, a comma-separated list of single, herd, whatsat
- * and memory.
+ * runs only some parts, a comma-separated list of single, herd,
+ * herdwide, whatsat and memory.
  */
 #include "config.h"
 
@@ -153,7 +158,7 @@ static int		 quick;
 static const char	*server_path;
 static const char	*places_path;
 static const char	*relaxed = "fsync everysec";	/* a herd.conf line */
-static const char	*parts = "single,herd,whatsat,memory";
+static const char	*parts = "single,herd,herdwide,whatsat,memory";
 static char		*redis_path;
 static char		 redis_version[32] = "-";
 
@@ -1602,6 +1607,271 @@ bench_herd(void)
 		stop_member(i);
 }
 
+/* ---- Herd-wide against Redis with replicas ---- */
+
+/*
+ * The herd.conf line of the herd-wide comparison: Redis replicates in
+ * plain TCP, so the herd's links run without TLS here as well (what TLS
+ * costs is the "herd" part's rows of their own).
+ */
+static const char	*herdwide_conf = "peer_tls no";
+
+#define REDIS_REPLICAS	4
+
+/*
+ * Send one inline command to the Redis on port and read its reply into
+ * out (a status, integer or bulk reply, NUL-terminated).  Returns 0, or -1
+ * when Redis cannot be reached.
+ */
+static int
+redis_cmd(int port, const char *cmd, char *out, size_t outsz)
+{
+	char	 buf[16384], *crlf;
+	size_t	 len = 0;
+	ssize_t	 r;
+	long	 want = -1;
+	int	 fd;
+
+	if ((fd = dial(port)) == -1)
+		return -1;
+	send_all(fd, cmd, strlen(cmd));
+	send_all(fd, "\r\n", 2);
+	for (;;) {
+		r = read(fd, buf + len, sizeof buf - 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = '\0';
+		if ((crlf = strstr(buf, "\r\n")) == NULL)
+			continue;
+		if (buf[0] != '$')
+			break;
+		want = strtol(buf + 1, NULL, 10);
+		if (want < 0 || (size_t)(crlf + 2 - buf) + (size_t)want + 2 <=
+		    len || len == sizeof buf - 1)
+			break;
+	}
+	close(fd);
+	buf[len] = '\0';
+	snprintf(out, outsz, "%s", buf);
+	return len > 0 ? 0 : -1;
+}
+
+/* ZCARD herd on the Redis at port, or -1. */
+static long long
+redis_zcard(int port)
+{
+	char	rep[64];
+
+	if (redis_cmd(port, "ZCARD herd", rep, sizeof rep) != 0 ||
+	    rep[0] != ':')
+		return -1;
+	return strtoll(rep + 1, NULL, 10);
+}
+
+/*
+ * Start a Redis named name (its folder and log) with appendonly yes and
+ * appendfsync always on a free port, as a replica of the one on primary
+ * when primary is not 0.  Returns the pid; *port gets the port.
+ */
+static pid_t
+start_redis_node(const char *name, int primary, int *port)
+{
+	char	 dir[PATH_MAX], log[PATH_MAX], portbuf[16], pbuf[16];
+	const char *argv[] = { redis_path, "--port", portbuf, "--bind",
+		    "127.0.0.1", "--dir", dir, "--appendonly", "yes",
+		    "--appendfsync", "always", "--save", "",
+		    "--daemonize", "no", NULL, NULL, NULL, NULL };
+	pid_t	 pid;
+
+	*port = free_port();
+	snprintf(portbuf, sizeof portbuf, "%d", *port);
+	snprintf(pbuf, sizeof pbuf, "%d", primary);
+	if (primary != 0) {
+		argv[15] = "--replicaof";
+		argv[16] = "127.0.0.1";
+		argv[17] = pbuf;
+	}
+	path_in(dir, sizeof dir, "%s", name);
+	mkdir(dir, 0755);
+	path_in(log, sizeof log, "%s.log", name);
+	pid = spawn(name, argv, log, NULL, NULL);
+	wait_ready(name, pid, *port);
+	return pid;
+}
+
+/* Wait until the replica on port says its link to the primary is up. */
+static void
+redis_wait_replica(int port)
+{
+	uint64_t	end = now_ns() + 30000000000ull;
+	char		rep[16384];
+
+	while (now_ns() < end) {
+		if (redis_cmd(port, "INFO replication", rep, sizeof rep) == 0 &&
+		    strstr(rep, "master_link_status:up") != NULL)
+			return;
+		sleep_ms(20);
+	}
+	die("a Redis replica did not sync with its primary within 30 s");
+}
+
+/*
+ * Wait until every Redis node in ports[] holds want members; returns the
+ * seconds since start, or dies after timeout_s.
+ */
+static double
+redis_converge(const int *ports, int n, long long want, uint64_t start,
+    double timeout_s)
+{
+	uint64_t	end = now_ns() + (uint64_t)(timeout_s * 1e9);
+	long long	c = 0;
+	int		i = 0;
+
+	while (now_ns() < end) {
+		for (i = 0; i < n; i++)
+			if ((c = redis_zcard(ports[i])) < want)
+				break;
+		if (i == n)
+			return (double)(now_ns() - start) / 1e9;
+		sleep_ms(5);
+	}
+	die("Redis node %d has %lld of %lld members after %.0f s", i, c, want,
+	    timeout_s);
+}
+
+/* "10900 and 11000/s": the rates of n rounds. */
+static void
+fmt_rates(char *buf, size_t len, const double *r, int n)
+{
+	size_t	off = 0;
+	int	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%.0f%s",
+		    i > 0 ? " and " : "", r[i], i == n - 1 ? "/s" : "");
+}
+
+/*
+ * The herd as a whole against a Redis primary with four replicas: the
+ * example herd with 10 connections to each member, Redis with all 50 to
+ * the primary, every node of both with a reply (or replication) after
+ * fsync.  The clock runs from the first request until every node holds
+ * every update; the two sides alternate, rounds times at each load.
+ */
+static void
+bench_herdwide(void)
+{
+	static const int	 all[] = { 0, 1, 2, 3, 4 };
+	static const int	 depths[] = { 1, 16 };
+	int			 ports[NMEMBERS], rports[1 + REDIS_REPLICAS];
+	pid_t			 rpids[1 + REDIS_REPLICAS];
+	int			 i, j, d, round, rounds = quick ? 1 : 2;
+	double			 hr[2], rr[2], hsum, rsum, secs;
+	long long		 htotal = 0, rtotal = 0;
+	char			 name[96], tag[32];
+	struct load		 ld;
+	struct row		*row;
+	uint64_t		 start;
+
+	for (i = 0; i < NMEMBERS; i++) {
+		herd[i].port = free_port();
+		ports[i] = herd[i].port;
+		for (herd[i].degree = 0, j = 0; j < NLINKS; j++)
+			herd[i].degree += strcmp(links[j][0], herd[i].name) ==
+			    0 || strcmp(links[j][1], herd[i].name) == 0;
+	}
+	write_conf("herdwide", all, NMEMBERS, herdwide_conf);
+	for (i = 0; i < NMEMBERS; i++)
+		start_member("herdwide", i, NULL);
+	wait_links_up("herdwide", all, NMEMBERS);
+	if (redis_path != NULL) {
+		rpids[0] = start_redis_node("redis-primary", 0, &rports[0]);
+		for (i = 1; i <= REDIS_REPLICAS; i++) {
+			snprintf(name, sizeof name, "redis-replica%d", i);
+			rpids[i] = start_redis_node(name, rports[0],
+			    &rports[i]);
+		}
+		for (i = 1; i <= REDIS_REPLICAS; i++)
+			redis_wait_replica(rports[i]);
+	}
+
+	for (d = 0; d < 2; d++) {
+		hsum = rsum = 0;
+		for (round = 0; round < rounds; round++) {
+			memset(&ld, 0, sizeof ld);
+			snprintf(name, sizeof name, "IAMAT, 5 members x 10, "
+			    "50 x %d, round %d", depths[d], round + 1);
+			snprintf(tag, sizeof tag, "hw%d%d", d, round);
+			ld.name = name;
+			ld.proto = PROTO_IAMAT;
+			ld.ports = ports;
+			ld.nports = NMEMBERS;
+			ld.nconns = 50;
+			ld.depth = depths[d];
+			ld.tag = tag;
+			ld.duration = measure_s;
+			note("%s ...", name);
+			start = now_ns();
+			load_run(&ld);
+			htotal += (long long)ld.ok;
+			secs = wait_count("herdwide", all, NMEMBERS, htotal,
+			    start, 120);
+			hr[round] = (double)ld.ok / secs;
+			hsum += hr[round];
+			note("herd: %" PRIu64 " updates on all 5 after %.2f s",
+			    ld.ok, secs);
+			load_free(&ld);
+			if (redis_path == NULL)
+				continue;
+
+			memset(&ld, 0, sizeof ld);
+			snprintf(name, sizeof name, "GEOADD, Redis primary + "
+			    "%d replicas, 50 x %d, round %d", REDIS_REPLICAS,
+			    depths[d], round + 1);
+			snprintf(tag, sizeof tag, "rw%d%d", d, round);
+			ld.name = name;
+			ld.proto = PROTO_RESP;
+			ld.ports = &rports[0];
+			ld.nports = 1;
+			ld.nconns = 50;
+			ld.depth = depths[d];
+			ld.tag = tag;
+			ld.duration = measure_s;
+			note("%s ...", name);
+			start = now_ns();
+			load_run(&ld);
+			rtotal += (long long)ld.ok;
+			secs = redis_converge(rports, 1 + REDIS_REPLICAS,
+			    rtotal, start, 120);
+			rr[round] = (double)ld.ok / secs;
+			rsum += rr[round];
+			note("Redis: %" PRIu64 " members on all 5 after %.2f s",
+			    ld.ok, secs);
+			load_free(&ld);
+		}
+		snprintf(name, sizeof name, "herd-wide vs Redis primary + "
+		    "%d replicas, 50 x %d", REDIS_REPLICAS, depths[d]);
+		row = add_row(name);
+		fmt_rates(row->herd, sizeof row->herd, hr, rounds);
+		if (redis_path == NULL) {
+			snprintf(row->note, sizeof row->note,
+			    "no Redis to compare");
+			continue;
+		}
+		fmt_rates(row->redis, sizeof row->redis, rr, rounds);
+		snprintf(row->ratio, sizeof row->ratio, "%.2fx", hsum / rsum);
+	}
+
+	for (i = NMEMBERS - 1; i >= 0; i--)
+		stop_member(i);
+	for (i = REDIS_REPLICAS; redis_path != NULL && i >= 0; i--)
+		stop_proc(rpids[i]);
+}
+
 /* Register one client per connection, for WHATSAT loads. */
 static void
 register_clients(int port, const char *tag, int n)
@@ -1838,10 +2108,10 @@ print_table(void)
 {
 	int	i;
 
-	printf("\n%-45s %-36s %-40s %-6s %s\n", "measurement", "herd",
+	printf("\n%-50s %-36s %-40s %-6s %s\n", "measurement", "herd",
 	    redis_path ? "Redis / notes" : "notes", "ratio", "note");
 	for (i = 0; i < nrows; i++)
-		printf("%-45s %-36s %-40s %-6s %s\n", rows[i].what,
+		printf("%-50s %-36s %-40s %-6s %s\n", rows[i].what,
 		    rows[i].herd, rows[i].redis, rows[i].ratio,
 		    rows[i].note);
 	printf("\n%ld CPUs, redis-server %s; %.1f s per throughput run after "
@@ -1873,7 +2143,7 @@ static __attribute__((noreturn)) void
 usage(void)
 {
 	fprintf(stderr, "usage: herd-bench [-kq] [-s herd-server] "
-	    "[-p fake_places.py] [-t single,herd,whatsat,memory]\n");
+	    "[-p fake_places.py] [-t single,herd,herdwide,whatsat,memory]\n");
 	exit(64);
 }
 
@@ -1959,6 +2229,8 @@ main(int argc, char **argv)
 		bench_single();
 	if (part("herd"))
 		bench_herd();
+	if (part("herdwide"))
+		bench_herdwide();
 	if (part("whatsat"))
 		bench_whatsat();
 	if (part("memory"))
