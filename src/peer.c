@@ -676,8 +676,8 @@ peer_held(struct peer *p, const struct peerproto_upd *u, const char *why)
 	char	*id;
 
 	id = xstrndup(u->client_id.p, u->client_id.len);
-	log_debug("peer %s: update of %s held back (%s)", peer_name(p), id,
-	    why);
+	log_debug("peer %s: update of %s held back (%s)", peer_name(p),
+	    logredact_id(id), why);
 	free(id);
 }
 

@@ -644,6 +644,18 @@ class ClientDataInLogs(HerdTestCase):
         self.assertRegex(log, r"< \(other, \d+ bytes\)")
         self.assertRegex(log, r"> \? \(\d+ bytes\)")
 
+    def test_erasure_logged_without_the_id(self):
+        """The member that takes an erasure logs who asked, and the
+        client's hash rather than its id."""
+        a = self.herd["Alpha"]
+        secret = "erased.client.example"
+        a.ask(b"IAMAT %s +1+1 5\n" % secret.encode())
+        reply = a.admin("forget " + secret)[0]
+        self.assertEqual(reply[-1], "ok")
+        self.assertTrue(reply[0].startswith(secret + " "))
+        a.wait_log(r"info: erased client #[0-9a-f]{8} at \S+, asked by uid")
+        self.assertNotIn(secret, a.log())
+
     def test_reload_changes_what_is_logged(self):
         a = self.herd["Alpha"]
         a.ask(b"IAMAT before +1+1 5\n")
