@@ -314,6 +314,43 @@ fail:
 	return (NULL);
 }
 
+/*
+ * The herd key of a member that started without links and has just been
+ * given one (SIGHUP): from now on links dial, and are accepted, under its
+ * PSK, as if it had been there at the start.  Returns 0, or -1 and *cause
+ * (a context could not be made), and then nothing changed.
+ */
+int
+tls_set_key(struct tls *tls, const unsigned char *key, size_t keylen,
+    char **cause)
+{
+	SSL_CTX	*accept = NULL, *dial;
+
+	if (tls->have_psk)
+		return (0);
+	if (peerproto_psk(key, keylen, tls->psk) != 0)
+		fatalx("cannot derive the links' PSK");
+	tls->have_psk = 1;
+	if (!tls->t->peer_tls)
+		return (0);
+	if (tls->accept == NULL &&
+	    (accept = tls_accept_ctx(tls, cause)) == NULL)
+		goto fail;
+	if ((dial = tls_dial_ctx(tls, cause)) == NULL) {
+		SSL_CTX_free(accept);
+		goto fail;
+	}
+	if (accept != NULL)
+		tls->accept = accept;
+	tls->dial = dial;
+	return (0);
+
+fail:
+	tls->have_psk = 0;
+	OPENSSL_cleanse(tls->psk, sizeof tls->psk);
+	return (-1);
+}
+
 void
 tls_free(struct tls *tls)
 {
