@@ -681,9 +681,9 @@ store_finish(struct store *s, struct store_batch *b)
 		}
 		if (op->kind == STORE_OP_FORGET)
 			log_debug("erasure of %s by %s via %s %s",
-			    op->f.client_id, op->f.origin, op->via ? op->via :
-			    "this member", op->applied ? "stored" : b->ok ?
-			    "not later, ignored" : "lost");
+			    logredact_id(op->f.client_id), op->f.origin,
+			    op->via ? op->via : "this member", op->applied ?
+			    "stored" : b->ok ? "not later, ignored" : "lost");
 		if (op->kind == STORE_OP_EXPIRE && op->x.cb != NULL)
 			op->x.cb(op->x.arg, b->ok, op->x.expired,
 			    op->x.dropped);

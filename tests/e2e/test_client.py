@@ -677,5 +677,24 @@ class ClientDataInLogs(HerdTestCase):
         a.ask(b"IAMAT shown.again +1+1 7\n")
         a.wait_log(r"< IAMAT shown.again \+1\+1 7")
 
+class ClientDataInDebugLogs(HerdTestCase):
+    """log_client_data no holds at debug level too, for erasures that a
+    member takes and one that a peer passes on."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    extra = "log_client_data no\n"
+    args = ("-v",)
+
+    def test_erasure_lines_hash_the_id(self):
+        a, b = self.herd["Alpha"], self.herd["Beta"]
+        secret = "erased.debug.client"
+        a.ask(b"IAMAT %s +1+1 5\n" % secret.encode())
+        self.assertEqual(a.admin("forget " + secret)[0][-1], "ok")
+        for m in (a, b):
+            m.wait_log(r"debug: erasure of #[0-9a-f]{8} by Alpha via "
+                       r"(this member|Alpha) stored")
+            self.assertNotIn(secret, m.log())
+
+
 if __name__ == "__main__":
     main()
