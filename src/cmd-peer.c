@@ -4,7 +4,7 @@
  * A member that dials us is an ordinary client until it has proved that
  * it holds the herd key:
  *
- *	HELLO herd/1 <dialer> <listener> <dialer-nonce> <dialer-db>
+ *	HELLO herd/2 <dialer> <listener> <dialer-nonce> <dialer-db>
  *	CHALLENGE <listener-nonce> <listener-db> <listener-proof>
  *	AUTH <dialer-proof>
  *	READY
@@ -13,8 +13,8 @@
  * both database identities and the TLS session's binding (peerproto.c).
  * With peer_tls yes a HELLO is taken only inside a TLS session that the
  * herd's PSK opened (tls.c); with peer_tls no, only on a plain
- * connection: a member whose other side disagrees refuses, and says why.  HELLO must be the first line of
- * the connection and AUTH the second.  Whatever is refused (an unknown or
+ * connection: a member whose other side disagrees refuses, and says why.
+ * HELLO must be the first line of the connection and AUTH the second.  Whatever is refused (an unknown or
  * unlinked member, a wrong proof, a replayed AUTH, which cannot match our
  * fresh nonce) is answered "? " and the line, like any invalid command,
  * and the connection stays a client: it can do nothing a client cannot.

@@ -18,7 +18,8 @@
  * herdctl forget --wait asks every member until each has it.
  *
  * Only the member that took an erasure logs it, with who asked (the uid
- * and pid of the socket's peer), never a location.
+ * and pid of the socket's peer), never a location, and the client id as
+ * log_client_data allows (logredact.c).
  */
 #include "config.h"
 
@@ -30,6 +31,7 @@
 #include "admin.h"
 #include "forget.h"
 #include "log.h"
+#include "logredact.h"
 #include "peerproto.h"
 #include "proto.h"
 #include "retain.h"
@@ -57,7 +59,7 @@ forget_synced(void *arg, int ok)
 	for (i = 0; i < fg->n; i++) {
 		if (ok) {
 			log_info("erased client %s at %s, asked by %s",
-			    fg->ids[i], fg->erased_at, fg->who);
+			    logredact_id(fg->ids[i]), fg->erased_at, fg->who);
 			admin_printf(fg->r, "%s %s", fg->ids[i],
 			    fg->erased_at);
 		}
@@ -197,8 +199,8 @@ forget_received(struct server *srv, const struct peerproto_erase *e,
 	at = xstrndup(e->erased_at.p, e->erased_at.len);
 	if (strcmp(at, max) > 0)
 		log_warnx("peer %s: erasure of %s by %s dated %s, more than a "
-		    "day ahead of this member's clock, ignored", via, id,
-		    origin, at);
+		    "day ahead of this member's clock, ignored", via,
+		    logredact_id(id), origin, at);
 	else
 		store_forget(srv->store, id, origin, at, via);
 	free(id);

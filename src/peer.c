@@ -757,8 +757,8 @@ peer_held(struct peer *p, const struct peerproto_upd *u, const char *why)
 	char	*id;
 
 	id = xstrndup(u->client_id.p, u->client_id.len);
-	log_debug("peer %s: update of %s held back (%s)", peer_name(p), id,
-	    why);
+	log_debug("peer %s: update of %s held back (%s)", peer_name(p),
+	    logredact_id(id), why);
 	free(id);
 }
 
@@ -1105,15 +1105,27 @@ peer_set_member(struct peer *p, const struct topo_member *tm)
 }
 
 /*
- * Load the herd key, once there is a link to prove it on.  Returns 0, or
- * -1 and *cause.
+ * Load the herd key, once there is a link to prove it on.  A link added
+ * on SIGHUP to a member that started without one brings the key to its
+ * TLS too (made at the start from the key it had then, none), or the
+ * link would be dialled plain and refused.  Returns 0, or -1 and *cause.
  */
 static int
 peers_load_key(struct peers *ps, const struct topology *t, char **cause)
 {
 	if (ps->key != NULL)
 		return (0);
-	return (herdkey_load(t->herd_key_file, &ps->key, &ps->keylen, cause));
+	if (herdkey_load(t->herd_key_file, &ps->key, &ps->keylen, cause) != 0)
+		return (-1);
+	if (ps->srv->tls != NULL && tls_set_key(ps->srv->tls, ps->key,
+	    ps->keylen, cause) != 0) {
+		explicit_bzero(ps->key, ps->keylen);
+		free(ps->key);
+		ps->key = NULL;
+		ps->keylen = 0;
+		return (-1);
+	}
+	return (0);
 }
 
 /*

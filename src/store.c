@@ -681,9 +681,9 @@ store_finish(struct store *s, struct store_batch *b)
 		}
 		if (op->kind == STORE_OP_FORGET)
 			log_debug("erasure of %s by %s via %s %s",
-			    op->f.client_id, op->f.origin, op->via ? op->via :
-			    "this member", op->applied ? "stored" : b->ok ?
-			    "not later, ignored" : "lost");
+			    logredact_id(op->f.client_id), op->f.origin,
+			    op->via ? op->via : "this member", op->applied ?
+			    "stored" : b->ok ? "not later, ignored" : "lost");
 		if (op->kind == STORE_OP_EXPIRE && op->x.cb != NULL)
 			op->x.cb(op->x.arg, b->ok, op->x.expired,
 			    op->x.dropped);
@@ -1222,8 +1222,8 @@ store_forgotten(struct store *s, const char *client_id, size_t len,
 
 /*
  * What peer still needs of this member's committed changes above after:
- * the rows that its link sends (none that came from that peer or that it
- * received first, but everything up to resend).  Sets *count and *first,
+ * the rows that its link sends, updates and erasures alike (none that came
+ * from that peer or that it received first, but everything up to resend).  Sets *count and *first,
  * the lowest such change number (0 when none).  The rows are read by the
  * change sequence's index, so the cost is that of the rows it lacks.
  * Returns 0, or -1 and *cause.
@@ -1236,8 +1236,11 @@ store_pending(struct store *s, uint64_t after, uint64_t resend,
 	int		 r;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT count(*), ifnull(min(seq), 0) "
-	    "FROM locations WHERE seq > ?1 AND (seq <= ?2 OR ((via IS NULL OR "
-	    "via <> ?3) AND server_id <> ?3))", -1, &st, NULL) != SQLITE_OK) {
+	    "FROM (SELECT seq FROM locations WHERE seq > ?1 AND (seq <= ?2 OR "
+	    "((via IS NULL OR via <> ?3) AND server_id <> ?3)) UNION ALL "
+	    "SELECT seq FROM forgotten WHERE seq > ?1 AND (seq <= ?2 OR "
+	    "((via IS NULL OR via <> ?3) AND origin <> ?3)))", -1, &st,
+	    NULL) != SQLITE_OK) {
 		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
 		return (-1);
 	}

@@ -176,6 +176,29 @@ tls_client_hello_cb(SSL *ssl, int *alert, void *arg)
 	return (SSL_CLIENT_HELLO_SUCCESS);
 }
 
+/*
+ * A context of method for tls, TLS 1.3 only with our suites; NULL and
+ * *cause on failure.
+ */
+static SSL_CTX *
+tls_ctx_new(struct tls *tls, const SSL_METHOD *method, char **cause)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(method)) == NULL) {
+		tls_cause(cause, "SSL_CTX_new");
+		return (NULL);
+	}
+	SSL_CTX_set_app_data(ctx, tls);
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_ciphersuites(ctx, TLS_SUITES)) {
+		tls_cause(cause, "TLS settings");
+		SSL_CTX_free(ctx);
+		return (NULL);
+	}
+	return (ctx);
+}
+
 /* The context that accepts TLS connections; NULL and *cause on failure. */
 static SSL_CTX *
 tls_accept_ctx(struct tls *tls, char **cause)
@@ -184,16 +207,8 @@ tls_accept_ctx(struct tls *tls, char **cause)
 	STACK_OF(X509_NAME)	*cas;
 	SSL_CTX			*ctx;
 
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
-		tls_cause(cause, "SSL_CTX_new");
+	if ((ctx = tls_ctx_new(tls, TLS_server_method(), cause)) == NULL)
 		return (NULL);
-	}
-	SSL_CTX_set_app_data(ctx, tls);
-	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_ciphersuites(ctx, TLS_SUITES)) {
-		tls_cause(cause, "TLS settings");
-		goto fail;
-	}
 	/* No tickets: a link's session is the PSK, a client's is not kept. */
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -257,17 +272,8 @@ tls_dial_ctx(struct tls *tls, char **cause)
 {
 	SSL_CTX	*ctx;
 
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		tls_cause(cause, "SSL_CTX_new");
+	if ((ctx = tls_ctx_new(tls, TLS_client_method(), cause)) == NULL)
 		return (NULL);
-	}
-	SSL_CTX_set_app_data(ctx, tls);
-	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
-	    !SSL_CTX_set_ciphersuites(ctx, TLS_SUITES)) {
-		tls_cause(cause, "TLS settings");
-		SSL_CTX_free(ctx);
-		return (NULL);
-	}
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_psk_use_session_callback(ctx, tls_use_psk_cb);
@@ -312,6 +318,43 @@ tls_new(const struct topology *t, const unsigned char *key, size_t keylen,
 fail:
 	tls_free(tls);
 	return (NULL);
+}
+
+/*
+ * The herd key of a member that started without links and has just been
+ * given one (SIGHUP): from now on links dial, and are accepted, under its
+ * PSK, as if it had been there at the start.  Returns 0, or -1 and *cause
+ * (a context could not be made), and then nothing changed.
+ */
+int
+tls_set_key(struct tls *tls, const unsigned char *key, size_t keylen,
+    char **cause)
+{
+	SSL_CTX	*accept = NULL, *dial;
+
+	if (tls->have_psk)
+		return (0);
+	if (peerproto_psk(key, keylen, tls->psk) != 0)
+		fatalx("cannot derive the links' PSK");
+	tls->have_psk = 1;
+	if (!tls->t->peer_tls)
+		return (0);
+	if (tls->accept == NULL &&
+	    (accept = tls_accept_ctx(tls, cause)) == NULL)
+		goto fail;
+	if ((dial = tls_dial_ctx(tls, cause)) == NULL) {
+		SSL_CTX_free(accept);
+		goto fail;
+	}
+	if (accept != NULL)
+		tls->accept = accept;
+	tls->dial = dial;
+	return (0);
+
+fail:
+	tls->have_psk = 0;
+	OPENSSL_cleanse(tls->psk, sizeof tls->psk);
+	return (-1);
 }
 
 void

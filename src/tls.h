@@ -18,6 +18,8 @@ struct tls	*tls_new(const struct topology *, const unsigned char *, size_t,
 		    char **);
 void		 tls_free(struct tls *);
 int		 tls_reload(struct tls *, char **);
+int		 tls_set_key(struct tls *, const unsigned char *, size_t,
+		    char **);
 
 SSL		*tls_accept_ssl(struct tls *);
 SSL		*tls_dial_ssl(struct tls *);

@@ -120,20 +120,16 @@ fail:
 	return (-1);
 }
 
-/*
- * Connect to the socket at path, blocking.  Returns the descriptor
- * (close-on-exec), or -1 with errno (ENOENT or ECONNREFUSED when nothing
- * listens there).
- */
-int
-unixsock_connect(const char *path)
+/* Connect a socket of type (flags added) to path; see below. */
+static int
+unixsock_connect_type(const char *path, int type)
 {
 	struct sockaddr_un	sun;
 	int			fd, err;
 
 	if (unixsock_addr(&sun, path) != 0)
 		return (-1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, type, 0)) == -1)
 		return (-1);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		err = errno;
@@ -145,6 +141,17 @@ unixsock_connect(const char *path)
 }
 
 /*
+ * Connect to the socket at path, blocking.  Returns the descriptor
+ * (close-on-exec), or -1 with errno (ENOENT or ECONNREFUSED when nothing
+ * listens there).
+ */
+int
+unixsock_connect(const char *path)
+{
+	return (unixsock_connect_type(path, SOCK_STREAM | SOCK_CLOEXEC));
+}
+
+/*
  * Connect to the socket at path without waiting: a listener whose queue
  * is full (a stopped process that accepts nothing) fails with EAGAIN
  * rather than blocking.  Returns the descriptor, non-blocking and
@@ -153,21 +160,8 @@ unixsock_connect(const char *path)
 int
 unixsock_connect_nowait(const char *path)
 {
-	struct sockaddr_un	sun;
-	int			fd, err;
-
-	if (unixsock_addr(&sun, path) != 0)
-		return (-1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1)
-		return (-1);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return (-1);
-	}
-	return (fd);
+	return (unixsock_connect_type(path, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK));
 }
 
 /*

@@ -122,17 +122,16 @@ ask_event_cb(struct bufferevent *bev, short events, void *arg)
 }
 
 /*
- * Send the n requests to member name's socket in run_dir, and call cb
+ * Send the n requests to a member's control socket at path, and call cb
  * with the answers once all came, or once timeout seconds have passed,
  * or the member could not be reached.  Returns a handle for ask_cancel.
  */
 struct ask *
-ask_member(struct event_base *base, const char *run_dir, const char *name,
-    const char **requests, size_t n, double timeout, ask_cb cb, void *arg)
+ask_member(struct event_base *base, const char *path, const char **requests,
+    size_t n, double timeout, ask_cb cb, void *arg)
 {
 	struct ask	*a;
 	struct timeval	 tv;
-	char		*path;
 	size_t		 i;
 	int		 fd;
 
@@ -149,10 +148,7 @@ ask_member(struct event_base *base, const char *run_dir, const char *name,
 	if ((a->timer = evtimer_new(base, ask_timer_cb, a)) == NULL)
 		fatalx("evtimer_new failed");
 
-	path = unixsock_member(run_dir, name);
-	fd = unixsock_connect_nowait(path);
-	free(path);
-	if (fd == -1) {
+	if ((fd = unixsock_connect_nowait(path)) == -1) {
 		a->ok = 0;
 		tv.tv_sec = 0;
 		tv.tv_usec = 0;

@@ -17,8 +17,8 @@ struct event_base;
  */
 typedef void (*ask_cb)(void *, int, struct evbuffer **, size_t);
 
-struct ask	*ask_member(struct event_base *, const char *, const char *,
-		    const char **, size_t, double, ask_cb, void *);
+struct ask	*ask_member(struct event_base *, const char *, const char **,
+		    size_t, double, ask_cb, void *);
 void		 ask_cancel(struct ask *);
 
 #endif

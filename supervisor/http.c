@@ -50,6 +50,7 @@ extern const char page_html[];
 /* One member's part of a request under way. */
 struct http_part {
 	char		*name;
+	char		*sock;		/* its control socket */
 	struct ask	*ask;		/* NULL once answered */
 	int		 ok;
 	struct evbuffer	*metrics;
@@ -93,6 +94,7 @@ http_pending_free(struct http_pending *p)
 		if (p->parts[i].ask != NULL)
 			ask_cancel(p->parts[i].ask);
 		free(p->parts[i].name);
+		free(p->parts[i].sock);
 		evbuffer_free(p->parts[i].metrics);
 		evbuffer_free(p->parts[i].links);
 	}
@@ -472,15 +474,17 @@ http_gather(struct evhttp_request *req, int json)
 			continue;
 		i = p->n++;
 		p->parts[i].name = xstrdup(m->name);
+		/* Where it listens, even before a new run_dir restarts it. */
+		p->parts[i].sock = xstrdup(m->sock);
 		if ((p->parts[i].metrics = evbuffer_new()) == NULL ||
 		    (p->parts[i].links = evbuffer_new()) == NULL)
 			fatalx("evbuffer_new failed");
 	}
 	p->waiting = p->n;
 	for (i = 0; i < p->n; i++)
-		p->parts[i].ask = ask_member(http_base, reload_topology()->run_dir,
-		    p->parts[i].name, requests, json ? 2 : 1,
-		    HTTP_ASK_TIMEOUT, http_answer_cb, &p->parts[i]);
+		p->parts[i].ask = ask_member(http_base, p->parts[i].sock,
+		    requests, json ? 2 : 1, HTTP_ASK_TIMEOUT, http_answer_cb,
+		    &p->parts[i]);
 	if (p->n == 0)
 		http_finish(p);
 }

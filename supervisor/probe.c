@@ -11,19 +11,14 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <sys/un.h>
-
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
 #include "log.h"
 #include "probe.h"
+#include "unixsock.h"
 #include "xmalloc.h"
 
 #define PROBE_MAX_LINE	4096
@@ -74,32 +69,20 @@ probe_event_cb(struct bufferevent *bev, short events, void *arg)
 /*
  * Connect to the socket at path and send "ping"; call answered(arg) when
  * the member answers.  Returns the probe, which the caller frees (it may
- * be done at once: a socket that refuses, say); NULL only when no socket
- * could be made.
+ * be done at once: a socket that refuses, or whose backlog is full).
  */
 struct probe *
 probe_start(struct event_base *base, const char *path,
     void (*answered)(void *), void *arg)
 {
-	struct sockaddr_un	 sun;
-	struct probe		*p;
-	int			 fd;
+	struct probe	*p;
+	int		 fd;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path)
-		return (NULL);
-	memcpy(sun.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return (NULL);
 	p = xcalloc(1, sizeof *p);
 	p->answered = answered;
 	p->arg = arg;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1 &&
-	    errno != EINPROGRESS) {
+	if ((fd = unixsock_connect_nowait(path)) == -1) {
 		/* Not listening, or its backlog full: no answer this time. */
-		close(fd);
 		p->done = 1;
 		return (p);
 	}

@@ -26,12 +26,13 @@
 
 /*
  * Directives read by the supervisor alone: changing them restarts nobody.
- * (run_dir is not one: a member keeps its control socket there, where the
- * supervisor's liveness checks look for it.)
+ * (run_dir and control_group are not: a member keeps its control socket
+ * in run_dir, where the supervisor's liveness checks look for it, and
+ * gives it control_group at its start.)
  */
 static const char *settings_own[] = {
 	"restart_delay_min", "restart_delay_max", "stop_timeout",
-	"log_max_size", "log_keep", "log_dir", "control_group",
+	"log_max_size", "log_keep", "log_dir",
 	"liveness_timeout", "http_listen",
 };
 

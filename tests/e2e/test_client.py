@@ -644,6 +644,18 @@ class ClientDataInLogs(HerdTestCase):
         self.assertRegex(log, r"< \(other, \d+ bytes\)")
         self.assertRegex(log, r"> \? \(\d+ bytes\)")
 
+    def test_erasure_logged_without_the_id(self):
+        """The member that takes an erasure logs who asked, and the
+        client's hash rather than its id."""
+        a = self.herd["Alpha"]
+        secret = "erased.client.example"
+        a.ask(b"IAMAT %s +1+1 5\n" % secret.encode())
+        reply = a.admin("forget " + secret)[0]
+        self.assertEqual(reply[-1], "ok")
+        self.assertTrue(reply[0].startswith(secret + " "))
+        a.wait_log(r"info: erased client #[0-9a-f]{8} at \S+, asked by uid")
+        self.assertNotIn(secret, a.log())
+
     def test_reload_changes_what_is_logged(self):
         a = self.herd["Alpha"]
         a.ask(b"IAMAT before +1+1 5\n")
@@ -664,6 +676,25 @@ class ClientDataInLogs(HerdTestCase):
         a.wait_log(r"log_level info, log_client_data yes")
         a.ask(b"IAMAT shown.again +1+1 7\n")
         a.wait_log(r"< IAMAT shown.again \+1\+1 7")
+
+class ClientDataInDebugLogs(HerdTestCase):
+    """log_client_data no holds at debug level too, for erasures that a
+    member takes and one that a peer passes on."""
+    names = ("Alpha", "Beta")
+    links = (("Alpha", "Beta"),)
+    extra = "log_client_data no\n"
+    args = ("-v",)
+
+    def test_erasure_lines_hash_the_id(self):
+        a, b = self.herd["Alpha"], self.herd["Beta"]
+        secret = "erased.debug.client"
+        a.ask(b"IAMAT %s +1+1 5\n" % secret.encode())
+        self.assertEqual(a.admin("forget " + secret)[0][-1], "ok")
+        for m in (a, b):
+            m.wait_log(r"debug: erasure of #[0-9a-f]{8} by Alpha via "
+                       r"(this member|Alpha) stored")
+            self.assertNotIn(secret, m.log())
+
 
 if __name__ == "__main__":
     main()

@@ -305,6 +305,33 @@ class ExampleHerd(SupervisorTestCase):
         wait_for(lambda: self.link_table()[1][("Holiday", "Welsh")] ==
                  ("up", "0/0.0s", "0/0.0s"), 30, "status -l to recover")
 
+    def test_members_asked_where_they_run(self):
+        """A reload that moves run_dir restarts the members one at a
+        time; until its turn, each is asked at its socket in the old
+        one, and counts as up."""
+        with open(self.herd.conf) as f:
+            text = f.read()
+
+        def restore():
+            with open(self.herd.conf, "w") as f:
+                f.write(text)
+        self.addCleanup(restore)
+        sup = self.herd.supervisor_pid()
+        # Goloman, the first to restart, takes stop_timeout to stop.
+        goloman = self.pid("Goloman")
+        os.kill(goloman, signal.SIGSTOP)
+        self.stopped.append(goloman)
+        with open(self.herd.conf, "a") as f:
+            f.write("run_dir var/run2\n")
+        os.kill(sup, signal.SIGHUP)
+        s = wait_for(lambda: (lambda s: value(
+            s, "herd_member_state", member="Goloman",
+            state="STOPPING") == 1 and s)(self.scrape()), 30,
+            "Goloman stopping")
+        for name in NAMES[1:]:
+            self.assertEqual(value(s, "herd_member_up", member=name), 1,
+                             name)
+
     def test_status_json(self):
         import json
         status, headers, body = http(self.port, "/status.json")

@@ -669,6 +669,29 @@ class Sniffing(TLSCase):
                    r"and no tls_cert_file\)")
 
 
+class LinkAddedLive(TLSCase):
+    """Two members started without links get one on SIGHUP: they load
+    the herd key then, and the link comes up over TLS under it, without
+    a restart."""
+    names = ("Alpha", "Beta")
+
+    def test_link_up_over_tls(self):
+        a, b = self.herd["Alpha"], self.herd["Beta"]
+        pids = (a.proc.pid, b.proc.pid)
+        self.herd.write_conf(self.names, (("Alpha", "Beta"),), self.extra)
+        for m in (a, b):
+            m.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.link_up("Alpha") and self.link_up("Beta"),
+                 30, "the link up at both ends")
+        self.assertRegex(a.log() + b.log(),
+                         r"TLS established \(TLSv1\.3 TLS_\w+_SHA256, "
+                         r"herd PSK\)")
+        a.ask(b"IAMAT added-live +1+1 5\n")
+        wait_for(lambda: "added-live" in self.rows("Beta"), 30,
+                 "the update at Beta")
+        self.assertEqual((a.proc.pid, b.proc.pid), pids)
+
+
 @unittest.skipUnless(OPENSSL, "no openssl command")
 class LinksBesideClientCertificates(TLSCase):
     """Client certificates required on both members: their link, which

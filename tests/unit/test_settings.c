@@ -71,7 +71,7 @@ test_restarts(void)
 	    "max_clients 10\nstop_timeout 3\n", "A"));
 	/* The supervisor's own directives restart nobody. */
 	CU_ASSERT_FALSE(restarts(HERD, HERD "stop_timeout 9\nlog_keep 1\n"
-	    "restart_delay_max 5\nlog_max_size 1M\ncontrol_group adm\n", "A"));
+	    "restart_delay_max 5\nlog_max_size 1M\n", "A"));
 	/* A member's own address restarts it only (its peers redial). */
 	CU_ASSERT_FALSE(restarts(HERD, HERD, "A"));
 	{
@@ -92,6 +92,8 @@ test_restarts(void)
 	CU_ASSERT_TRUE(restarts(HERD, HERD "data_dir /srv\n", "A"));
 	/* A member keeps its control socket in run_dir: it restarts. */
 	CU_ASSERT_TRUE(restarts(HERD, HERD "run_dir /run/x\n", "C"));
+	/* ...and gives that socket control_group at its start. */
+	CU_ASSERT_TRUE(restarts(HERD, HERD "control_group adm\n", "B"));
 	/* What a member applies live, and liveness, restart nobody. */
 	CU_ASSERT_FALSE(restarts(HERD, HERD "log_level notice\n"
 	    "log_client_data no\nliveness_timeout 5\n", "A"));

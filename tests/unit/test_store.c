@@ -321,6 +321,50 @@ test_erasure_of_a_waiting_update(void)
 	fixture_close(&f);
 }
 
+/*
+ * A link's backlog (store_pending) counts erasures as well as updates: both
+ * take change numbers and both are sent on links, each to every peer but
+ * the one it came from and its origin.
+ */
+static void
+test_pending_counts_erasures(void)
+{
+	struct fixture	f;
+	uint64_t	count, first;
+	char		*cause = NULL;
+
+	if (fixture_open(&f) != 0)
+		return;
+	put(&f, "kiwi", "Alpha", "+1+1", "10", NULL);
+	commit(&f);
+	store_forget(f.s, "emu", "Alpha", "1970-01-01T00:00:10.000000001Z",
+	    NULL);
+	store_forget(f.s, "moa", "Beta", "1970-01-01T00:00:10.000000001Z",
+	    "Beta");
+	commit(&f);
+	CU_ASSERT_EQUAL(store_committed(f.s), 3);
+	/* Gamma lacks the update and both erasures. */
+	CU_ASSERT_EQUAL(store_pending(f.s, 0, 0, "Gamma", &count, &first,
+	    &cause), 0);
+	CU_ASSERT_EQUAL(count, 3);
+	CU_ASSERT_EQUAL(first, 1);
+	/* Beta: its own erasure is not sent back to it. */
+	CU_ASSERT_EQUAL(store_pending(f.s, 1, 0, "Beta", &count, &first,
+	    &cause), 0);
+	CU_ASSERT_EQUAL(count, 1);
+	CU_ASSERT_EQUAL(first, 2);
+	/* Unless its database is new: then everything up to resend goes. */
+	CU_ASSERT_EQUAL(store_pending(f.s, 1, 3, "Beta", &count, &first,
+	    &cause), 0);
+	CU_ASSERT_EQUAL(count, 2);
+	CU_ASSERT_EQUAL(store_pending(f.s, 3, 0, "Gamma", &count, &first,
+	    &cause), 0);
+	CU_ASSERT_EQUAL(count, 0);
+	CU_ASSERT_EQUAL(first, 0);
+	free(cause);
+	fixture_close(&f);
+}
+
 void
 suite_store(void)
 {
@@ -330,6 +374,7 @@ suite_store(void)
 	    { "newer record wins", test_newer_record_wins },
 	    { "failed batch forgotten", test_failed_batch_forgotten },
 	    { "erasure and sweep", test_erasure_and_sweep },
+	    { "pending counts erasures", test_pending_counts_erasures },
 	    { "erasure of a waiting update",
 	      test_erasure_of_a_waiting_update });
 }
