@@ -620,6 +620,25 @@ peer_fill(struct peers *ps, struct peer *only)
 	}
 }
 
+/*
+ * Write p's output now (sockwrite_now), and if that took it down to the
+ * low-water mark while rows wait, have the write callback send more.
+ * libevent runs a bufferevent's write callback only after a write of its
+ * own; output that sockwrite_now drained (as over TLS, where the socket
+ * takes the whole output at once) would otherwise leave the link idle
+ * until the next commit, which while catching up is the next second's
+ * peer_save.
+ */
+static void
+peer_write_now(struct peer *p)
+{
+	sockwrite_now(p->bev);
+	if (peer_wants_rows(p) && evbuffer_get_length(
+	    bufferevent_get_output(p->bev)) <= PEER_LOW_WATER)
+		bufferevent_trigger(p->bev, EV_WRITE,
+		    BEV_TRIG_DEFER_CALLBACKS);
+}
+
 /* Are enough of p's updates waiting for a commit to stop reading its link? */
 static int
 peer_read_full(const struct peer *p)
@@ -1047,7 +1066,7 @@ peers_pass_on(struct peer *from, const struct peerproto_upd *u)
 		    evbuffer_add(out, "\n", 1) != 0)
 			fatalx("evbuffer_add failed");
 		q->wrote = 1;
-		sockwrite_now(q->bev);
+		peer_write_now(q);
 	}
 }
 
@@ -1088,7 +1107,7 @@ peers_committed(void *arg, int ok)
 	for (i = 0; i < ps->n; i++) {
 		p = ps->list[i];
 		if (p->state == PEER_UP)
-			sockwrite_now(p->bev);
+			peer_write_now(p);
 	}
 }
 

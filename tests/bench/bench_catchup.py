@@ -10,7 +10,9 @@ and removes the folder.  Not part of make check: the test suite holds
 the memory bound (tests/e2e/test_herd.py, SlowPeer) with a smaller
 backlog and no timing.
 
-    python3 tests/bench/bench_catchup.py [--updates 1000000]
+    python3 tests/bench/bench_catchup.py [--updates 1000000] [--plain]
+
+Links run over TLS (the default, peer_tls yes) unless --plain.
 """
 
 import argparse
@@ -44,7 +46,7 @@ def rss_kb(pid, key="RssAnon"):
 
 
 class Herd:
-    def __init__(self):
+    def __init__(self, plain=False):
         self.dir = tempfile.mkdtemp(prefix="bench-catchup-")
         self.ports = {"Alpha": free_port(), "Beta": free_port()}
         self.conf = os.path.join(self.dir, "herd.conf")
@@ -52,6 +54,8 @@ class Herd:
             for name, port in self.ports.items():
                 f.write("member %s 127.0.0.1:%d\n" % (name, port))
             f.write("link Alpha Beta\n")
+            if plain:
+                f.write("peer_tls no\n")
         self.env = dict(os.environ, HERD_BINDIR=os.path.abspath(BUILD))
 
     def ctl(self, *args):
@@ -101,8 +105,11 @@ def load(port, first, count):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--updates", type=int, default=1000000)
-    n = ap.parse_args().updates // 4 * 4
-    herd = Herd()
+    ap.add_argument("--plain", action="store_true",
+                    help="links in plain TCP (peer_tls no), not TLS")
+    args = ap.parse_args()
+    n = args.updates // 4 * 4
+    herd = Herd(plain=args.plain)
     try:
         herd.ctl("start")
         herd.ctl("stop", "Beta")
