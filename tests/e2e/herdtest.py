@@ -518,7 +518,7 @@ def alive(pid):
         return False
 
 
-def wait_for(pred, timeout=60, what="condition"):
+def wait_for(pred, timeout=60, what="condition", interval=0.05):
     """Poll pred until it returns something true; return that."""
     deadline = time.monotonic() + timeout
     while True:
@@ -528,7 +528,12 @@ def wait_for(pred, timeout=60, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %ss waiting for %s" %
                                  (timeout, what))
-        time.sleep(0.05)
+        time.sleep(interval)
+
+
+# A member's locations, as the tests compare them across members.
+ROWS = ("select client_id, server_id, time_diff, location, client_time "
+        "from locations order by client_id")
 
 
 class SupervisedHerd(Herd):

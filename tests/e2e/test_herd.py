@@ -19,28 +19,14 @@ import subprocess
 import threading
 import time
 
-from herdtest import Conn, HerdTestCase, main, sanitizer_report, strace_env
+from herdtest import (ROWS, Conn, HerdTestCase, main, sanitizer_report,
+                      strace_env, wait_for)
 
 # The example herd of the README: the five CS 131 members and their links.
 EXAMPLE = ("Goloman", "Hands", "Holiday", "Welsh", "Wilkes")
 EXAMPLE_LINKS = (("Goloman", "Hands"), ("Goloman", "Holiday"),
                  ("Goloman", "Wilkes"), ("Hands", "Wilkes"),
                  ("Holiday", "Welsh"), ("Holiday", "Wilkes"))
-ROWS = ("select client_id, server_id, time_diff, location, client_time "
-        "from locations order by client_id")
-
-
-def wait_for(cond, timeout=60, what="condition", interval=0.05):
-    """Poll cond() until it returns something true; return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %ss waiting for %s" %
-                                 (timeout, what))
-        time.sleep(interval)
 
 
 def iamats(conn, lines):

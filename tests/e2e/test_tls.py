@@ -22,27 +22,13 @@ import threading
 import time
 import unittest
 
-from herdtest import HerdTestCase, free_port, main
+from herdtest import ROWS, HerdTestCase, free_port, main, wait_for
 
 OPENSSL = shutil.which("openssl")
 PSK_IDENTITY = "herd-peer/2"
 PSK_LABEL = b"herd peer TLS 1.3 PSK v2"
 EXPORTER = "EXPORTER-herd-peer-proof"
 SUITE = "TLS_AES_128_GCM_SHA256"
-ROWS = ("select client_id, server_id, time_diff, location, client_time "
-        "from locations order by client_id")
-
-
-def wait_for(cond, timeout=60, what="condition", interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %ss waiting for %s" %
-                                 (timeout, what))
-        time.sleep(interval)
 
 
 def psk_of(key):
