@@ -173,15 +173,79 @@ report_links(struct server *srv, struct evbuffer *out)
 	}
 }
 
+/* The families with one sample a link, in the order they are written. */
+enum report_link_value {
+	REPORT_LINK_UP,
+	REPORT_LINK_LAG_CHANGES,
+	REPORT_LINK_LAG_SECONDS,
+	REPORT_LINK_CHANGED,
+};
+#define REPORT_LINK_NFAMILIES	(REPORT_LINK_CHANGED + 1)
+
+static const struct report_link_family {
+	const char	*name;
+	const char	*help;
+} report_link_families[REPORT_LINK_NFAMILIES] = {
+	[REPORT_LINK_UP] = { "herd_link_up",
+	    "Whether the link to that peer is up (1) or not (0)." },
+	[REPORT_LINK_LAG_CHANGES] = { "herd_link_lag_changes",
+	    "This member's changes that peer needs and has not "
+	    "acknowledged." },
+	[REPORT_LINK_LAG_SECONDS] = { "herd_link_lag_seconds",
+	    "Age of the oldest change that peer needs and has not "
+	    "acknowledged; 0 when none." },
+	[REPORT_LINK_CHANGED] = { "herd_link_changed_seconds",
+	    "When the link last went up or down, POSIX time." },
+};
+
+/*
+ * One family of the link metrics, a sample a peer (a link whose lag the
+ * database cannot say has no lag samples).  Every sample of a family
+ * must stand together in the text, hence a pass a family; report_lag
+ * keeps what it counted, so the second lag family costs no query.
+ */
+static void
+report_link_family(struct server *srv, struct evbuffer *out,
+    enum report_link_value k)
+{
+	const struct report_link_family	*f = &report_link_families[k];
+	struct peer_info		 pi;
+	uint64_t			 count;
+	double				 seconds, v = 0;
+	char				 labels[128];
+	size_t				 i;
+
+	promtext_family(out, f->name, "gauge", f->help);
+	for (i = 0; i < peers_count(srv->peers); i++) {
+		peers_info(srv->peers, i, &pi);
+		switch (k) {
+		case REPORT_LINK_UP:
+			v = strcmp(pi.state, "up") == 0;
+			break;
+		case REPORT_LINK_LAG_CHANGES:
+		case REPORT_LINK_LAG_SECONDS:
+			if (report_lag(srv, i, &pi, &count, &seconds) != 0)
+				continue;
+			v = k == REPORT_LINK_LAG_CHANGES ? (double)count :
+			    seconds;
+			break;
+		case REPORT_LINK_CHANGED:
+			v = pi.since;
+			break;
+		}
+		snprintf(labels, sizeof labels, "peer=\"%s\"", pi.name);
+		promtext_double(out, f->name, labels, v);
+	}
+}
+
 /* Every metric of this member, as Prometheus text. */
 void
 report_metrics(struct server *srv, struct evbuffer *out)
 {
-	struct peer_info	 pi;
-	uint64_t		 count, committed = store_committed(srv->store);
-	double			 seconds;
-	char			 labels[128], *cause = NULL;
-	size_t			 i, n = peers_count(srv->peers);
+	uint64_t		 committed = store_committed(srv->store);
+	char			*cause = NULL;
+	size_t			 n = peers_count(srv->peers);
+	int			 k;
 
 	metrics_format(out);
 	promtext_family(out, "herd_clients_connected", "gauge",
@@ -214,50 +278,8 @@ report_metrics(struct server *srv, struct evbuffer *out)
 		promtext_uint(out, "herd_locations", NULL, report_rows.n);
 	}
 
-	if (n != 0) {
-		promtext_family(out, "herd_link_up", "gauge",
-		    "Whether the link to that peer is up (1) or not (0).");
-		for (i = 0; i < n; i++) {
-			peers_info(srv->peers, i, &pi);
-			snprintf(labels, sizeof labels, "peer=\"%s\"",
-			    pi.name);
-			promtext_uint(out, "herd_link_up", labels,
-			    strcmp(pi.state, "up") == 0);
-		}
-		promtext_family(out, "herd_link_lag_changes", "gauge",
-		    "This member's changes that peer needs and has not "
-		    "acknowledged.");
-		for (i = 0; i < n; i++) {
-			peers_info(srv->peers, i, &pi);
-			if (report_lag(srv, i, &pi, &count, &seconds) != 0)
-				continue;
-			snprintf(labels, sizeof labels, "peer=\"%s\"",
-			    pi.name);
-			promtext_uint(out, "herd_link_lag_changes", labels,
-			    count);
-		}
-		promtext_family(out, "herd_link_lag_seconds", "gauge",
-		    "Age of the oldest change that peer needs and has not "
-		    "acknowledged; 0 when none.");
-		for (i = 0; i < n; i++) {
-			peers_info(srv->peers, i, &pi);
-			if (report_lag(srv, i, &pi, &count, &seconds) != 0)
-				continue;
-			snprintf(labels, sizeof labels, "peer=\"%s\"",
-			    pi.name);
-			promtext_double(out, "herd_link_lag_seconds", labels,
-			    seconds);
-		}
-		promtext_family(out, "herd_link_changed_seconds", "gauge",
-		    "When the link last went up or down, POSIX time.");
-		for (i = 0; i < n; i++) {
-			peers_info(srv->peers, i, &pi);
-			snprintf(labels, sizeof labels, "peer=\"%s\"",
-			    pi.name);
-			promtext_double(out, "herd_link_changed_seconds",
-			    labels, pi.since);
-		}
-	}
+	for (k = 0; n != 0 && k < REPORT_LINK_NFAMILIES; k++)
+		report_link_family(srv, out, k);
 	promtext_process(out, report_started);
 }
 

@@ -174,13 +174,20 @@ settings_lines(const char *text, size_t len, const struct topology *t,
 	return (out);
 }
 
-
 /* What member name reads at its start: a change calls for a restart. */
 char *
 settings_of(const char *text, size_t len, const struct topology *t,
     const char *name)
 {
 	return (settings_lines(text, len, t, name, 0));
+}
+
+/* What member name applies on SIGHUP: a change calls for a SIGHUP. */
+char *
+settings_live_of(const char *text, size_t len, const struct topology *t,
+    const char *name)
+{
+	return (settings_lines(text, len, t, name, 1));
 }
 
 /*
@@ -229,12 +236,4 @@ settings_changed(const char *old, const char *new)
 		}
 	}
 	return (out);
-}
-
-/* What member name applies on SIGHUP: a change calls for a SIGHUP. */
-char *
-settings_live_of(const char *text, size_t len, const struct topology *t,
-    const char *name)
-{
-	return (settings_lines(text, len, t, name, 1));
 }
