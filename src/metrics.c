@@ -26,6 +26,7 @@
 
 #include "metrics.h"
 #include "promtext.h"
+#include "tstamp.h"
 
 struct metrics	metrics;
 
@@ -80,11 +81,7 @@ metrics_observe(struct metrics_histogram *h, double v)
 void
 metrics_since(struct metrics_histogram *h, const struct timespec *start)
 {
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	metrics_observe(h, (double)(now.tv_sec - start->tv_sec) +
-	    (double)(now.tv_nsec - start->tv_nsec) / 1e9);
+	metrics_observe(h, tstamp_since(start));
 }
 
 /* Count a Places answer of provider p with this status (NULL: none). */
