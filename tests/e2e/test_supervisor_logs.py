@@ -2,6 +2,7 @@
 notifications, with fake members (tests/fake_member.py) that flood their
 logs, ignore SIGTERM or exit as told."""
 
+import contextlib
 import os
 import re
 import signal
@@ -370,14 +371,27 @@ class Notify(SupervisorTestCase):
         self.addCleanup(s.close)
         return s, path
 
+    @contextlib.contextmanager
+    def spawn(self, args, env, stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL):
+        """Run args for the with block; whatever still runs after it
+        (the block failed) is killed."""
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=stdout,
+                             stderr=stderr, env=env)
+        try:
+            yield p
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            if p.stderr is not None:
+                p.stderr.close()
+
     def test_supervisor_notifies(self):
         s, path = self.notify_socket()
         env = dict(self.herd.env, NOTIFY_SOCKET=path)
-        p = subprocess.Popen([SUPERVISOR, "-f", "-c", self.herd.conf],
-                             stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, env=env)
-        try:
+        with self.spawn([SUPERVISOR, "-f", "-c", self.herd.conf],
+                        env, stderr=subprocess.PIPE) as p:
             msgs = []
             while not any(m.startswith(b"READY=1") for m in msgs):
                 msgs.append(s.recv(4096))
@@ -394,11 +408,6 @@ class Notify(SupervisorTestCase):
             # In the foreground, events go to stderr too (the journal).
             self.assertIn("info: Alpha[", err)
             self.assertIn("info: stopped", err)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-            p.stderr.close()
 
     def test_ready_with_a_member_that_cannot_start(self):
         s, path = self.notify_socket()
@@ -408,11 +417,7 @@ class Notify(SupervisorTestCase):
         blocker.bind(("127.0.0.1", self.herd.ports["Beta"]))
         blocker.listen()
         self.addCleanup(blocker.close)
-        p = subprocess.Popen([SUPERVISOR, "-f", "-c", self.herd.conf],
-                             stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=env)
-        try:
+        with self.spawn([SUPERVISOR, "-f", "-c", self.herd.conf], env) as p:
             msg = b""
             while not msg.startswith(b"READY=1"):
                 msg = s.recv(4096)
@@ -425,10 +430,6 @@ class Notify(SupervisorTestCase):
                 pass
             p.send_signal(signal.SIGTERM)
             self.assertEqual(p.wait(60), 0)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
 
     def test_member_feeds_the_watchdog(self):
         # WATCHDOG_USEC asks for WATCHDOG=1 at least that often: the
@@ -436,10 +437,8 @@ class Notify(SupervisorTestCase):
         s, path = self.notify_socket()
         env = dict(self.herd.env, NOTIFY_SOCKET=path,
                    WATCHDOG_USEC="400000")
-        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
-                             stdin=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=env)
-        try:
+        with self.spawn([SERVER, "-c", self.herd.conf, "Alpha"],
+                        env, stdout=None) as p:
             msgs = [s.recv(4096) for _ in range(5)]
             self.assertEqual(msgs[0], b"READY=1")
             self.assertEqual(msgs[1:], [b"WATCHDOG=1"] * 4)
@@ -459,50 +458,33 @@ class Notify(SupervisorTestCase):
             self.assertEqual(s.recv(4096), b"WATCHDOG=1")
             p.send_signal(signal.SIGTERM)
             self.assertEqual(p.wait(60), 0)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
 
     def test_watchdog_for_another_process(self):
         # WATCHDOG_PID names the process systemd watches: not this one.
         s, path = self.notify_socket()
         env = dict(self.herd.env, NOTIFY_SOCKET=path,
                    WATCHDOG_USEC="100000", WATCHDOG_PID="1")
-        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
-                             stdin=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=env)
-        try:
+        with self.spawn([SERVER, "-c", self.herd.conf, "Alpha"],
+                        env, stdout=None) as p:
             self.assertEqual(s.recv(4096), b"READY=1")
             s.settimeout(0.5)
             with self.assertRaises(socket.timeout):
                 s.recv(4096)
             p.send_signal(signal.SIGTERM)
             self.assertEqual(p.wait(60), 0)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
 
     def test_member_notifies(self):
         s, path = self.notify_socket()
         env = dict(self.herd.env, NOTIFY_SOCKET=path)
         env["HERD_READY_FD"] = "999"
-        p = subprocess.Popen([SERVER, "-c", self.herd.conf, "Alpha"],
-                             stdin=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, env=env)
-        try:
+        with self.spawn([SERVER, "-c", self.herd.conf, "Alpha"],
+                        env, stderr=subprocess.PIPE, stdout=None) as p:
             self.assertEqual(s.recv(4096), b"READY=1")
             p.send_signal(signal.SIGTERM)
             self.assertEqual(p.wait(60), 0)
             # A descriptor that is not open is reported, not fatal.
             self.assertIn("HERD_READY_FD=999: not an open descriptor",
                           p.stderr.read().decode())
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-            p.stderr.close()
 
 
 if __name__ == "__main__":
