@@ -17,18 +17,32 @@
 	"max_clients 10\n" \
 	"stop_timeout 3\n"
 
-/* Member name's settings in text. */
+/* What fn (settings_of or settings_live_of) gives member name of text. */
 static char *
-of(const char *text, const char *name)
+lines_of(const char *text, const char *name,
+    char *(*fn)(const char *, size_t, const struct topology *, const char *))
 {
 	struct topology	*t;
 	char		*cause = NULL, *s;
 
 	t = topology_parse("/etc/herd/herd.conf", text, strlen(text), &cause);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	s = settings_of(text, strlen(text), t, name);
+	s = fn(text, strlen(text), t, name);
 	topology_free(t);
 	return (s);
+}
+
+/* Member name's settings in text, and those it applies live. */
+static char *
+of(const char *text, const char *name)
+{
+	return (lines_of(text, name, settings_of));
+}
+
+static char *
+live_of(const char *text, const char *name)
+{
+	return (lines_of(text, name, settings_live_of));
 }
 
 /* Does going from text a to text b restart member name? */
@@ -109,22 +123,18 @@ test_restarts(void)
 static void
 test_live(void)
 {
-	struct topology	*t;
 	const char	*text = HERD "log_level notice\nlog_client_data no\n"
 			    "liveness_timeout 5\n";
-	char		*cause = NULL, *s;
+	char		*s;
 
-	t = topology_parse("/etc/herd/herd.conf", text, strlen(text), &cause);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	s = settings_live_of(text, strlen(text), t, "C");
+	s = live_of(text, "C");
 	CU_ASSERT_STRING_EQUAL(s, "log_level notice\nlog_client_data no\n");
 	free(s);
 	/* Its links, and the member lines of its peers. */
-	s = settings_live_of(text, strlen(text), t, "B");
+	s = live_of(text, "B");
 	CU_ASSERT_STRING_EQUAL(s, "member A 127.0.0.1:1000\nlink A B\n"
 	    "log_level notice\nlog_client_data no\n");
 	free(s);
-	topology_free(t);
 }
 
 /* What changed, for the log and herdctl reload. */
@@ -144,20 +154,6 @@ test_changed(void)
 	s = settings_changed("", "x\ny\nx 2\n");
 	CU_ASSERT_STRING_EQUAL(s, "x, y");
 	free(s);
-}
-
-/* Member name's live settings in text. */
-static char *
-live_of(const char *text, const char *name)
-{
-	struct topology	*t;
-	char		*cause = NULL, *s;
-
-	t = topology_parse("/etc/herd/herd.conf", text, strlen(text), &cause);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	s = settings_live_of(text, strlen(text), t, name);
-	topology_free(t);
-	return (s);
 }
 
 /* location_ttl and forget_keep are applied on SIGHUP, by every member. */
