@@ -50,10 +50,12 @@ test_redact(void)
 	check_redact("no key", "", "no key");
 }
 
-/* What log_info_bytes() writes to stderr, caught in a file. */
+/*
+ * Run fn(arg) with stderr caught in a file, and check that it wrote want
+ * there.
+ */
 static void
-check_bytes(const char *who, const char *what, const char *data, size_t len,
-    const char *want)
+check_stderr(void (*fn)(const void *), const void *arg, const char *want)
 {
 	char	path[] = "/tmp/herd-log-XXXXXX", got[8192];
 	int	fd, saved;
@@ -66,7 +68,7 @@ check_bytes(const char *who, const char *what, const char *data, size_t len,
 	unlink(path);
 	saved = dup(STDERR_FILENO);
 	dup2(fd, STDERR_FILENO);
-	log_info_bytes(who, what, data, len);
+	fn(arg);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	n = pread(fd, got, sizeof got - 1, 0);
@@ -76,22 +78,36 @@ check_bytes(const char *who, const char *what, const char *data, size_t len,
 	CU_ASSERT_STRING_EQUAL(got, want);
 }
 
-/* What the lines of fn at each level leave on stderr. */
-static void
-check_level(enum log_level min, const char *want)
-{
-	char	path[] = "/tmp/herd-log-XXXXXX", got[512];
-	int	fd, saved;
-	ssize_t	n;
+struct bytes_args {
+	const char	*who;
+	const char	*what;
+	const char	*data;
+	size_t		 len;
+};
 
-	if ((fd = mkstemp(path)) == -1) {
-		CU_FAIL("mkstemp");
-		return;
-	}
-	unlink(path);
-	saved = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	log_set_level(min);
+static void
+write_bytes(const void *arg)
+{
+	const struct bytes_args	*a = arg;
+
+	log_info_bytes(a->who, a->what, a->data, a->len);
+}
+
+/* What log_info_bytes() writes to stderr. */
+static void
+check_bytes(const char *who, const char *what, const char *data, size_t len,
+    const char *want)
+{
+	struct bytes_args	a = { who, what, data, len };
+
+	check_stderr(write_bytes, &a, want);
+}
+
+/* A line at each level, with the least level logged at *min. */
+static void
+write_levels(const void *arg)
+{
+	log_set_level(*(const enum log_level *)arg);
 	log_debug("d");
 	log_info("i");
 	log_info_bytes("c", "<", "b", 1);
@@ -99,12 +115,13 @@ check_level(enum log_level min, const char *want)
 	log_warnx("w");
 	log_errorx("e");
 	log_set_level(LOG_LEVEL_INFO);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	n = pread(fd, got, sizeof got - 1, 0);
-	close(fd);
-	got[n < 0 ? 0 : n] = '\0';
-	CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+/* What the lines at each level leave on stderr with min as the least. */
+static void
+check_level(enum log_level min, const char *want)
+{
+	check_stderr(write_levels, &min, want);
 }
 
 static void
