@@ -623,36 +623,32 @@ class Sniffing(TLSCase):
     whose first bytes never come, or never complete, does not hang."""
     extra = "client_idle_timeout 0.5\nline_timeout 0.5\n"
 
-    def test_silent_connection_closed_after_idle_timeout(self):
+    def closed_saying(self, data, why):
+        """Alpha closes a connection that sent data, and logs why."""
         a = self.herd["Alpha"]
         c = a.connect()
+        if data:
+            c.send(data)
         self.assertTrue(c.closed(timeout=10))
-        a.wait_log(r"disconnected \(idle timeout\)")
+        a.wait_log(r"disconnected \(%s\)" % why)
+
+    def test_silent_connection_closed_after_idle_timeout(self):
+        self.closed_saying(b"", r"idle timeout")
 
     def test_partial_client_hello_closed_after_line_timeout(self):
-        a = self.herd["Alpha"]
-        c = a.connect()
-        c.send(b"\x16\x03")
-        self.assertTrue(c.closed(timeout=10))
-        a.wait_log(r"disconnected \(first bytes not complete within "
-                   r"line_timeout\)")
+        self.closed_saying(b"\x16\x03", r"first bytes not complete within "
+                           r"line_timeout")
 
     def test_tls_record_that_is_no_client_hello(self):
-        a = self.herd["Alpha"]
-        c = a.connect()
-        c.send(b"\x16\x03\x03\x00\x30\x02" + b"\0" * 48)
-        self.assertTrue(c.closed(timeout=10))
-        a.wait_log(r"disconnected \(its first bytes are a TLS record but "
-                   r"no ClientHello\)")
+        self.closed_saying(b"\x16\x03\x03\x00\x30\x02" + b"\0" * 48,
+                           r"its first bytes are a TLS record but no "
+                           r"ClientHello")
 
     def test_tls_without_certificate_or_links(self):
         """A member with no links and no certificate serves no TLS."""
-        a = self.herd["Alpha"]
-        c = a.connect()
-        c.send(b"\x16\x03\x01\x00\x30\x01" + b"\0" * 48)
-        self.assertTrue(c.closed(timeout=10))
-        a.wait_log(r"disconnected \(TLS refused: this member has no links "
-                   r"and no tls_cert_file\)")
+        self.closed_saying(b"\x16\x03\x01\x00\x30\x01" + b"\0" * 48,
+                           r"TLS refused: this member has no links and no "
+                           r"tls_cert_file")
 
 
 class LinkAddedLive(TLSCase):
