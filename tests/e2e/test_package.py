@@ -305,6 +305,14 @@ class Package(unittest.TestCase):
                           "root and unshare")
         if shutil.which("debconf-communicate") is None:
             self.skipTest("debconf not found")
+        # A chroot whose / is no mount point cannot have a private mount
+        # namespace made in it.
+        probe = subprocess.run(["unshare", "--mount", "--propagation",
+                                "private", "true"], capture_output=True,
+                               text=True, timeout=60)
+        if probe.returncode != 0:
+            self.skipTest("cannot make a private mount namespace here: %s"
+                          % probe.stderr.strip())
 
     def left(self, fake):
         return sorted(os.path.relpath(os.path.join(d, f), fake)
