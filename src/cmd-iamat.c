@@ -95,5 +95,5 @@ cmd_iamat_exec(struct cmd_ctx *ctx)
 		free(line);
 	}
 	store_put(ctx->srv->store, &l, NULL);		/* takes l's strings */
-	store_sync(ctx->srv->store, cmd_iamat_synced, r);
+	store_sync_clients(ctx->srv->store, cmd_iamat_synced, r);
 }

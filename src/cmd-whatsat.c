@@ -196,5 +196,5 @@ cmd_whatsat_exec(struct cmd_ctx *ctx)
 	if (replies_count(client_replies(ctx->c)) == 1)
 		cmd_whatsat_synced(w, 1);
 	else
-		store_sync(ctx->srv->store, cmd_whatsat_synced, w);
+		store_sync_clients(ctx->srv->store, cmd_whatsat_synced, w);
 }

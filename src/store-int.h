@@ -77,6 +77,7 @@ struct store_batch {
 	struct store_ops	 ops;
 	unsigned		 nops;
 	unsigned		 nupdates;	/* of nops: locations */
+	struct timespec		 born;		/* first write or waiter */
 	struct store_waiters	 waiters;
 	int			 ok;		/* result */
 	int			 replaced;	/* result: the file is not ours */

@@ -12,6 +12,16 @@
  * transaction each, and everybody who asked store_sync() while a batch
  * was filling is told together when it has committed.
  *
+ * There are two batches filling at a time.  One holds the updates of this
+ * member's own clients, each of whom waits for its reply; the other holds
+ * what no client waits for: updates from peers, erasures, sweeps, the
+ * peers table.  The first goes to the writer whenever the writer is free.
+ * The second gathers for up to STORE_HERD_WAIT_NS, unless it is large:
+ * the commit of a peer's update delays only its acknowledgement, since a
+ * lookup already answers with it.  So a client's commit is not stretched
+ * by the work of the many updates that peers pass on, and those go in
+ * fewer, larger transactions.
+ *
  * Commits run on a writer thread (store-writer.c) with its own connection,
  * so the loop never waits for the disk: while the writer commits one
  * batch, the loop serves clients and fills the next, handed over the
@@ -86,9 +96,11 @@ struct store {
 	int			 pipe[2];	/* writer -> loop: a batch done */
 	struct event		*done_ev;
 	struct event		*commit_ev;	/* end of a turn: hand over */
-	struct store_batch	*filling;
+	struct store_batch	*filling;	/* what no client waits for */
+	struct store_batch	*clients;	/* our clients' updates */
 	struct store_batch	*inflight;	/* with the writer */
 	uint64_t		 batch_id;	/* of the filling batch */
+	int			 closing;	/* commit at once, now */
 	unsigned		 backlog;	/* updates filling, in flight */
 
 	/*
@@ -110,6 +122,16 @@ struct store {
 	store_applied_cb	 applied;
 	void			*hook_arg;
 };
+
+/*
+ * How long what no client waits for may gather while the writer is free,
+ * and how many writes are enough to go at once.  Short enough that a
+ * peer's acknowledgement is not noticeably late, long enough to gather
+ * the updates of several of its commits; the most is far below the 32768
+ * updates after which a link stops reading until they commit.
+ */
+#define STORE_HERD_WAIT_NS	10000000	/* 10 ms */
+#define STORE_HERD_MAX		2048
 
 static void	store_commit_cb_(evutil_socket_t, short, void *);
 static void	store_finish(struct store *, struct store_batch *);
@@ -598,6 +620,7 @@ store_open(struct event_base *base, const char *path, const char *mark,
 		goto fail;
 
 	s->filling = store_batch_new();
+	s->clients = store_batch_new();
 	if ((s->commit_ev = event_new(base, -1, 0, store_commit_cb_,
 	    s)) == NULL || (s->done_ev = event_new(base, s->pipe[0],
 	    EV_READ | EV_PERSIST, store_done_cb, s)) == NULL)
@@ -619,19 +642,57 @@ fail:
 	return (NULL);
 }
 
-/* Hand the filling batch to the writer, if it is idle and there is work. */
+/* Has b nothing to commit and nobody to tell? */
+static int
+store_batch_empty(const struct store_batch *b)
+{
+	return (b->nops == 0 && TAILQ_EMPTY(&b->waiters));
+}
+
+/* Nanoseconds from a to b. */
+static int64_t
+store_ns_since(const struct timespec *a, const struct timespec *b)
+{
+	return ((int64_t)(b->tv_sec - a->tv_sec) * 1000000000 +
+	    (b->tv_nsec - a->tv_nsec));
+}
+
+/*
+ * Hand a batch to the writer, if it is idle and there is work: the
+ * clients' batch, unless the other one has gathered long enough or is
+ * large; the other one alone once it has gathered long enough (a timer
+ * comes back for it).  Waiters with no writes of their own go at once.
+ */
 static void
 store_submit(struct store *s)
 {
 	struct store_batch	*b;
+	struct timespec		 now;
+	struct timeval		 tv;
+	int64_t			 left = 0;
 
 	if (s->inflight != NULL)
 		return;		/* handed over when the writer is done */
-	if (s->filling->nops == 0 && TAILQ_EMPTY(&s->filling->waiters))
+	if (!store_batch_empty(s->filling) && !s->closing &&
+	    s->filling->nops != 0 && s->filling->nops < STORE_HERD_MAX) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = STORE_HERD_WAIT_NS - store_ns_since(&s->filling->born,
+		    &now);
+	}
+	if (!store_batch_empty(s->filling) && left <= 0) {
+		b = s->filling;
+		s->filling = store_batch_new();
+		s->batch_id++;
+	} else if (!store_batch_empty(s->clients)) {
+		b = s->clients;
+		s->clients = store_batch_new();
+	} else if (!store_batch_empty(s->filling)) {
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)(left / 1000 + 1);
+		event_add(s->commit_ev, &tv);
 		return;
-	b = s->filling;
-	s->filling = store_batch_new();
-	s->batch_id++;
+	} else
+		return;
 	if (b->nops == 0) {
 		/* Only waiters, and nothing in flight: all is committed now. */
 		b->ok = 1;
@@ -806,10 +867,15 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	/* Run every batch to the end, waiting for the writer: we are stopping. */
+	s->closing = 1;
 	for (;;) {
 		store_submit(s);
-		if (s->inflight == NULL)
-			break;
+		if (s->inflight == NULL) {
+			if (store_batch_empty(s->filling) &&
+			    store_batch_empty(s->clients))
+				break;
+			continue;	/* one told only its waiters */
+		}
 		while ((b = store_writer_take(s->writer)) == NULL)
 			store_wait_writer(s);
 		s->inflight = NULL;
@@ -821,6 +887,7 @@ store_close(struct store *s)
 	close(s->pipe[0]);
 	close(s->pipe[1]);
 	store_batch_free(s->filling);
+	store_batch_free(s->clients);
 	store_close_reader(s);
 	free(s->path);
 	free(s);
@@ -918,11 +985,21 @@ store_erasing(struct store *s, const struct location *l)
 	return (0);
 }
 
+/* Note when b began to fill, if it just did. */
 static void
-store_add(struct store *s, struct store_op *op)
+store_batch_start(struct store_batch *b)
 {
-	TAILQ_INSERT_TAIL(&s->filling->ops, op, entry);
-	s->filling->nops++;
+	if (store_batch_empty(b))
+		clock_gettime(CLOCK_MONOTONIC, &b->born);
+}
+
+/* Put op in batch b, and commit at the end of the loop's turn. */
+static void
+store_add(struct store *s, struct store_batch *b, struct store_op *op)
+{
+	store_batch_start(b);
+	TAILQ_INSERT_TAIL(&b->ops, op, entry);
+	b->nops++;
 	event_active(s->commit_ev, EV_TIMEOUT, 0);
 }
 
@@ -930,14 +1007,16 @@ store_add(struct store *s, struct store_op *op)
  * Store l, which came from peer via (NULL: from a client of this member),
  * if it is newer than the record held for its client in the herd's order
  * of updates.  The store takes l's strings (l is cleared), so an update
- * is copied once on its way in.  The write goes into the filling batch:
- * store_sync() says when it is committed, and the applied hook whether it
- * was newer.
+ * is copied once on its way in.  An update from a peer goes into the
+ * filling batch, and store_sync() says when it is committed; one from a
+ * client into the clients' batch, and store_sync_clients() says when.  The
+ * applied hook says whether it was newer.
  */
 void
 store_put(struct store *s, struct location *l, const char *via)
 {
-	struct store_op	*op;
+	struct store_batch	*b;
+	struct store_op		*op;
 
 	op = xcalloc(1, sizeof *op);
 	op->kind = STORE_OP_LOCATION;
@@ -949,9 +1028,10 @@ store_put(struct store *s, struct location *l, const char *via)
 		    seen_entry);
 		op->seen = 1;
 	}
+	b = via != NULL ? s->filling : s->clients;
 	s->backlog++;
-	s->filling->nupdates++;
-	store_add(s, op);
+	b->nupdates++;
+	store_add(s, b, op);
 }
 
 /* Write p's row of the peers table in the filling batch. */
@@ -966,7 +1046,7 @@ store_peer_put(struct store *s, const struct store_peer *p)
 	op->p.name = xstrdup(p->name);
 	op->p.address = xstrdup(p->address);
 	op->p.state = xstrdup(p->state);
-	store_add(s, op);
+	store_add(s, s->filling, op);
 }
 
 /* Remove name's row from the peers table in the filling batch. */
@@ -978,24 +1058,39 @@ store_peer_del(struct store *s, const char *name)
 	op = xcalloc(1, sizeof *op);
 	op->kind = STORE_OP_PEER_DEL;
 	op->p.name = xstrdup(name);
-	store_add(s, op);
+	store_add(s, s->filling, op);
 }
 
-/*
- * Call cb once everything written so far is committed (ok 1) or lost
- * (ok 0), from the loop: never from inside this call, so callers need not
- * be re-entrant.
- */
-void
-store_sync(struct store *s, store_cb cb, void *arg)
+/* Tell cb when batch b has committed or failed. */
+static void
+store_wait(struct store *s, struct store_batch *b, store_cb cb, void *arg)
 {
 	struct store_waiter	*w;
 
 	w = xmalloc(sizeof *w);
 	w->cb = cb;
 	w->arg = arg;
-	TAILQ_INSERT_TAIL(&s->filling->waiters, w, entry);
+	store_batch_start(b);
+	TAILQ_INSERT_TAIL(&b->waiters, w, entry);
 	event_active(s->commit_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * Call cb once everything written so far but clients' updates is
+ * committed (ok 1) or lost (ok 0), from the loop: never from inside this
+ * call, so callers need not be re-entrant.
+ */
+void
+store_sync(struct store *s, store_cb cb, void *arg)
+{
+	store_wait(s, s->filling, cb, arg);
+}
+
+/* Call cb, as store_sync(), once every client's update so far is committed. */
+void
+store_sync_clients(struct store *s, store_cb cb, void *arg)
+{
+	store_wait(s, s->clients, cb, arg);
 }
 
 /*
@@ -1026,8 +1121,8 @@ store_batch_id(const struct store *s)
 int
 store_idle(const struct store *s)
 {
-	return (s->inflight == NULL && s->filling->nops == 0 &&
-	    TAILQ_EMPTY(&s->filling->waiters));
+	return (s->inflight == NULL && store_batch_empty(s->filling) &&
+	    store_batch_empty(s->clients));
 }
 
 /* How many updates are waiting for their commit, or being committed. */
@@ -1170,7 +1265,7 @@ store_forget(struct store *s, const char *client_id, const char *origin,
 	/* Until it commits, it keeps what it covers from lookups. */
 	LIST_INSERT_HEAD(bucket, op, seen_entry);
 	op->seen = 1;
-	store_add(s, op);
+	store_add(s, s->filling, op);
 }
 
 /*
@@ -1191,7 +1286,7 @@ store_expire(struct store *s, const char *locations, const char *forgotten,
 	op->x.limit = limit;
 	op->x.cb = cb;
 	op->x.arg = arg;
-	store_add(s, op);
+	store_add(s, s->filling, op);
 }
 
 /*

@@ -51,6 +51,7 @@ int		 store_get(struct store *, const char *, struct location *,
 		     char **);
 void		 store_put(struct store *, struct location *, const char *);
 void		 store_sync(struct store *, store_cb, void *);
+void		 store_sync_clients(struct store *, store_cb, void *);
 int		 store_schema_version(void);
 
 void		 store_set_hooks(struct store *, store_commit_cb,
