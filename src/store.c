@@ -658,21 +658,19 @@ store_ns_since(const struct timespec *a, const struct timespec *b)
 }
 
 /*
- * Hand a batch to the writer, if it is idle and there is work: the
- * clients' batch, unless the other one has gathered long enough or is
- * large; the other one alone once it has gathered long enough (a timer
- * comes back for it).  Waiters with no writes of their own go at once.
+ * The batch to hand to the writer now, or NULL: the clients' batch,
+ * unless the other one has gathered long enough or is large; the other
+ * one alone once it has gathered long enough (a timer comes back for it).
+ * Waiters with no writes of their own go at once.
  */
-static void
-store_submit(struct store *s)
+static struct store_batch *
+store_next(struct store *s)
 {
 	struct store_batch	*b;
 	struct timespec		 now;
 	struct timeval		 tv;
 	int64_t			 left = 0;
 
-	if (s->inflight != NULL)
-		return;		/* handed over when the writer is done */
 	if (!store_batch_empty(s->filling) && !s->closing &&
 	    s->filling->nops != 0 && s->filling->nops < STORE_HERD_MAX) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -683,25 +681,42 @@ store_submit(struct store *s)
 		b = s->filling;
 		s->filling = store_batch_new();
 		s->batch_id++;
-	} else if (!store_batch_empty(s->clients)) {
+		return (b);
+	}
+	if (!store_batch_empty(s->clients)) {
 		b = s->clients;
 		s->clients = store_batch_new();
-	} else if (!store_batch_empty(s->filling)) {
+		return (b);
+	}
+	if (!store_batch_empty(s->filling)) {
 		tv.tv_sec = 0;
 		tv.tv_usec = (suseconds_t)(left / 1000 + 1);
 		event_add(s->commit_ev, &tv);
-		return;
-	} else
-		return;
-	if (b->nops == 0) {
+	}
+	return (NULL);
+}
+
+/* Hand a batch to the writer, if it is idle and there is work. */
+static void
+store_submit(struct store *s)
+{
+	struct store_batch	*b;
+
+	if (s->inflight != NULL)
+		return;		/* handed over when the writer is done */
+	while ((b = store_next(s)) != NULL) {
+		if (b->nops != 0) {
+			s->inflight = b;
+			store_writer_submit(s->writer, s->inflight);
+			return;
+		}
 		/* Only waiters, and nothing in flight: all is committed now. */
 		b->ok = 1;
 		b->seq = s->committed;
 		store_finish(s, b);
-		return;
+		if (s->inflight != NULL)
+			return;	/* a waiter wrote, and that went */
 	}
-	s->inflight = b;
-	store_writer_submit(s->writer, s->inflight);
 }
 
 /* End of a turn's writes: start a commit if the writer is free. */
@@ -870,12 +885,8 @@ store_close(struct store *s)
 	s->closing = 1;
 	for (;;) {
 		store_submit(s);
-		if (s->inflight == NULL) {
-			if (store_batch_empty(s->filling) &&
-			    store_batch_empty(s->clients))
-				break;
-			continue;	/* one told only its waiters */
-		}
+		if (s->inflight == NULL)
+			break;
 		while ((b = store_writer_take(s->writer)) == NULL)
 			store_wait_writer(s);
 		s->inflight = NULL;
@@ -1008,9 +1019,9 @@ store_add(struct store *s, struct store_batch *b, struct store_op *op)
  * if it is newer than the record held for its client in the herd's order
  * of updates.  The store takes l's strings (l is cleared), so an update
  * is copied once on its way in.  An update from a peer goes into the
- * filling batch, and store_sync() says when it is committed; one from a
- * client into the clients' batch, and store_sync_clients() says when.  The
- * applied hook says whether it was newer.
+ * filling batch, one from a client into the clients' batch; store_sync()
+ * says when it is committed, or store_sync_clients() for those of clients
+ * only.  The applied hook says whether it was newer.
  */
 void
 store_put(struct store *s, struct location *l, const char *via)
@@ -1075,15 +1086,47 @@ store_wait(struct store *s, struct store_batch *b, store_cb cb, void *arg)
 	event_active(s->commit_ev, EV_TIMEOUT, 0);
 }
 
+/* A store_sync() that waits for both batches. */
+struct store_join {
+	store_cb	 cb;
+	void		*arg;
+	int		 left;		/* batches still to commit */
+	int		 ok;
+};
+
+static void
+store_join_cb(void *arg, int ok)
+{
+	struct store_join	*j = arg;
+
+	j->ok = j->ok && ok;
+	if (--j->left > 0)
+		return;
+	j->cb(j->arg, j->ok);
+	free(j);
+}
+
 /*
- * Call cb once everything written so far but clients' updates is
- * committed (ok 1) or lost (ok 0), from the loop: never from inside this
- * call, so callers need not be re-entrant.
+ * Call cb once everything written so far is committed (ok 1) or lost
+ * (ok 0), from the loop: never from inside this call, so callers need not
+ * be re-entrant.
  */
 void
 store_sync(struct store *s, store_cb cb, void *arg)
 {
-	store_wait(s, s->filling, cb, arg);
+	struct store_join	*j;
+
+	if (store_batch_empty(s->clients)) {
+		store_wait(s, s->filling, cb, arg);
+		return;
+	}
+	j = xmalloc(sizeof *j);
+	j->cb = cb;
+	j->arg = arg;
+	j->left = 2;
+	j->ok = 1;
+	store_wait(s, s->clients, store_join_cb, j);
+	store_wait(s, s->filling, store_join_cb, j);
 }
 
 /* Call cb, as store_sync(), once every client's update so far is committed. */

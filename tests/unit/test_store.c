@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <sqlite3.h>
@@ -189,6 +190,56 @@ test_failed_batch_forgotten(void)
 	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "+1+1");
 	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(other);
+	fixture_close(&f);
+}
+
+static double
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6);
+}
+
+/*
+ * A client's update commits without waiting for peers' updates, which
+ * gather a while for a larger transaction; store_sync() waits for both.
+ */
+static void
+test_clients_commit_first(void)
+{
+	struct fixture	f;
+	double		start;
+	int		done = 0;
+
+	if (fixture_open(&f) != 0)
+		return;
+	put(&f, "kiwi", "Beta", "+1+1", "10", "Beta");
+	put(&f, "own", "Alpha", "+2+2", "10", NULL);
+	store_sync_clients(f.s, synced, &done);
+	while (done == 0)
+		event_base_loop(f.base, EVLOOP_ONCE);
+	CU_ASSERT_EQUAL(done, 1);
+	CU_ASSERT_EQUAL(store_committed(f.s), 1);	/* the client's only */
+	CU_ASSERT_STRING_EQUAL(where(&f, "own"), "+2+2");
+	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "+1+1");  /* waiting */
+	commit(&f);
+	CU_ASSERT_EQUAL(store_committed(f.s), 2);
+	CU_ASSERT_EQUAL(store_backlog(f.s), 0);
+
+	/* A peer's update alone still waits its while, then commits. */
+	start = mono_ms();
+	put(&f, "kiwi", "Beta", "+3+3", "20", "Beta");
+	commit(&f);
+	CU_ASSERT(mono_ms() - start >= 9.0);
+	CU_ASSERT_EQUAL(store_committed(f.s), 3);
+
+	/* Both kinds, and store_sync: told once both have committed. */
+	put(&f, "own", "Alpha", "+4+4", "20", NULL);
+	put(&f, "kiwi", "Beta", "+5+5", "30", "Beta");
+	commit(&f);
+	CU_ASSERT_EQUAL(store_committed(f.s), 5);
 	fixture_close(&f);
 }
 
@@ -372,6 +423,7 @@ suite_store(void)
 	    { "peer update seen before commit",
 	      test_peer_update_seen_before_commit },
 	    { "newer record wins", test_newer_record_wins },
+	    { "clients commit first", test_clients_commit_first },
 	    { "failed batch forgotten", test_failed_batch_forgotten },
 	    { "erasure and sweep", test_erasure_and_sweep },
 	    { "pending counts erasures", test_pending_counts_erasures },
