@@ -86,10 +86,14 @@
 /* Rows read from the database at a time. */
 #define PEER_BATCH		512
 /*
- * Pass an update on before our own commit only while fewer than this many
- * wait for a commit here, and only to links with less than this output.
+ * Pass an update on before our own commit only while this member reads
+ * fewer than PEER_PASS_RATE updates a second from its peers (as counted
+ * over PEER_PASS_WINDOW), and only to links with less than this output.
+ * A rate, not how many wait for a commit: peers' updates gather for a
+ * while before theirs by design, and a slow disk sync is no sign of load.
  */
-#define PEER_PASS_BACKLOG	64
+#define PEER_PASS_RATE		6400
+#define PEER_PASS_WINDOW_NS	100000000	/* 100 ms */
 #define PEER_PASS_WATER		(16 * 1024)
 /*
  * Stop reading a link while this many updates from it wait for a commit
@@ -170,6 +174,11 @@ struct peers {
 	size_t			 ngroup;
 	struct event		*tick;
 	int			 stopped;
+
+	/* Updates read from peers, for PEER_PASS_RATE. */
+	struct timespec		 window;	/* its start */
+	unsigned		 window_n;	/* read since */
+	unsigned		 rate;		/* a second, last window */
 };
 
 static void	peer_dial(struct peer *);
@@ -756,6 +765,33 @@ peer_count_waiting(struct peer *p)
 	p->waiting++;
 }
 
+/* Count an update read from a peer, and the rate once a window is over. */
+static void
+peers_count_update(struct peers *ps)
+{
+	struct timespec	now;
+	int64_t		ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ps->window_n++;
+	ns = (int64_t)(now.tv_sec - ps->window.tv_sec) * 1000000000 +
+	    (now.tv_nsec - ps->window.tv_nsec);
+	if (ns < PEER_PASS_WINDOW_NS)
+		return;
+	ps->rate = (unsigned)((double)ps->window_n * 1e9 / (double)ns);
+	ps->window = now;
+	ps->window_n = 0;
+}
+
+/* Are updates coming from peers too fast to pass each on at once? */
+static int
+peers_busy(const struct peers *ps)
+{
+	return (ps->rate >= PEER_PASS_RATE || ps->window_n >=
+	    (unsigned)((int64_t)PEER_PASS_RATE * PEER_PASS_WINDOW_NS /
+	    1000000000));
+}
+
 /* Put an update read from p into the filling batch. */
 static void
 peer_store_update(struct peer *p, const struct peerproto_upd *u)
@@ -764,6 +800,7 @@ peer_store_update(struct peer *p, const struct peerproto_upd *u)
 
 	peerproto_upd_location(&l, u);
 	store_put(peer_store(p), &l, peer_name(p));	/* takes l's strings */
+	peers_count_update(p->peers);
 	p->row.received++;
 	p->dirty = 1;
 	peer_count_waiting(p);
@@ -1049,7 +1086,7 @@ peers_pass_on(struct peer *from, const struct peerproto_upd *u)
 	const char	*rec = u->client_id.p;
 	size_t		 i, len;
 
-	if (store_backlog(peer_store(from)) >= PEER_PASS_BACKLOG)
+	if (peers_busy(ps))
 		return;
 	/* The record as it came, client id to client time. */
 	len = (size_t)(u->client_time.p + u->client_time.len - rec);
