@@ -86,14 +86,15 @@
 /* Rows read from the database at a time. */
 #define PEER_BATCH		512
 /*
- * Pass an update on before our own commit only while this member reads
- * fewer than PEER_PASS_RATE updates a second from its peers (as counted
- * over PEER_PASS_WINDOW), and only to links with less than this output.
- * A rate, not how many wait for a commit: peers' updates gather for a
- * while before theirs by design, and a slow disk sync is no sign of load.
+ * Pass an update on before our own commit only while updates come from
+ * peers no faster than PEER_PASS_RATE a second, with bursts of up to
+ * PEER_PASS_BURST (a token bucket), and only to links with less than this
+ * output.  A rate, not how many wait for a commit: peers' updates gather
+ * for a while before theirs by design, and a slow disk sync is no sign of
+ * load.
  */
 #define PEER_PASS_RATE		6400
-#define PEER_PASS_WINDOW_NS	100000000	/* 100 ms */
+#define PEER_PASS_BURST		64
 #define PEER_PASS_WATER		(16 * 1024)
 /*
  * Stop reading a link while this many updates from it wait for a commit
@@ -176,9 +177,8 @@ struct peers {
 	int			 stopped;
 
 	/* Updates read from peers, for PEER_PASS_RATE. */
-	struct timespec		 window;	/* its start */
-	unsigned		 window_n;	/* read since */
-	unsigned		 rate;		/* a second, last window */
+	double			 tokens;
+	struct timespec		 refilled;
 };
 
 static void	peer_dial(struct peer *);
@@ -765,31 +765,37 @@ peer_count_waiting(struct peer *p)
 	p->waiting++;
 }
 
-/* Count an update read from a peer, and the rate once a window is over. */
+/* Put in the bucket the tokens of the time since it was last filled. */
+static void
+peers_refill(struct peers *ps)
+{
+	struct timespec	now;
+	double		secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - ps->refilled.tv_sec) +
+	    (double)(now.tv_nsec - ps->refilled.tv_nsec) / 1e9;
+	ps->refilled = now;
+	ps->tokens += secs * PEER_PASS_RATE;
+	if (ps->tokens > PEER_PASS_BURST)
+		ps->tokens = PEER_PASS_BURST;
+}
+
+/* Count an update read from a peer: it takes a token from the bucket. */
 static void
 peers_count_update(struct peers *ps)
 {
-	struct timespec	now;
-	int64_t		ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ps->window_n++;
-	ns = (int64_t)(now.tv_sec - ps->window.tv_sec) * 1000000000 +
-	    (now.tv_nsec - ps->window.tv_nsec);
-	if (ns < PEER_PASS_WINDOW_NS)
-		return;
-	ps->rate = (unsigned)((double)ps->window_n * 1e9 / (double)ns);
-	ps->window = now;
-	ps->window_n = 0;
+	peers_refill(ps);
+	if (ps->tokens > 0)
+		ps->tokens--;
 }
 
 /* Are updates coming from peers too fast to pass each on at once? */
 static int
-peers_busy(const struct peers *ps)
+peers_busy(struct peers *ps)
 {
-	return (ps->rate >= PEER_PASS_RATE || ps->window_n >=
-	    (unsigned)((int64_t)PEER_PASS_RATE * PEER_PASS_WINDOW_NS /
-	    1000000000));
+	peers_refill(ps);
+	return (ps->tokens < 1);
 }
 
 /* Put an update read from p into the filling batch. */

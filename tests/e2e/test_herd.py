@@ -623,8 +623,8 @@ class PassOn(HandPeer):
                          rb"^UPD \d+ relayed Delta \+1.000000000 \+1\+1 5\n$")
 
     def test_not_while_busy(self):
-        """A burst from the origin: once 64 updates wait for the commit,
-        the rest go numbered after it, not as FWD."""
+        """A burst from the origin: once 64 have come faster than 6,400
+        a second, the rest go numbered after the commit, not as FWD."""
         beta, gamma = self.link_as("Beta"), self.link_as("Gamma")
         beta.send(b"".join(b"UPD %d burst%d Beta +1.000000000 +1+1 5\n" %
                            (i, i) for i in range(1, 301)))
@@ -636,8 +636,8 @@ class PassOn(HandPeer):
             elif line.startswith(b"UPD "):
                 upd += 1
         self.assertGreaterEqual(fwd, 1)
-        # 64 if Alpha reads the burst at once; a commit that ends between
-        # two reads of it lets a few more through, never all 300.
+        # 64 if Alpha reads the burst at once; time between two reads of
+        # it lets a few more through, never all 300.
         self.assertLessEqual(fwd, 128)
 
     def test_forwarded_is_kept_not_acked_not_passed_on(self):
