@@ -93,6 +93,7 @@ struct store_writer {
 	sqlite3_stmt		*put;
 	sqlite3_stmt		*peer_put;
 	sqlite3_stmt		*held;		/* is an update erased? */
+	int			 erasures;	/* forgotten may hold a row */
 	sqlite3_stmt		*forget_put;
 	sqlite3_stmt		*forget_del;
 	sqlite3_stmt		*expire_loc;

@@ -345,6 +345,36 @@ test_erasure_and_sweep(void)
 	fixture_close(&f);
 }
 
+/*
+ * An erasure kept from before a restart still holds back the updates it
+ * covers (the writer looks erasures up only once there is one).
+ */
+static void
+test_erasure_held_across_restart(void)
+{
+	struct fixture	 f;
+	char		 path[128], *cause = NULL;
+
+	if (fixture_open(&f) != 0)
+		return;
+	store_forget(f.s, "kiwi", "Alpha", "1970-01-01T00:00:10.000000001Z",
+	    NULL);
+	commit(&f);
+	store_close(f.s);
+	snprintf(path, sizeof path, "%s/m.db", f.dir);
+	f.s = store_open(f.base, path, NULL, 1, FSYNC_ALWAYS, &cause);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.s);
+	put(&f, "kiwi", "Gamma", "+2+2", "10", "Gamma");
+	put(&f, "kiwi", "Gamma", "+3+3", "9.5", NULL);
+	commit(&f);
+	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "");
+	CU_ASSERT_EQUAL(store_committed(f.s), 1);
+	put(&f, "kiwi", "Gamma", "+4+4", "11", "Gamma");
+	commit(&f);
+	CU_ASSERT_STRING_EQUAL(where(&f, "kiwi"), "+4+4");
+	fixture_close(&f);
+}
+
 /* A peer's update waiting for its commit is no answer once erased. */
 static void
 test_erasure_of_a_waiting_update(void)
@@ -426,6 +456,8 @@ suite_store(void)
 	    { "clients commit first", test_clients_commit_first },
 	    { "failed batch forgotten", test_failed_batch_forgotten },
 	    { "erasure and sweep", test_erasure_and_sweep },
+	    { "erasure held across a restart",
+	      test_erasure_held_across_restart },
 	    { "pending counts erasures", test_pending_counts_erasures },
 	    { "erasure of a waiting update",
 	      test_erasure_of_a_waiting_update });
