@@ -802,6 +802,18 @@ member_liveness_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	silent = member_now() - m->answered;
 	m->silent = silent;
+	/*
+	 * A healthy member answered the last round's ping within it.  Say
+	 * so once it has not, even when this look comes so late (a busy
+	 * machine) that the restart is due as well.
+	 */
+	if (!m->unhealthy && silent >= 2 * member_liveness_every()) {
+		m->unhealthy = 1;
+		svlog_warn(m->log, "%s[%ld] has not answered on its control "
+		    "socket for %.1fs: not healthy (restart after %gs)",
+		    m->name, (long)m->pid, silent, member_liveness_timeout);
+		member_report();
+	}
 	if (silent >= member_liveness_timeout) {
 		m->unhealthy = 1;
 		probe_free(m->probe);
@@ -812,14 +824,6 @@ member_liveness_cb(evutil_socket_t fd, short events, void *arg)
 		free(why);
 		member_report();
 		return;
-	}
-	/* A healthy member answered the last round's ping within it. */
-	if (!m->unhealthy && silent >= 2 * member_liveness_every()) {
-		m->unhealthy = 1;
-		svlog_warn(m->log, "%s[%ld] has not answered on its control "
-		    "socket for %.1fs: not healthy (restart after %gs)",
-		    m->name, (long)m->pid, silent, member_liveness_timeout);
-		member_report();
 	}
 	if (m->probe == NULL)
 		m->probe = probe_start(member_base, m->sock, member_answered, m);
