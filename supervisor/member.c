@@ -803,11 +803,15 @@ member_liveness_cb(evutil_socket_t fd, short events, void *arg)
 	silent = member_now() - m->answered;
 	m->silent = silent;
 	/*
-	 * A healthy member answered the last round's ping within it.  Say
-	 * so once it has not, even when this look comes so late (a busy
-	 * machine) that the restart is due as well.
+	 * A healthy member answered the last round's ping within it: a ping
+	 * still waiting now was left unanswered for a whole round.  (Time
+	 * alone would decide by the jitter of the timer, since the looks
+	 * come a round apart; it stays for a ping that failed at once, as
+	 * when the socket is gone.)  Say so even when this look comes so
+	 * late (a busy machine) that the restart is due as well.
 	 */
-	if (!m->unhealthy && silent >= 2 * member_liveness_every()) {
+	if (!m->unhealthy && (m->probe != NULL ||
+	    silent >= 2 * member_liveness_every())) {
 		m->unhealthy = 1;
 		svlog_warn(m->log, "%s[%ld] has not answered on its control "
 		    "socket for %.1fs: not healthy (restart after %gs)",
