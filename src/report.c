@@ -283,45 +283,41 @@ report_metrics(struct server *srv, struct evbuffer *out)
 	promtext_process(out, report_started);
 }
 
-/* Send the lines of buf as the data lines of an admin reply. */
+/*
+ * Answer an admin request with what fill writes, one data line a line of
+ * its text.
+ */
 static void
-report_admin_lines(struct admin_req *r, struct evbuffer *buf)
+report_admin_answer(struct admin_req *r,
+    void (*fill)(struct server *, struct evbuffer *))
 {
-	char	*line;
-	size_t	 n;
+	struct evbuffer	*buf;
+	char		*line;
+	size_t		 n;
 
+	if ((buf = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	fill(admin_server(r), buf);
 	while ((line = evbuffer_readln(buf, &n, EVBUFFER_EOL_LF)) != NULL) {
 		admin_printf(r, "%s", line);
 		free(line);
 	}
+	evbuffer_free(buf);
+	admin_done(r, NULL);
 }
 
 /* Control socket: "metrics", answered with the Prometheus text. */
 void
 report_admin_metrics(struct admin_req *r, int argc, char **argv)
 {
-	struct evbuffer	*buf;
-
-	if ((buf = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new failed");
-	report_metrics(admin_server(r), buf);
-	report_admin_lines(r, buf);
-	evbuffer_free(buf);
-	admin_done(r, NULL);
+	report_admin_answer(r, report_metrics);
 }
 
 /* Control socket: "links", answered with a line a link. */
 void
 report_admin_links(struct admin_req *r, int argc, char **argv)
 {
-	struct evbuffer	*buf;
-
-	if ((buf = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new failed");
-	report_links(admin_server(r), buf);
-	report_admin_lines(r, buf);
-	evbuffer_free(buf);
-	admin_done(r, NULL);
+	report_admin_answer(r, report_links);
 }
 
 static void

@@ -149,6 +149,13 @@ class TLSCase(HerdTestCase):
                 .strip() == "0" and
                 m.sqlite("select count(*) from peers").strip() != "0")
 
+    def assert_psk_tls(self, *members):
+        """A link in these members' logs came up over TLS 1.3 keyed by
+        the herd's PSK."""
+        self.assertRegex("".join(m.log() for m in members),
+                         r"TLS established \(TLSv1\.3 TLS_\w+_SHA256, "
+                         r"herd PSK\)")
+
     def key(self):
         with open(os.path.join(self.herd.dir, "var", "herd.key"), "rb") as f:
             return f.read()
@@ -188,9 +195,7 @@ class Links(TLSCase):
     def test_link_is_tls_and_carries_no_plaintext(self):
         self.wait_up()
         a, b = self.herd["Alpha"], self.herd["Beta"]
-        self.assertRegex(a.log() + b.log(),
-                         r"TLS established \(TLSv1\.3 TLS_\w+_SHA256, "
-                         r"herd PSK\)")
+        self.assert_psk_tls(a, b)
         a.ask(b"IAMAT wiretapped-phone +34.068930-118.445127 1520023934.5\n")
         wait_for(lambda: "wiretapped-phone" in self.rows("Beta"), 30,
                  "the update at Beta")
@@ -665,9 +670,7 @@ class LinkAddedLive(TLSCase):
             m.proc.send_signal(signal.SIGHUP)
         wait_for(lambda: self.link_up("Alpha") and self.link_up("Beta"),
                  30, "the link up at both ends")
-        self.assertRegex(a.log() + b.log(),
-                         r"TLS established \(TLSv1\.3 TLS_\w+_SHA256, "
-                         r"herd PSK\)")
+        self.assert_psk_tls(a, b)
         a.ask(b"IAMAT added-live +1+1 5\n")
         wait_for(lambda: "added-live" in self.rows("Beta"), 30,
                  "the update at Beta")
